@@ -1,0 +1,77 @@
+import { closeSync, openSync, readFileSync, renameSync, unlinkSync, writeSync, linkSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { ConfigError } from '../errors.js';
+
+export interface LockOptions {
+  /** Give up after this long, ms (default 5000). */
+  timeoutMs?: number;
+}
+
+function pidAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Try to remove a lock left by a process that died (kill -9). The lock file
+ * holds "pid nonce"; we move it aside atomically and only delete it if it is
+ * still the same dead owner's file, else put it back.
+ */
+function breakIfStale(lockPath: string): void {
+  let content: string;
+  try { content = readFileSync(lockPath, 'utf8'); } catch { return; }
+  const pid = Number(content.split(' ')[0]);
+  if (content === '' || pidAlive(pid)) return; // empty: owner is between open and write
+  const aside = `${lockPath}.stale-${process.pid}-${randomBytes(4).toString('hex')}`;
+  try { renameSync(lockPath, aside); } catch { return; }
+  let moved = '';
+  try { moved = readFileSync(aside, 'utf8'); } catch { /* gone */ }
+  if (moved === content) {
+    try { unlinkSync(aside); } catch { /* gone */ }
+  } else {
+    // We moved a fresh lock by mistake: put it back unless someone took the name meanwhile.
+    try { linkSync(aside, lockPath); } catch { /* taken */ }
+    try { unlinkSync(aside); } catch { /* gone */ }
+  }
+}
+
+/**
+ * Run `fn` while holding an exclusive cross-process lock on `target`
+ * (a `target.lock` file created with O_EXCL). Locks of dead processes are
+ * broken. Throws a ConfigError if the lock cannot be had in time.
+ */
+export async function withLock<T>(target: string, fn: () => Promise<T> | T, opts: LockOptions = {}): Promise<T> {
+  const lockPath = `${target}.lock`;
+  const deadline = Date.now() + (opts.timeoutMs ?? 5000);
+  const nonce = `${process.pid} ${randomBytes(8).toString('hex')}`;
+  let attempt = 0;
+  for (;;) {
+    try {
+      const fd = openSync(lockPath, 'wx', 0o600);
+      try { writeSync(fd, nonce); } finally { closeSync(fd); }
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    if (attempt % 10 === 5) breakIfStale(lockPath);
+    if (Date.now() > deadline) {
+      throw new ConfigError(`could not lock ${target} in time`, `if no other mediagate is running, remove ${lockPath}`, 'state.locked');
+    }
+    attempt++;
+    await sleep(2 + Math.floor(Math.random() * Math.min(20, attempt * 2)));
+  }
+  try {
+    return await fn();
+  } finally {
+    try {
+      if (readFileSync(lockPath, 'utf8') === nonce) unlinkSync(lockPath);
+    } catch { /* already gone */ }
+  }
+}
