@@ -1,0 +1,58 @@
+import type { Readable, Writable } from 'node:stream';
+
+/**
+ * Everything a command handler needs from the outside world, injected so
+ * tests can call handlers directly with fake streams and a fixed clock.
+ * Data goes to stdout, messages to stderr.
+ */
+export interface Ctx {
+  stdout: Writable;
+  stderr: Writable;
+  stdin: Readable;
+  /** stdin is a terminal: prompting is allowed. */
+  stdinIsTTY: boolean;
+  /** stdout is a terminal: progress chatter and colour are allowed. */
+  stdoutIsTTY: boolean;
+  /** Colour allowed (stdout is a TTY and NO_COLOR is not set). */
+  color: boolean;
+  /** --json given. */
+  json: boolean;
+  env: NodeJS.ProcessEnv;
+  now(): Date;
+}
+
+export function createContext(opts: { json?: boolean; env?: NodeJS.ProcessEnv } = {}): Ctx {
+  const env = opts.env ?? process.env;
+  const stdoutIsTTY = Boolean(process.stdout.isTTY);
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: process.stdin,
+    stdinIsTTY: Boolean(process.stdin.isTTY),
+    stdoutIsTTY,
+    color: stdoutIsTTY && !('NO_COLOR' in env) && env.TERM !== 'dumb',
+    json: Boolean(opts.json),
+    env,
+    now: () => new Date(),
+  };
+}
+
+/** One line of data to stdout. */
+export function out(ctx: Ctx, line: string): void {
+  ctx.stdout.write(line.endsWith('\n') ? line : `${line}\n`);
+}
+
+/** Data as pretty JSON (one document) to stdout. */
+export function outJson(ctx: Ctx, value: unknown): void {
+  ctx.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** One compact JSON object per line (NDJSON, for --follow). */
+export function outJsonLine(ctx: Ctx, value: unknown): void {
+  ctx.stdout.write(`${JSON.stringify(value)}\n`);
+}
+
+/** A message for the human to stderr. */
+export function say(ctx: Ctx, line: string): void {
+  ctx.stderr.write(line.endsWith('\n') ? line : `${line}\n`);
+}
