@@ -1,0 +1,10 @@
+import { Flags } from '@oclif/core';
+
+/** Flags shared by several commands, defined once. */
+export const playerFlag = Flags.string({
+  char: 'p',
+  description: 'player to act on: an MPRIS name such as mpv, or mpd (default: the most recently active player)',
+  helpValue: 'NAME',
+});
+
+export const jsonFlag = Flags.boolean({ description: 'print machine-readable JSON (stable, additive-only fields)' });

@@ -1,0 +1,195 @@
+import { UsageError } from '../../core/errors.js';
+import { compileTemplate, formatClock, TemplateError, escapeValue, type EscapeMode } from '../../core/format.js';
+import { writeLastActive } from '../../core/players/last-active.js';
+import { parseSeek, percentToSeconds } from '../../core/players/seek.js';
+import { nameMatches, pickActive } from '../../core/players/select.js';
+import { noPlayers, type PlayerHub } from '../../core/players/hub.js';
+import type { PlayerAction, PlayerState } from '../../core/players/types.js';
+import { out, outJson, say, type Ctx } from '../context.js';
+import { withHub } from './players.js';
+
+export interface PlayFlags {
+  player?: string | undefined;
+  json?: boolean | undefined;
+  format?: string | undefined;
+  follow?: boolean | undefined;
+}
+
+/** The JSON shape of `play status --json` (stable, additive-only). */
+export function statusJson(s: PlayerState) {
+  return {
+    player: s.player,
+    status: s.status,
+    title: s.title,
+    artist: s.artist,
+    album: s.album,
+    duration: s.duration,
+    position: s.position,
+    positionUpdatedAt: s.positionUpdatedAt,
+    volume: s.volume,
+    shuffle: s.shuffle,
+    repeat: s.repeat,
+    artUrl: s.artUrl,
+    capabilities: s.capabilities,
+  };
+}
+
+function clean(v: string | null): string {
+  return v === null ? '—' : escapeValue(v, 'plain');
+}
+
+/** The human block for `play status`. */
+function statusText(s: PlayerState): string {
+  const pos = s.position === null ? '' : formatClock(s.position);
+  const dur = s.duration === null ? '' : formatClock(s.duration);
+  const lines = [
+    ['player', clean(s.player)],
+    ['status', s.status],
+    ['title', clean(s.title)],
+    ['artist', clean(s.artist)],
+    ['album', clean(s.album)],
+    ['position', pos || dur ? `${pos || '0:00'} / ${dur || '?'}` : '—'],
+    ['volume', s.volume === null ? '—' : String(s.volume)],
+    ['shuffle', s.shuffle === null ? '—' : s.shuffle ? 'on' : 'off'],
+    ['repeat', s.repeat ?? '—'],
+  ];
+  return lines.map(([k, v]) => `${k!.padEnd(9)}${v}`).join('\n');
+}
+
+function templateFor(flags: PlayFlags): ((s: PlayerState, mode: EscapeMode) => string) | undefined {
+  if (flags.format === undefined) return undefined;
+  try {
+    return compileTemplate(flags.format);
+  } catch (e) {
+    if (e instanceof TemplateError) throw new UsageError(`invalid --format: ${e.message}`, undefined, 'usage.invalid_format');
+    throw e;
+  }
+}
+
+/** `mediagate play status` (and `status`). */
+export async function playStatus(ctx: Ctx, flags: PlayFlags): Promise<void> {
+  const template = templateFor(flags);
+  if (flags.follow) return followStatus(ctx, flags, template);
+  await withHub(ctx, async (hub) => {
+    const { state } = await hub.select(flags.player);
+    if (template) out(ctx, template(state, ctx.json ? 'json' : 'plain'));
+    else if (ctx.json) outJson(ctx, statusJson(state));
+    else out(ctx, statusText(state));
+  });
+}
+
+const ACTION_FLAG: Record<PlayerAction, string> = {
+  play: 'play', pause: 'pause', toggle: 'toggle', stop: 'stop', next: 'next', previous: 'prev',
+};
+
+/** `mediagate play` (resume), `play pause|toggle|stop|next|prev` and the top-level aliases. */
+export async function playAction(ctx: Ctx, action: PlayerAction, flags: PlayFlags): Promise<void> {
+  await withHub(ctx, async (hub) => {
+    const { player } = await hub.select(flags.player);
+    await player.act(action);
+    writeLastActive(ctx.env, player.name, ctx.now());
+    if (ctx.json) outJson(ctx, { ok: true, player: player.name, action: ACTION_FLAG[action] });
+  });
+}
+
+/** `mediagate play seek POS`. */
+export async function playSeek(ctx: Ctx, position: string, flags: PlayFlags): Promise<void> {
+  const target = parseSeek(position);
+  await withHub(ctx, async (hub) => {
+    const { player, state } = await hub.select(flags.player);
+    if (target.kind === 'relative') {
+      await player.seekBy(target.seconds);
+    } else {
+      const seconds = target.kind === 'percent' ? percentToSeconds(target.percent, state.duration) : target.seconds;
+      if (state.duration !== null && seconds > state.duration) {
+        throw new UsageError(`position ${position} is past the end of the track (${formatClock(state.duration)})`, undefined, 'usage.invalid_seek');
+      }
+      await player.seekTo(seconds);
+    }
+    writeLastActive(ctx.env, player.name, ctx.now());
+    if (ctx.json) {
+      const after = await player.state();
+      outJson(ctx, { ok: true, player: player.name, action: 'seek', position: after.position });
+    }
+  });
+}
+
+/** `mediagate play players`: every player found, the active one marked. */
+export async function playPlayers(ctx: Ctx): Promise<void> {
+  await withHub(ctx, async (hub) => {
+    const { states, players, problems } = await hub.states();
+    const active = pickActive(states)?.player;
+    const rows = states.map((s) => ({
+      name: s.player,
+      backend: players.find((p) => p.name === s.player)?.backend ?? null,
+      status: s.status,
+      title: s.title,
+      artist: s.artist,
+      active: s.player === active,
+      capabilities: s.capabilities,
+    }));
+    if (ctx.json) outJson(ctx, rows);
+    else for (const r of rows) out(ctx, `${r.active ? '*' : ' '} ${clean(r.name).padEnd(20)} ${r.status.padEnd(8)} ${r.backend ?? ''}  ${r.title ? clean(r.title) : ''}`);
+    for (const p of problems) say(ctx, `note: ${p.message}${p.hint ? ` (${p.hint})` : ''}`);
+    if (rows.length === 0) throw noPlayers(problems);
+  });
+}
+
+/**
+ * `play status --follow`: one line (or NDJSON object) per change, flushed,
+ * driven by player events — nothing runs while nothing changes. Ends on
+ * SIGINT/SIGTERM or when stdout closes.
+ */
+async function followStatus(ctx: Ctx, flags: PlayFlags, template?: (s: PlayerState, mode: EscapeMode) => string): Promise<void> {
+  await withHub(ctx, async (hub) => {
+    const sources = await hub.openSources(flags.player ?? undefined);
+    let last: string | undefined;
+    let running: Promise<void> = Promise.resolve();
+    let timer: NodeJS.Timeout | undefined;
+
+    const render = (s: PlayerState | undefined): string => {
+      if (!s) return ctx.json ? JSON.stringify({ player: null }) : '';
+      if (template) return template(s, ctx.json ? 'json' : 'plain');
+      if (ctx.json) return JSON.stringify(statusJson(s));
+      return `${clean(s.player)}: ${s.status}${s.title ? ` — ${clean(s.artist ?? '')}${s.artist ? ' - ' : ''}${clean(s.title)}` : ''}`;
+    };
+    const emit = async () => {
+      const { states } = await hub.states(flags.player ?? undefined);
+      const candidates = flags.player ? states.filter((s) => nameMatches(flags.player!, s.player)) : states;
+      const chosen = pickActive(candidates);
+      if (chosen?.status === 'playing') writeLastActive(ctx.env, chosen.player, ctx.now());
+      const line = render(chosen);
+      if (line !== last) {
+        last = line;
+        ctx.stdout.write(`${line}\n`);
+      }
+    };
+    // Bursts of D-Bus signals for one change are coalesced into one read.
+    const schedule = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => { running = running.then(emit).catch((e) => say(ctx, `mediagate: ${(e as Error).message}`)); }, 25);
+    };
+
+    const stops: Array<() => Promise<void>> = [];
+    const problems: Error[] = [];
+    for (const s of sources) {
+      try { stops.push(await s.watch(schedule)); } catch (e) { problems.push(e as Error); }
+    }
+    if (stops.length === 0) {
+      const { problems: p } = await hub.list(flags.player ?? undefined);
+      throw noPlayers(p);
+    }
+    await emit();
+    await new Promise<void>((resolve) => {
+      const end = () => resolve();
+      process.once('SIGINT', end);
+      process.once('SIGTERM', end);
+      ctx.stdout.once('error', end);
+      ctx.stdout.once('close', end);
+    });
+    clearTimeout(timer);
+    await Promise.allSettled(stops.map((stop) => stop()));
+    await running;
+  });
+}
+

@@ -1,0 +1,14 @@
+import { BaseCommand } from '../../cli/base-command.js';
+import { jsonFlag, playerFlag } from '../../cli/flags.js';
+
+export default class PlayPause extends BaseCommand {
+  static override summary = 'Pause playback.';
+  static override aliases = ['pause'];
+  static override examples = ['<%= config.bin %> play pause', '<%= config.bin %> play pause --player mpv'];
+  static override flags = { player: playerFlag, json: jsonFlag };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(PlayPause);
+    await this.runHot(flags);
+  }
+}

@@ -1,0 +1,32 @@
+import { Flags } from '@oclif/core';
+import { BaseCommand } from '../../cli/base-command.js';
+import { jsonFlag, playerFlag } from '../../cli/flags.js';
+
+export default class PlayStatus extends BaseCommand {
+  static override summary = 'Show what is playing.';
+  static override description = `Shows the state of the most recently active player (or --player NAME): status, title, artist, album, position, volume, shuffle, repeat and capabilities.
+
+--json prints {player, status, title, artist, album, duration, position, positionUpdatedAt, volume, shuffle, repeat, artUrl, capabilities}; times are seconds, unknown values null. Clients extrapolate the position from position + positionUpdatedAt while playing.
+
+--format takes a template: variables {{player}} {{status}} {{title}} {{artist}} {{album}} {{duration}} {{position}} {{volume}} {{shuffle}} {{repeat}}; functions duration(x) (as [h:]mm:ss), lc(x), uc(x), default(x, "text"), json(x). With --json each substituted value is escaped for use inside a JSON string.
+
+--follow prints one line (one JSON object with --json) per change, driven by player events (no polling), until interrupted.`;
+  static override aliases = ['status'];
+  static override examples = [
+    '<%= config.bin %> status',
+    '<%= config.bin %> play status --json',
+    "<%= config.bin %> status --format '{{artist}} - {{title}} [{{duration(position)}}]'",
+    '<%= config.bin %> status --follow --json',
+  ];
+  static override flags = {
+    player: playerFlag,
+    format: Flags.string({ char: 'f', description: 'print a line from a template, e.g. "{{artist}} - {{title}}"', helpValue: 'TEMPLATE' }),
+    follow: Flags.boolean({ char: 'F', description: 'print a new line for every change until interrupted' }),
+    json: jsonFlag,
+  };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(PlayStatus);
+    await this.runHot(flags);
+  }
+}

@@ -1,0 +1,24 @@
+import { Args, Flags } from '@oclif/core';
+import { BaseCommand } from '../cli/base-command.js';
+import { jsonFlag, playerFlag } from '../cli/flags.js';
+
+export default class Volume extends BaseCommand {
+  static override summary = 'Show or change the volume.';
+  static override description = `Without LEVEL prints the volume, 0–100. LEVEL is a level from 0 to 100, +N or -N to change it (kept within 0–100), or mute, unmute, toggle-mute. A level outside 0–100 is an error, not silently clamped.
+
+The system mixer is PulseAudio (pactl), PipeWire (wpctl) or ALSA (amixer), found automatically or set with \`mediagate config set volume.backend pulse|pipewire|alsa|player\`; --target player uses the player's own volume instead. Without a system mixer the player's volume is used.
+
+--json prints {level, muted, target, backend}.`;
+  static override examples = ['<%= config.bin %> volume', '<%= config.bin %> volume 40', '<%= config.bin %> volume +5', '<%= config.bin %> volume -5', '<%= config.bin %> volume toggle-mute', '<%= config.bin %> volume 30 --target player --player mpd'];
+  static override args = { level: Args.string({ description: 'LEVEL (0–100), +N, -N, mute, unmute or toggle-mute' }) };
+  static override flags = {
+    target: Flags.string({ char: 't', description: 'system mixer or the player\'s own volume', options: ['system', 'player'] }),
+    player: playerFlag,
+    json: jsonFlag,
+  };
+
+  async run(): Promise<void> {
+    const { flags, args } = await this.parse(Volume);
+    await this.runHot(flags, args);
+  }
+}

@@ -1,0 +1,21 @@
+import { execFile } from 'node:child_process';
+import { NoPlayerError, TimeoutError } from '../errors.js';
+
+/**
+ * Run a mixer tool with an argument array (never a shell) under a time limit.
+ * node:child_process rather than execa here: this is the hot path of
+ * `mediagate volume`, and importing execa alone costs ~150 ms of start-up.
+ * A missing tool is a NoPlayerError (exit 3) naming it.
+ */
+export function runTool(cmd: string, args: string[], timeoutMs: number, env: NodeJS.ProcessEnv): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(cmd, args, { timeout: timeoutMs, killSignal: 'SIGKILL', env: { ...env, LC_ALL: 'C', LANG: 'C' }, maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
+      if (!err) return resolve(stdout);
+      const e = err as NodeJS.ErrnoException & { killed?: boolean; code?: string | number };
+      if (e.code === 'ENOENT') return reject(new NoPlayerError(`${cmd} is not installed`, undefined, 'volume.tool_missing'));
+      if (e.killed) return reject(new TimeoutError(cmd, timeoutMs));
+      const detail = String(stderr || stdout || e.message).trim().split('\n')[0];
+      reject(new NoPlayerError(`${cmd} ${args[0] ?? ''} failed: ${detail}`, undefined, 'volume.backend_failed'));
+    });
+  });
+}

@@ -1,0 +1,90 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Config } from '../config/store.js';
+import { MediagateError, NoPlayerError } from '../errors.js';
+import { ensurePrivateDir, stateDir } from '../paths.js';
+import { writeFileAtomic } from '../state/atomic.js';
+import type { PlayerHub } from '../players/hub.js';
+import { AlsaMixer, PipewireMixer, PlayerMixer, PulseMixer } from './mixers.js';
+import type { Mixer, MixerName, VolumeReading } from './types.js';
+
+export interface MixerChoice {
+  mixer: Mixer;
+  /** The reading taken while choosing (auto-detection reads anyway). */
+  reading: VolumeReading;
+}
+
+export interface MixerOptions {
+  env: NodeJS.ProcessEnv;
+  config: Config;
+  /** --target; undefined means system when a mixer is found, else player. */
+  target?: 'system' | 'player' | undefined;
+  /** --player, for the player target. */
+  player?: string | undefined;
+  hub: PlayerHub;
+}
+
+function systemMixer(name: Exclude<MixerName, 'player'>, o: MixerOptions, timeoutMs: number): Mixer {
+  const tool = { env: o.env, timeoutMs };
+  if (name === 'pulse') return new PulseMixer(tool);
+  if (name === 'pipewire') return new PipewireMixer(tool);
+  return new AlsaMixer({ ...tool, control: o.config.get<string>('volume.alsaControl') ?? 'Master', card: o.config.get<string>('volume.alsaCard') });
+}
+
+/** Remembered pre-mute levels for players (players have no mute of their own). */
+function playerVolumeMemory(env: NodeJS.ProcessEnv) {
+  const path = () => join(stateDir(env), 'player-volume.json');
+  const readAll = (): Record<string, number> => {
+    try { return JSON.parse(readFileSync(path(), 'utf8')) as Record<string, number>; } catch { return {}; }
+  };
+  return {
+    read: (player: string) => readAll()[player],
+    write(player: string, level: number | undefined) {
+      const all = readAll();
+      if (all[player] === level) return;
+      if (level === undefined) delete all[player]; else all[player] = level;
+      ensurePrivateDir(stateDir(env));
+      writeFileAtomic(path(), `${JSON.stringify(all)}\n`);
+    },
+  };
+}
+
+/**
+ * Choose the volume control: `volume.backend` when set, else the first system
+ * mixer that answers (PulseAudio, which PipeWire also serves; then wpctl; then
+ * ALSA), else — unless `--target system` was asked for — the player's own volume.
+ */
+export async function chooseMixer(o: MixerOptions): Promise<MixerChoice> {
+  const configured = o.config.get<string>('volume.backend') ?? 'auto';
+  const timeoutMs = o.hub.timeoutMs;
+  if (o.target === 'player' || configured === 'player') {
+    if (o.target === 'system') throw new MediagateError('config.conflict', "--target system conflicts with volume.backend 'player'", 2);
+    const { player } = await o.hub.select(o.player);
+    const mixer = new PlayerMixer(player, playerVolumeMemory(o.env));
+    return { mixer, reading: await mixer.get() };
+  }
+  if (configured !== 'auto') {
+    const mixer = systemMixer(configured as Exclude<MixerName, 'player'>, o, timeoutMs);
+    return { mixer, reading: await mixer.get() };
+  }
+  const problems: string[] = [];
+  for (const name of ['pulse', 'pipewire', 'alsa'] as const) {
+    const mixer = systemMixer(name, o, timeoutMs);
+    try {
+      return { mixer, reading: await mixer.get() };
+    } catch (e) {
+      problems.push(`${name}: ${(e as Error).message}`);
+    }
+  }
+  if (o.target === 'system') {
+    throw new NoPlayerError('no system mixer found', problems.join('; '), 'volume.no_mixer');
+  }
+  try {
+    const { player } = await o.hub.select(o.player);
+    const mixer = new PlayerMixer(player, playerVolumeMemory(o.env));
+    return { mixer, reading: await mixer.get() };
+  } catch (e) {
+    const why = e instanceof MediagateError ? e.message : String(e);
+    throw new NoPlayerError('no volume control found: no system mixer and no player volume', `${problems.join('; ')}; player: ${why}`, 'volume.no_mixer');
+  }
+}
