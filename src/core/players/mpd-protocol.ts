@@ -1,0 +1,400 @@
+/**
+ * A small MPD client over TCP or a unix socket (node:net).
+ *
+ * Protocol (https://mpd.readthedocs.io/en/latest/protocol.html): the server
+ * greets with `OK MPD x.y.z`; each command is one line, arguments in double
+ * quotes with `"` and `\` backslash-escaped; an answer is `key: value` lines
+ * ending in `OK`, or one `ACK [error@index] {command} message` line.
+ *
+ * Every call here has a time limit. A call that runs out of time destroys the
+ * socket (the protocol state is unknown after that), so a hung server can
+ * never hang the caller. The socket is ref'd only while a call is in flight:
+ * an idle, forgotten connection does not keep the process alive.
+ */
+import net from 'node:net';
+import { MediagateError, ExitCode, NoPlayerError, UsageError, TimeoutError } from '../errors.js';
+import { withTimeout } from '../timeout.js';
+
+/** Where an MPD server listens. `path` starting with NUL is a Linux abstract socket. */
+export type MpdEndpoint =
+  | { kind: 'tcp'; host: string; port: number }
+  | { kind: 'unix'; path: string };
+
+export interface MpdConnectOptions {
+  /** Time limit for connecting (greeting + password) and for each command, ms. */
+  timeoutMs: number;
+  /** Sent with `password` right after the greeting. Never appears in an error. */
+  password?: string | undefined;
+  /** How to name the server in messages (no password), e.g. `127.0.0.1:6600`. */
+  display: string;
+  /** Enable TCP keep-alive probes (for long-lived idle connections). */
+  keepAlive?: boolean;
+}
+
+/** Answer lines as ordered key/value pairs (keys repeat, e.g. `changed` or `Artist`). */
+export type MpdPairs = Array<[key: string, value: string]>;
+
+/** MPD's ACK error numbers (src/protocol/Ack.hxx). */
+export const Ack = {
+  notList: 1,
+  arg: 2,
+  password: 3,
+  permission: 4,
+  unknown: 5,
+  noExist: 50,
+  playlistMax: 51,
+  system: 52,
+  playlistLoad: 53,
+  updateAlready: 54,
+  playerSync: 55,
+  exist: 56,
+} as const;
+
+/** MPD answered a command with `ACK`. Carries MPD's own message. */
+export class MpdAckError extends MediagateError {
+  /** MPD's error number (see `Ack`). */
+  readonly ack: number;
+  /** Index of the failing command inside a command list (0 otherwise). */
+  readonly listIndex: number;
+  /** The command MPD names in the ACK line. */
+  readonly command: string;
+  /** MPD's message text. */
+  readonly mpdMessage: string;
+
+  constructor(ack: number, listIndex: number, command: string, mpdMessage: string, display: string) {
+    super('mpd.ack', `MPD at ${display}: ${command ? `${command}: ` : ''}${mpdMessage}`, ExitCode.failure);
+    this.ack = ack;
+    this.listIndex = listIndex;
+    this.command = command;
+    this.mpdMessage = mpdMessage;
+  }
+}
+
+/** Error code of a connection that MPD (or the network) ended after the greeting. */
+export const DROPPED = 'player.disconnected';
+
+const ACK_LINE = /^ACK \[(\d+)@(\d+)\] \{([^}]*)\} ?(.*)$/;
+const COMMAND_NAME = /^[a-z][a-z_]*$/;
+/** One answer line longer than this is not MPD talking. */
+const MAX_LINE_BYTES = 1024 * 1024;
+/** Nor is an answer larger than this. */
+const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
+
+/** Quote one argument: `"…"` with `"` and `\` escaped. Refuses line breaks and NUL. */
+export function quoteArg(value: string | number): string {
+  const s = typeof value === 'number' ? formatNumber(value) : value;
+  if (/[\r\n\0]/.test(s)) {
+    throw new UsageError('an MPD argument cannot contain a line break or NUL character');
+  }
+  return `"${s.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+}
+
+/** Numbers as MPD reads them: plain decimal, at most 3 decimals, never exponent notation. */
+export function formatNumber(n: number): string {
+  if (!Number.isFinite(n)) throw new UsageError(`not a finite number: ${n}`);
+  const fixed = n.toFixed(3).replace(/\.?0+$/, '');
+  return fixed === '-0' ? '0' : fixed;
+}
+
+/** `cmd "arg1" "arg2"` — the line sent for one command (without the newline). */
+export function formatCommand(command: string, args: ReadonlyArray<string | number> = []): string {
+  if (!COMMAND_NAME.test(command)) throw new UsageError(`not an MPD command name: ${JSON.stringify(command)}`);
+  return args.length === 0 ? command : `${command} ${args.map(quoteArg).join(' ')}`;
+}
+
+/** Split `key: value` lines. Lines without `: ` (e.g. `list_OK`) are kept with an empty value. */
+export function parsePairs(lines: readonly string[]): MpdPairs {
+  const out: MpdPairs = [];
+  for (const line of lines) {
+    const i = line.indexOf(': ');
+    if (i < 0) out.push([line, '']);
+    else out.push([line.slice(0, i), line.slice(i + 2)]);
+  }
+  return out;
+}
+
+/** First value of `key` in pairs, or undefined. */
+export function pairValue(pairs: MpdPairs, key: string): string | undefined {
+  for (const [k, v] of pairs) if (k === key) return v;
+  return undefined;
+}
+
+/** Pairs as a record; the first value of each key wins. */
+export function pairsToRecord(pairs: MpdPairs): Record<string, string> {
+  const rec: Record<string, string> = {};
+  for (const [k, v] of pairs) if (!(k in rec)) rec[k] = v;
+  return rec;
+}
+
+function startHint(display: string): string {
+  return `start mpd, or set MPD_HOST/MPD_PORT or \`mediagate config set mpd.host …\` to where it listens (now ${display})`;
+}
+
+const PASSWORD_HINT = 'set the password with MPD_HOST=password@host or `mediagate config set-secret mpd.password`';
+
+/** Turn a socket error into a NoPlayerError that says what to do. */
+function connectError(err: NodeJS.ErrnoException, display: string): NoPlayerError {
+  const why: Record<string, string> = {
+    ECONNREFUSED: 'connection refused',
+    ENOENT: 'no such socket',
+    ENOTFOUND: 'host not found',
+    EAI_AGAIN: 'host name lookup failed',
+    EHOSTUNREACH: 'host unreachable',
+    ENETUNREACH: 'network unreachable',
+    ECONNRESET: 'connection reset',
+    ETIMEDOUT: 'connection timed out',
+    ENOTSOCK: 'not a socket',
+    ECONNABORTED: 'connection aborted',
+  };
+  if (err.code === 'EACCES' || err.code === 'EPERM') {
+    return new NoPlayerError(`cannot open MPD socket ${display}: permission denied`,
+      'check the permissions of the socket, or use TCP (MPD_HOST=127.0.0.1)');
+  }
+  const reason = (err.code && why[err.code]) ?? err.code ?? err.message;
+  return new NoPlayerError(`no MPD at ${display}: ${reason}`, startHint(display));
+}
+
+interface Pending {
+  lines: string[];
+  bytes: number;
+  resolve(lines: string[]): void;
+  reject(err: Error): void;
+  /** The greeting: one line, no `OK` terminator. */
+  greeting?: boolean;
+  idle?: boolean;
+  /** The command, for messages. */
+  what: string;
+}
+
+/**
+ * One connection to MPD. Answers come back in the order commands were sent,
+ * so several commands may be in flight at once.
+ */
+export class MpdConnection {
+  /** Protocol version from the greeting, e.g. `0.23.5`. */
+  serverVersion = '';
+  private readonly socket: net.Socket;
+  private readonly pending: Pending[] = [];
+  private buffer: Buffer = Buffer.alloc(0);
+  private dead: Error | null = null;
+  private readonly closeListeners = new Set<(err: Error) => void>();
+
+  private constructor(socket: net.Socket, private readonly opts: MpdConnectOptions) {
+    this.socket = socket;
+  }
+
+  /** Open a connection, read the greeting and send the password, all within `opts.timeoutMs`. */
+  static async open(endpoint: MpdEndpoint, opts: MpdConnectOptions): Promise<MpdConnection> {
+    const socket = endpoint.kind === 'tcp'
+      ? net.createConnection({ host: endpoint.host, port: endpoint.port })
+      : net.createConnection({ path: endpoint.path });
+    const conn = new MpdConnection(socket, opts);
+    conn.attach();
+    const greeting = conn.expect({ greeting: true, what: 'greeting' });
+    const ready = (async () => {
+      const [line = ''] = await greeting;
+      const m = /^OK MPD (\S+)/.exec(line);
+      if (!m) {
+        throw new NoPlayerError(`${opts.display} is not an MPD server (it greeted with something else)`,
+          startHint(opts.display), 'player.protocol');
+      }
+      conn.serverVersion = m[1]!;
+      if (opts.password !== undefined) await conn.sendPassword(opts.password);
+      return conn;
+    })();
+    try {
+      return await withTimeout(ready, opts.timeoutMs, `MPD at ${opts.display}`,
+        () => conn.destroy(new TimeoutError(`MPD at ${opts.display}`, opts.timeoutMs)));
+    } catch (err) {
+      conn.destroy(err as Error);
+      throw err;
+    }
+  }
+
+  /** True once the socket is closed or destroyed. */
+  get closed(): boolean {
+    return this.dead !== null;
+  }
+
+  /** Called once when the connection ends (for any reason). Returns an unsubscribe function. */
+  onClose(listener: (err: Error) => void): () => void {
+    if (this.dead) { queueMicrotask(() => listener(this.dead!)); return () => {}; }
+    this.closeListeners.add(listener);
+    return () => { this.closeListeners.delete(listener); };
+  }
+
+  /** Send one command; resolves with its answer pairs, rejects with MpdAckError or TimeoutError. */
+  command(command: string, ...args: Array<string | number>): Promise<MpdPairs> {
+    return this.call(formatCommand(command, args), command).then(parsePairs);
+  }
+
+  /**
+   * Send several commands as one `command_list_ok_begin … command_list_end`
+   * (one round trip, executed atomically by MPD). Resolves with one answer per command.
+   */
+  async commandList(commands: ReadonlyArray<readonly [string, ...Array<string | number>]>): Promise<MpdPairs[]> {
+    if (commands.length === 0) return [];
+    const lines = commands.map(([c, ...a]) => formatCommand(c, a));
+    const text = ['command_list_ok_begin', ...lines, 'command_list_end'].join('\n');
+    const answer = await this.call(text, commands.map((c) => c[0]).join('+'));
+    const out: MpdPairs[] = [];
+    let cur: string[] = [];
+    for (const line of answer) {
+      if (line === 'list_OK') { out.push(parsePairs(cur)); cur = []; } else cur.push(line);
+    }
+    if (out.length !== commands.length) {
+      this.destroy(new NoPlayerError(`MPD at ${this.opts.display} answered a command list out of step`, undefined, 'player.protocol'));
+      throw this.dead!;
+    }
+    return out;
+  }
+
+  /**
+   * Wait for a change in one of `subsystems` (`idle player mixer …`). No time
+   * limit: it resolves when MPD reports a change (with the changed subsystems),
+   * when `noidle()` is called (possibly with an empty list), and rejects when
+   * the connection ends.
+   */
+  idle(subsystems: readonly string[] = []): Promise<string[]> {
+    if (this.dead) return Promise.reject(this.dead);
+    let line: string;
+    try { line = formatCommand('idle', subsystems); } catch (e) { return Promise.reject(e); }
+    const p = this.expect({ idle: true, what: 'idle' });
+    this.write(line);
+    return p.then((lines) => parsePairs(lines).filter(([k]) => k === 'changed').map(([, v]) => v));
+  }
+
+  /** Cancel an outstanding `idle` (MPD then answers it). No-op when not idling. */
+  noidle(): void {
+    if (!this.dead && this.pending.some((p) => p.idle)) this.write('noidle');
+  }
+
+  /** Close politely (best effort) and release the socket. Safe to call twice. */
+  close(): void {
+    if (this.dead) return;
+    this.destroy(new NoPlayerError(`connection to MPD at ${this.opts.display} closed`, undefined, 'player.closed'));
+  }
+
+  /** Tear the connection down now; every call in flight rejects with `err`. */
+  destroy(err: Error): void {
+    if (this.dead) return;
+    this.dead = err;
+    this.socket.destroy();
+    this.failAll(err);
+    for (const l of this.closeListeners) { try { l(err); } catch { /* listener bug is not ours */ } }
+    this.closeListeners.clear();
+  }
+
+  // --- internals -------------------------------------------------------------
+
+  private attach(): void {
+    const s = this.socket;
+    s.setNoDelay(true);
+    if (this.opts.keepAlive) s.setKeepAlive(true, 30_000);
+    s.on('data', (chunk: Buffer) => this.onData(chunk));
+    s.on('error', (err: NodeJS.ErrnoException) => {
+      const greeting = this.pending[0]?.greeting === true;
+      this.destroy(greeting ? connectError(err, this.opts.display)
+        : new NoPlayerError(`connection to MPD at ${this.opts.display} failed: ${err.code ?? err.message}`, startHint(this.opts.display), DROPPED));
+    });
+    s.on('close', () => {
+      const greeting = this.pending[0]?.greeting === true;
+      this.destroy(greeting
+        ? new NoPlayerError(`MPD at ${this.opts.display} closed the connection before greeting`, startHint(this.opts.display))
+        : new NoPlayerError(`MPD at ${this.opts.display} closed the connection`, startHint(this.opts.display), DROPPED));
+    });
+  }
+
+  private async sendPassword(password: string): Promise<void> {
+    let line: string;
+    try { line = formatCommand('password', [password]); } catch {
+      // Never echo the password, not even in a quoting error.
+      throw new NoPlayerError(`the MPD password for ${this.opts.display} contains a line break or NUL`, PASSWORD_HINT, 'player.auth');
+    }
+    try {
+      await this.call(line, 'password');
+    } catch (err) {
+      if (err instanceof MpdAckError && err.ack === Ack.password) {
+        throw new NoPlayerError(`MPD at ${this.opts.display} rejected the password`, PASSWORD_HINT, 'player.auth');
+      }
+      throw err;
+    }
+  }
+
+  /** Write `text` and wait for its answer within the time limit. */
+  private call(text: string, what: string): Promise<string[]> {
+    if (this.dead) return Promise.reject(this.dead);
+    const p = this.expect({ what });
+    this.write(text);
+    const label = `MPD at ${this.opts.display} (${what})`;
+    return withTimeout(p, this.opts.timeoutMs, label,
+      () => this.destroy(new TimeoutError(label, this.opts.timeoutMs)));
+  }
+
+  private expect(fields: { greeting?: boolean; idle?: boolean; what: string }): Promise<string[]> {
+    return new Promise<string[]>((resolve, reject) => {
+      this.pending.push({ ...fields, lines: [], bytes: 0, resolve, reject });
+      this.updateRef();
+    });
+  }
+
+  private write(line: string): void {
+    this.socket.write(`${line}\n`);
+  }
+
+  /** Keep the event loop alive only while an answer is awaited. */
+  private updateRef(): void {
+    if (this.dead) return;
+    if (this.pending.length > 0) this.socket.ref(); else this.socket.unref();
+  }
+
+  private onData(chunk: Buffer): void {
+    this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
+    let start = 0;
+    for (;;) {
+      const nl = this.buffer.indexOf(10, start);
+      if (nl < 0) break;
+      const line = this.buffer.toString('utf8', start, nl);
+      start = nl + 1;
+      this.onLine(line);
+      if (this.dead) return;
+    }
+    this.buffer = start === 0 ? this.buffer : this.buffer.subarray(start);
+    if (this.buffer.length > MAX_LINE_BYTES) this.protocolError('an answer line is too long');
+  }
+
+  private onLine(line: string): void {
+    const p = this.pending[0];
+    if (!p) { this.protocolError('MPD sent data nobody asked for'); return; }
+    if (p.greeting) { this.settle(p, null, [line]); return; }
+    if (line === 'OK') { this.settle(p, null, p.lines); return; }
+    const ack = ACK_LINE.exec(line);
+    if (ack) {
+      const [, code, index, command, message] = ack;
+      const n = Number(code);
+      const err = n === Ack.permission
+        ? new NoPlayerError(`MPD at ${this.opts.display} refused "${command}": permission denied`, PASSWORD_HINT, 'player.auth')
+        : new MpdAckError(n, Number(index), command ?? '', message ?? '', this.opts.display);
+      this.settle(p, err, []);
+      return;
+    }
+    if (line.startsWith('binary: ')) { this.protocolError('binary answers are not supported'); return; }
+    p.bytes += line.length + 1;
+    if (p.bytes > MAX_ANSWER_BYTES) { this.protocolError('an answer is too large'); return; }
+    p.lines.push(line);
+  }
+
+  private settle(p: Pending, err: Error | null, lines: string[]): void {
+    this.pending.shift();
+    this.updateRef();
+    if (err) p.reject(err); else p.resolve(lines);
+  }
+
+  private protocolError(what: string): void {
+    this.destroy(new NoPlayerError(`MPD at ${this.opts.display}: protocol error: ${what}`, undefined, 'player.protocol'));
+  }
+
+  private failAll(err: Error): void {
+    for (const p of this.pending.splice(0)) p.reject(err);
+  }
+}

@@ -1,0 +1,543 @@
+/**
+ * The MPD backend: one MPD server is one player, named `mpd`.
+ *
+ * Commands go over one short-lived-or-reused connection per source (opened on
+ * first use, reopened after an error, unref'd between calls so a forgotten
+ * source never keeps a CLI alive). `watch` keeps a second connection in
+ * `idle` and reconnects with backoff when it drops.
+ */
+import { ConfigError, NoPlayerError, UsageError } from '../errors.js';
+import { DEFAULT_BACKEND_TIMEOUT_MS } from '../timeout.js';
+import { MpdConnection, type MpdEndpoint, type MpdPairs, pairsToRecord, DROPPED } from './mpd-protocol.js';
+import type {
+  Capabilities, Player, PlayerAction, PlayerSource, PlayerState, PlaybackStatus, RepeatMode, SourceOptions,
+} from './types.js';
+
+export const MPD_PLAYER_NAME = 'mpd';
+export const MPD_DEFAULT_HOST = 'localhost';
+export const MPD_DEFAULT_PORT = 6600;
+/** What `watch` listens for. */
+export const MPD_IDLE_SUBSYSTEMS = ['player', 'mixer', 'options', 'playlist'] as const;
+
+/**
+ * Where to reach MPD. `display` names it for messages and never contains the
+ * password. `password` is a non-enumerable property: JSON.stringify and
+ * console.log of an address do not show it.
+ */
+export type MpdAddress =
+  | { kind: 'tcp'; host: string; port: number; password?: string; display: string }
+  | { kind: 'unix'; path: string; password?: string; display: string };
+
+export interface ResolveMpdAddressInput {
+  env: NodeJS.ProcessEnv;
+  /** Config `mpd.host`: host name, IP, `[IPv6]`, socket path or `@abstract`. */
+  configHost?: string | undefined;
+  /** Config `mpd.port`. */
+  configPort?: number | undefined;
+  /** Config `mpd.password`, already unsealed. Sent only to the configured host. */
+  configPassword?: string | undefined;
+}
+
+interface ParsedHost { kind: 'tcp' | 'unix'; host: string; port?: number }
+
+/** Parse the host part of MPD_HOST / mpd.host (no password here). */
+function parseHost(text: string, source: string, fail: (msg: string) => Error): ParsedHost {
+  if (/[\0\r\n\t ]/.test(text)) throw fail(`${source} must not contain spaces, tabs, line breaks or NUL`);
+  if (text.startsWith('/')) return { kind: 'unix', host: text };
+  if (text.startsWith('@')) {
+    if (text.length === 1) throw fail(`${source} names an abstract socket without a name ("@")`);
+    return { kind: 'unix', host: text };
+  }
+  if (text.startsWith('[')) {
+    const m = /^\[([0-9A-Fa-f:.]+(?:%[\w.-]+)?)\](?::(.*))?$/.exec(text);
+    if (!m || !m[1]!.includes(':')) throw fail(`${source} has a malformed [IPv6] address`);
+    return m[2] === undefined ? { kind: 'tcp', host: m[1]! } : { kind: 'tcp', host: m[1]!, port: parsePort(m[2], source, fail) };
+  }
+  const colons = text.split(':').length - 1;
+  if (colons === 1) {
+    // host:port (a convenience mpc lacks; a bare IPv6 address has several colons).
+    const [h, p] = text.split(':') as [string, string];
+    if (h === '') throw fail(`${source} has a port but no host`);
+    checkHostName(h, source, fail);
+    return { kind: 'tcp', host: h, port: parsePort(p, source, fail) };
+  }
+  if (colons === 0) checkHostName(text, source, fail);
+  else if (!/^[0-9A-Fa-f:.]+(?:%[\w.-]+)?$/.test(text)) throw fail(`${source} is not a valid host name or address`);
+  return { kind: 'tcp', host: text };
+}
+
+function checkHostName(h: string, source: string, fail: (msg: string) => Error): void {
+  if (!/^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?\.?$/.test(h) || h.length > 253) {
+    throw fail(`${source} is not a valid host name or address`);
+  }
+}
+
+function parsePort(text: string, source: string, fail: (msg: string) => Error): number {
+  const t = text.trim();
+  if (!/^\d{1,5}$/.test(t) || Number(t) < 1 || Number(t) > 65535) {
+    throw fail(`${source} must be a port number from 1 to 65535`);
+  }
+  return Number(t);
+}
+
+function withPassword<A extends MpdAddress>(addr: A, password: string | undefined): A {
+  if (password !== undefined && password !== '') {
+    Object.defineProperty(addr, 'password', { value: password, enumerable: false, writable: false, configurable: true });
+  }
+  return addr;
+}
+
+function display(kind: 'tcp' | 'unix', host: string, port: number): string {
+  if (kind === 'unix') return host; // `/run/mpd/socket` or `@name`
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/**
+ * Where MPD is, the way mpc finds it: MPD_HOST (`host`, `password@host`,
+ * `/socket/path`, `password@/socket/path`, `@abstract`, `[::1]`, and also
+ * `host:port`), MPD_PORT, then config `mpd.host` / `mpd.port`, then
+ * localhost:6600. Each env variable overrides its config key. The config
+ * password is used only when the host in effect is the configured one, so it
+ * is never sent to a host named by MPD_HOST alone. Pure: no I/O.
+ *
+ * Bad env values throw UsageError; bad config values throw ConfigError.
+ */
+export function resolveMpdAddress(input: ResolveMpdAddressInput): MpdAddress {
+  const { env } = input;
+  const envFail = (m: string) => new UsageError(m, 'fix or unset the variable; see `mediagate config get mpd.host`', 'usage.mpd_address');
+  const cfgFail = (m: string) => new ConfigError(m, 'fix it with `mediagate config set mpd.host …` / `mpd.port …`');
+
+  let parsed: ParsedHost;
+  let password: string | undefined;
+  const envHost = env.MPD_HOST;
+  if (envHost !== undefined && envHost !== '') {
+    let hostText = envHost;
+    // Like libmpdclient: a leading `/` or `@` means a socket; otherwise text
+    // before the first `@` is the password.
+    if (!envHost.startsWith('/') && !envHost.startsWith('@')) {
+      const at = envHost.indexOf('@');
+      if (at >= 0) {
+        password = envHost.slice(0, at);
+        hostText = envHost.slice(at + 1);
+        if (hostText === '') throw envFail('MPD_HOST has a password but no host (expected password@host)');
+      }
+    }
+    parsed = parseHost(hostText, 'MPD_HOST', envFail);
+    const cfg = input.configHost !== undefined && input.configHost !== ''
+      ? parseHost(input.configHost, 'config mpd.host', cfgFail) : undefined;
+    if (password === undefined && cfg && cfg.kind === parsed.kind && cfg.host === parsed.host) {
+      password = input.configPassword;
+    }
+  } else if (input.configHost !== undefined && input.configHost !== '') {
+    parsed = parseHost(input.configHost, 'config mpd.host', cfgFail);
+    password = input.configPassword;
+  } else {
+    parsed = { kind: 'tcp', host: MPD_DEFAULT_HOST };
+    password = input.configPassword;
+  }
+
+  if (parsed.kind === 'unix') {
+    return withPassword({ kind: 'unix', path: parsed.host, display: parsed.host }, password);
+  }
+  let port: number;
+  if (parsed.port !== undefined) port = parsed.port;
+  else if (env.MPD_PORT !== undefined && env.MPD_PORT !== '') port = parsePort(env.MPD_PORT, 'MPD_PORT', envFail);
+  else if (input.configPort !== undefined) {
+    if (!Number.isInteger(input.configPort) || input.configPort < 1 || input.configPort > 65535) {
+      throw cfgFail('config mpd.port must be a port number from 1 to 65535');
+    }
+    port = input.configPort;
+  } else port = MPD_DEFAULT_PORT;
+  return withPassword({ kind: 'tcp', host: parsed.host, port, display: display('tcp', parsed.host, port) }, password);
+}
+
+function endpointOf(addr: MpdAddress): MpdEndpoint {
+  if (addr.kind === 'tcp') return { kind: 'tcp', host: addr.host, port: addr.port };
+  // `@name` is a Linux abstract socket: node wants a leading NUL.
+  return { kind: 'unix', path: addr.path.startsWith('@') ? `\0${addr.path.slice(1)}` : addr.path };
+}
+
+export interface MpdSourceOptions extends SourceOptions {
+  /** Where MPD is; default: resolveMpdAddress({env}). */
+  address?: MpdAddress;
+}
+
+/** Status + current song as read in one round trip. */
+interface Snapshot {
+  status: Record<string, string>;
+  song: MpdPairs;
+  /** When MPD produced the answer (midpoint of the round trip). */
+  readAt: Date;
+}
+
+function num(v: string | undefined): number | null {
+  if (v === undefined || v === '') return null;
+  const n = Number(v);
+  return Number.isFinite(n) ? n : null;
+}
+
+function allValues(pairs: MpdPairs, key: string): string[] {
+  return pairs.filter(([k]) => k === key).map(([, v]) => v);
+}
+
+function joined(pairs: MpdPairs, key: string): string | null {
+  const vs = allValues(pairs, key).filter((v) => v !== '');
+  return vs.length ? vs.join(', ') : null;
+}
+
+function fileTitle(file: string | undefined): string | null {
+  if (!file) return null;
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(file)) return file; // a stream URL
+  const base = file.slice(file.lastIndexOf('/') + 1);
+  return base || file;
+}
+
+function statusOf(s: Record<string, string>): PlaybackStatus {
+  return s.state === 'play' ? 'playing' : s.state === 'pause' ? 'paused' : 'stopped';
+}
+
+/** Map MPD `status` + `currentsong` to a PlayerState. Exported for unit tests. */
+export function mpdState(name: string, snap: Snapshot): PlayerState {
+  const s = snap.status;
+  const song = snap.song;
+  const songRec = pairsToRecord(song);
+  const status = statusOf(s);
+  const playlistLength = num(s.playlistlength) ?? 0;
+  const hasSong = s.song !== undefined && songRec.file !== undefined;
+
+  let duration = num(s.duration);
+  if (duration === null && s.time !== undefined) duration = num(s.time.split(':')[1]);
+  if (duration === null) duration = num(songRec.duration) ?? num(songRec.Time);
+  if (duration !== null && duration <= 0) duration = null;
+  if (!hasSong) duration = null;
+
+  const position = status === 'stopped' ? null : num(s.elapsed) ?? num(s.time?.split(':')[0]);
+  const rawVolume = num(s.volume);
+  const volume = rawVolume === null || rawVolume < 0 ? null : Math.round(rawVolume);
+  const repeatOn = s.repeat === '1';
+  const single = s.single === '1';
+  const repeat: RepeatMode = repeatOn && single ? 'track' : repeatOn ? 'playlist' : 'off';
+
+  const active = status !== 'stopped';
+  const capabilities: Capabilities = {
+    canControl: true,
+    canPlay: playlistLength > 0,
+    canPause: active,
+    canSeek: active && hasSong && duration !== null,
+    // MPD refuses next/previous while stopped ("Not playing").
+    canGoNext: active && (s.nextsong !== undefined || (repeatOn && playlistLength > 0)),
+    canGoPrevious: active && playlistLength > 0,
+    canSetVolume: volume !== null,
+  };
+
+  return {
+    player: name,
+    status,
+    title: hasSong ? (joined(song, 'Title') ?? joined(song, 'Name') ?? fileTitle(songRec.file)) : null,
+    artist: hasSong ? joined(song, 'Artist') ?? joined(song, 'AlbumArtist') : null,
+    album: hasSong ? joined(song, 'Album') : null,
+    duration,
+    position,
+    positionUpdatedAt: position === null ? null : snap.readAt.toISOString(),
+    volume,
+    shuffle: s.random === undefined ? null : s.random === '1',
+    repeat,
+    artUrl: null,
+    capabilities,
+  };
+}
+
+const ACTION_CAPABILITY: Record<PlayerAction, keyof Capabilities> = {
+  play: 'canPlay',
+  pause: 'canPause',
+  toggle: 'canControl',
+  stop: 'canControl',
+  next: 'canGoNext',
+  previous: 'canGoPrevious',
+};
+
+const WHY_NOT: Partial<Record<keyof Capabilities, string>> = {
+  canPlay: 'the queue is empty',
+  canPause: 'nothing is playing',
+  canGoNext: 'there is no next song (end of the queue, or stopped)',
+  canGoPrevious: 'nothing is playing',
+  canSeek: 'nothing is playing, or the song has no known length',
+  canSetVolume: 'MPD has no mixer for its output',
+};
+
+function unsupported(what: string, player: string, cap: keyof Capabilities): NoPlayerError {
+  const why = WHY_NOT[cap];
+  return new NoPlayerError(`player ${player} cannot ${what} now${why ? `: ${why}` : ''}`,
+    'check `mediagate play status`; mpc shows the MPD queue', 'player.unsupported');
+}
+
+/** The MPD server as a Player. */
+export class MpdPlayer implements Player {
+  readonly name = MPD_PLAYER_NAME;
+  readonly backend = 'mpd' as const;
+
+  constructor(private readonly source: MpdSource) {}
+
+  async state(): Promise<PlayerState> {
+    return mpdState(this.name, await this.snapshot());
+  }
+
+  async act(action: PlayerAction): Promise<void> {
+    const cap = ACTION_CAPABILITY[action];
+    if (cap === undefined) throw new UsageError(`unknown player action: ${String(action)}`);
+    const st = await this.state();
+    if (!st.capabilities[cap]) throw unsupported(action === 'previous' ? 'go to the previous song' : action === 'next' ? 'go to the next song' : action, this.name, cap);
+    switch (action) {
+      case 'play':
+        // `play` when stopped; resume (a no-op when already playing) otherwise.
+        await this.source.run(st.status === 'stopped' ? ['play'] : ['pause', '0']);
+        return;
+      case 'pause':
+        await this.source.run(['pause', '1']);
+        return;
+      case 'toggle':
+        if (st.status === 'playing') await this.source.run(['pause', '1']);
+        else if (st.status === 'paused') await this.source.run(['pause', '0']);
+        else if (st.capabilities.canPlay) await this.source.run(['play']);
+        else throw unsupported('play', this.name, 'canPlay');
+        return;
+      case 'stop':
+        await this.source.run(['stop']);
+        return;
+      case 'next':
+        await this.source.run(['next']);
+        return;
+      case 'previous':
+        await this.source.run(['previous']);
+        return;
+    }
+  }
+
+  async seekTo(seconds: number): Promise<void> {
+    if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0) {
+      throw new UsageError(`seek position must be a number of seconds ≥ 0 (got ${String(seconds)})`);
+    }
+    const st = await this.state();
+    if (!st.capabilities.canSeek) throw unsupported('seek', this.name, 'canSeek');
+    if (st.duration !== null && seconds > st.duration) {
+      throw new UsageError(`seek position ${fmt(seconds)} s is past the end of the song (${fmt(st.duration)} s)`,
+        undefined, 'usage.out_of_range');
+    }
+    await this.source.run(['seekcur', seconds]);
+  }
+
+  async seekBy(offsetSeconds: number): Promise<void> {
+    if (typeof offsetSeconds !== 'number' || !Number.isFinite(offsetSeconds)) {
+      throw new UsageError(`seek offset must be a number of seconds (got ${String(offsetSeconds)})`);
+    }
+    const st = await this.state();
+    if (!st.capabilities.canSeek) throw unsupported('seek', this.name, 'canSeek');
+    const at = st.position ?? 0;
+    const target = at + offsetSeconds;
+    if (target <= 0) { await this.source.run(['seekcur', 0]); return; }
+    if (st.duration !== null && target >= st.duration) { await this.source.run(['seekcur', st.duration]); return; }
+    // Relative seek: MPD applies it to its own current position, so time
+    // passing between our status read and the seek does not skew it.
+    const rel = offsetSeconds >= 0 ? `+${fmt(offsetSeconds)}` : `-${fmt(-offsetSeconds)}`;
+    await this.source.run(['seekcur', rel]);
+  }
+
+  async setVolume(level: number): Promise<void> {
+    if (typeof level !== 'number' || !Number.isInteger(level) || level < 0 || level > 100) {
+      throw new UsageError(`volume must be a whole number from 0 to 100 (got ${String(level)})`, undefined, 'usage.out_of_range');
+    }
+    const st = await this.state();
+    if (!st.capabilities.canSetVolume) throw unsupported('set its volume', this.name, 'canSetVolume');
+    await this.source.run(['setvol', level]);
+  }
+
+  private async snapshot(): Promise<Snapshot> {
+    const t0 = Date.now();
+    const [status, song] = await this.source.runList([['status'], ['currentsong']]);
+    const t1 = Date.now();
+    return { status: pairsToRecord(status!), song: song!, readAt: new Date(Math.round((t0 + t1) / 2)) };
+  }
+}
+
+function fmt(n: number): string {
+  return String(Math.round(n * 1000) / 1000);
+}
+
+type Cmd = readonly [string, ...Array<string | number>];
+
+/** One MPD server. */
+export class MpdSource implements PlayerSource {
+  readonly backend = 'mpd' as const;
+  readonly address: MpdAddress;
+  private readonly timeoutMs: number;
+  private conn: MpdConnection | null = null;
+  private connecting: Promise<MpdConnection> | null = null;
+  private readonly watchers = new Set<() => Promise<void>>();
+  private closed = false;
+
+  constructor(opts: MpdSourceOptions) {
+    this.timeoutMs = opts.timeoutMs > 0 ? opts.timeoutMs : DEFAULT_BACKEND_TIMEOUT_MS;
+    this.address = opts.address ?? resolveMpdAddress({ env: opts.env });
+  }
+
+  /** `[mpd]` when the server answers; rejects with NoPlayerError (or TimeoutError) otherwise. */
+  async list(): Promise<Player[]> {
+    // `status`, not `ping`: ping needs no permission, so it would hide a missing password.
+    await this.run(['status']);
+    return [new MpdPlayer(this)];
+  }
+
+  /** The player without a round trip (calls fail later if MPD is unreachable). */
+  player(): MpdPlayer {
+    return new MpdPlayer(this);
+  }
+
+  /** Run one command on the shared connection. */
+  run(cmd: Cmd): Promise<MpdPairs> {
+    const [name, ...args] = cmd;
+    return this.withConnection((c) => c.command(name, ...args));
+  }
+
+  /** Run several commands in one command list (one round trip). */
+  runList(cmds: readonly Cmd[]): Promise<MpdPairs[]> {
+    return this.withConnection((c) => c.commandList(cmds));
+  }
+
+  /**
+   * Run `fn` on the shared connection. When a connection kept from an earlier
+   * call turns out to have been dropped by MPD (its connection_timeout, a
+   * restart), try once more on a fresh one. A kept connection that drops is
+   * almost always one MPD closed while it sat unused, before our command
+   * reached it; timeouts and ACKs are never retried.
+   */
+  private async withConnection<T>(fn: (c: MpdConnection) => Promise<T>): Promise<T> {
+    const reused = this.conn !== null && !this.conn.closed;
+    const conn = await this.connection();
+    try {
+      return await fn(conn);
+    } catch (err) {
+      if (reused && conn.closed && err instanceof NoPlayerError && err.code === DROPPED && !this.closed) {
+        return fn(await this.connection());
+      }
+      throw err;
+    }
+  }
+
+  async watch(onChange: (playerName: string) => void): Promise<() => Promise<void>> {
+    this.assertOpen();
+    const w = new IdleWatcher(this.address, this.timeoutMs, () => onChange(MPD_PLAYER_NAME));
+    await w.start();
+    const stop = async () => { this.watchers.delete(stop); await w.stop(); };
+    this.watchers.add(stop);
+    return stop;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.conn?.close();
+    this.conn = null;
+    const pending = this.connecting;
+    this.connecting = null;
+    await Promise.all([...this.watchers].map((stop) => stop()));
+    if (pending) await pending.then((c) => c.close(), () => {});
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new NoPlayerError('the MPD source is closed', undefined, 'player.closed');
+  }
+
+  private async connection(): Promise<MpdConnection> {
+    this.assertOpen();
+    if (this.conn && !this.conn.closed) return this.conn;
+    this.conn = null;
+    if (!this.connecting) {
+      const opening = MpdConnection.open(endpointOf(this.address), {
+        timeoutMs: this.timeoutMs, password: this.address.password, display: this.address.display,
+      });
+      this.connecting = opening;
+      opening.then((c) => {
+        if (this.connecting === opening) this.connecting = null;
+        if (this.closed) { c.close(); return; }
+        this.conn = c;
+      }, () => { if (this.connecting === opening) this.connecting = null; });
+    }
+    const c = await this.connecting;
+    this.assertOpen();
+    return c;
+  }
+}
+
+/**
+ * One `idle` connection. Calls `changed()` once per idle answer, once when the
+ * connection drops, and once after a reconnect (the state may have moved
+ * meanwhile). Reconnects with exponential backoff (100 ms … 5 s).
+ */
+class IdleWatcher {
+  private conn: MpdConnection | null = null;
+  private stopped = false;
+  private timer: NodeJS.Timeout | null = null;
+  private backoffMs = 100;
+  private loopDone: Promise<void> = Promise.resolve();
+  private reopening: Promise<void> | null = null;
+
+  constructor(private readonly address: MpdAddress, private readonly timeoutMs: number, private readonly changed: () => void) {}
+
+  /** First connection: failures here reject (so the caller learns MPD is not there). */
+  async start(): Promise<void> {
+    this.conn = await this.open();
+    this.loopDone = this.loop(this.conn);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) { clearTimeout(this.timer); this.timer = null; }
+    this.conn?.close();
+    this.conn = null;
+    await this.reopening;
+    await this.loopDone;
+  }
+
+  private open(): Promise<MpdConnection> {
+    return MpdConnection.open(endpointOf(this.address), {
+      timeoutMs: this.timeoutMs, password: this.address.password, display: this.address.display, keepAlive: true,
+    });
+  }
+
+  private notify(): void {
+    try { this.changed(); } catch { /* a listener's bug must not kill the watch */ }
+  }
+
+  private async loop(conn: MpdConnection): Promise<void> {
+    try {
+      for (;;) {
+        const changed = await conn.idle(MPD_IDLE_SUBSYSTEMS);
+        if (this.stopped) return;
+        this.backoffMs = 100;
+        if (changed.length > 0) this.notify();
+      }
+    } catch {
+      if (this.stopped) return;
+      this.conn = null;
+      this.notify(); // the player went away
+      this.scheduleReconnect();
+    }
+  }
+
+  private scheduleReconnect(): void {
+    if (this.stopped) return;
+    const delay = this.backoffMs;
+    this.backoffMs = Math.min(this.backoffMs * 2, 5000);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      if (this.stopped) return;
+      this.reopening = this.open().then((c) => {
+        this.reopening = null;
+        if (this.stopped) { c.close(); return; }
+        this.conn = c;
+        this.notify(); // back: state may have changed while we were away
+        this.loopDone = this.loop(c);
+      }, () => { this.reopening = null; this.scheduleReconnect(); });
+    }, delay);
+  }
+}
