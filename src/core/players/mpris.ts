@@ -1,0 +1,561 @@
+/**
+ * MPRIS players on the D-Bus session bus.
+ *
+ * Uses dbus-next's low-level message API (one method call per operation, no
+ * introspection). dbus-next is imported lazily on the first call: loading it
+ * costs ~50–70 ms, which commands that never touch D-Bus must not pay.
+ */
+import type { Socket } from 'node:net';
+import type { Message as DbusMessage, MessageBus, Variant as DbusVariant } from 'dbus-next';
+import { ExitCode, MediagateError, NoPlayerError, TimeoutError, UsageError } from '../errors.js';
+import { DEFAULT_BACKEND_TIMEOUT_MS, withTimeout } from '../timeout.js';
+import { parseBusAddress, sessionBusAddress } from './dbus-address.js';
+import type {
+  Capabilities, PlaybackStatus, Player, PlayerAction, PlayerSource, PlayerState, RepeatMode, SourceOptions,
+} from './types.js';
+
+/** Every MPRIS player owns a bus name with this prefix; the rest is the player name. */
+export const MPRIS_PREFIX = 'org.mpris.MediaPlayer2.';
+const MPRIS_PATH = '/org/mpris/MediaPlayer2';
+const PLAYER_IFACE = 'org.mpris.MediaPlayer2.Player';
+const PROPS_IFACE = 'org.freedesktop.DBus.Properties';
+const DBUS_NAME = 'org.freedesktop.DBus';
+const DBUS_PATH = '/org/freedesktop/DBus';
+const SIGNAL = 4; // dbus-next MessageType.SIGNAL
+
+type DbusModule = typeof import('dbus-next');
+
+let dbusModule: Promise<DbusModule> | undefined;
+function loadDbus(): Promise<DbusModule> {
+  dbusModule ??= import('dbus-next').then((m) => ((m as unknown as { default?: DbusModule }).default ?? m));
+  return dbusModule;
+}
+
+interface CallSpec {
+  destination: string;
+  path: string;
+  interface: string;
+  member: string;
+  signature?: string;
+  body?: unknown[];
+}
+
+/** Turns a failed call into the error a user should see. */
+type ErrorMapper = (e: unknown) => MediagateError;
+
+function busLost(cause?: unknown): NoPlayerError {
+  const detail = cause instanceof Error && cause.message ? ` (${cause.message})` : '';
+  return new NoPlayerError(`lost the connection to the D-Bus session bus${detail}`,
+    'the session bus went away (logout or restart?); try again', 'mpris.bus_lost');
+}
+
+/** One connection to the session bus. Dies (and rejects every pending call) when the socket goes. */
+class BusConnection {
+  private readonly pending = new Set<(e: Error) => void>();
+  private deadWith: MediagateError | undefined;
+  private readonly deathListeners = new Set<() => void>();
+
+  private constructor(
+    readonly dbus: DbusModule,
+    readonly bus: MessageBus,
+    private readonly stream: Socket,
+    readonly timeoutMs: number,
+  ) {
+    bus.on('error', (e: unknown) => this.die(busLost(e)));
+    stream.once('close', () => this.die(busLost()));
+    if (stream.destroyed) this.die(busLost());
+  }
+
+  static async open(env: NodeJS.ProcessEnv, timeoutMs: number): Promise<BusConnection> {
+    const address = sessionBusAddress(env);
+    const target = parseBusAddress(address);
+    let busAddress: string;
+    if (target.kind === 'tcp') {
+      busAddress = `tcp:host=${target.host},port=${target.port}`;
+    } else {
+      if (/[,;=]/.test(target.path)) {
+        throw new NoPlayerError(`the D-Bus socket path "${target.path}" contains , ; or =, which is not supported`,
+          'point DBUS_SESSION_BUS_ADDRESS at a socket path without those characters', 'mpris.bad_address');
+      }
+      // Node connects to abstract sockets itself when the path starts with NUL.
+      busAddress = `unix:socket=${target.abstract ? '\0' : ''}${target.path}`;
+    }
+    const dbus = await loadDbus();
+    let bus: MessageBus;
+    try {
+      bus = dbus.sessionBus({ busAddress });
+    } catch (e) {
+      throw new NoPlayerError(`cannot use the D-Bus address "${address}": ${(e as Error).message}`,
+        'check DBUS_SESSION_BUS_ADDRESS', 'mpris.bad_address');
+    }
+    const stream = (bus as unknown as { _connection: { stream: Socket } })._connection.stream;
+    // Until the connection object takes over, swallow late errors (no 'error' listener = crash).
+    const ignore = (): void => {};
+    bus.on('error', ignore);
+    const ready = new Promise<void>((resolve, reject) => {
+      bus.once('connect', () => resolve());
+      bus.once('error', reject);
+      stream.once('close', () => reject(new Error('the bus closed the connection during the handshake')));
+    });
+    const where = target.kind === 'tcp' ? `${target.host}:${target.port}` : target.path;
+    try {
+      await withTimeout(ready, timeoutMs, `the D-Bus session bus at ${where}`, () => stream.destroy());
+    } catch (e) {
+      stream.destroy();
+      if (e instanceof MediagateError) throw e;
+      const code = (e as NodeJS.ErrnoException)?.code;
+      if (code === 'ENOENT' || code === 'ECONNREFUSED' || code === 'ENOTSOCK') {
+        throw new NoPlayerError(
+          `no D-Bus session bus at ${where} (${code === 'ENOENT' ? 'no such socket' : 'nothing listening'})`,
+          'DBUS_SESSION_BUS_ADDRESS points to a bus that is gone; from cron or ssh set ' +
+          'DBUS_SESSION_BUS_ADDRESS=unix:path=/run/user/$(id -u)/bus of the running desktop session',
+          'mpris.no_bus');
+      }
+      throw new NoPlayerError(`cannot connect to the D-Bus session bus at ${where}: ${(e as Error)?.message ?? e}`,
+        'check DBUS_SESSION_BUS_ADDRESS and that the bus belongs to this user', 'mpris.bus_error');
+    }
+    bus.removeListener('error', ignore);
+    return new BusConnection(dbus, bus, stream, timeoutMs);
+  }
+
+  get alive(): boolean {
+    return this.deadWith === undefined;
+  }
+
+  onDeath(fn: () => void): () => void {
+    this.deathListeners.add(fn);
+    return () => this.deathListeners.delete(fn);
+  }
+
+  private die(err: MediagateError): void {
+    if (this.deadWith) return;
+    this.deadWith = err;
+    for (const reject of this.pending) reject(err);
+    this.pending.clear();
+    for (const fn of this.deathListeners) { try { fn(); } catch { /* ignore */ } }
+    this.deathListeners.clear();
+  }
+
+  /** One method call with the time limit; failures go through `mapError`. */
+  async call(spec: CallSpec, what: string, mapError: ErrorMapper): Promise<DbusMessage> {
+    if (this.deadWith) throw this.deadWith;
+    let msg: DbusMessage;
+    try {
+      msg = new this.dbus.Message({ ...spec, serial: this.bus.newSerial() } as ConstructorParameters<DbusModule['Message']>[0]);
+    } catch (e) {
+      throw new UsageError(`cannot call ${spec.member} on '${spec.destination}': ${(e as Error).message}`);
+    }
+    let rejectDead!: (e: Error) => void;
+    const dead = new Promise<never>((_, reject) => { rejectDead = reject; });
+    this.pending.add(rejectDead);
+    const reply = Promise.race([this.bus.call(msg), dead]).finally(() => this.pending.delete(rejectDead));
+    try {
+      const answer = await withTimeout(reply, this.timeoutMs, what, () => {
+        // Forget the reply handler so a late answer is dropped, not leaked.
+        const handlers = (this.bus as unknown as { _methodReturnHandlers: Record<number, unknown> })._methodReturnHandlers;
+        if (msg.serial !== null) delete handlers[msg.serial];
+      });
+      if (!answer) throw new Error(`no reply to ${spec.member}`);
+      return answer;
+    } catch (e) {
+      if (e instanceof MediagateError) throw e;
+      throw mapError(e);
+    }
+  }
+
+  /** A call to the bus daemon itself. */
+  callDaemon(member: string, signature = '', body: unknown[] = []): Promise<DbusMessage> {
+    return this.call({ destination: DBUS_NAME, path: DBUS_PATH, interface: DBUS_NAME, member, signature, body },
+      `the D-Bus session bus (${member})`, (e) => this.daemonError(member, e));
+  }
+
+  private daemonError(member: string, e: unknown): MediagateError {
+    if (isDbusError(e)) {
+      return new MediagateError('mpris.bus_error', `the D-Bus session bus refused ${member}: ${e.text || e.type}`,
+        ExitCode.noPlayer, 'check that the session bus is healthy');
+    }
+    return busLost(e);
+  }
+
+  close(): void {
+    this.die(new MediagateError('mpris.closed', 'the MPRIS source was closed', ExitCode.failure));
+    try { this.bus.disconnect(); } catch { /* already gone */ }
+    this.stream.destroy();
+  }
+}
+
+interface DbusErrorLike { type: string; text: string }
+function isDbusError(e: unknown): e is DbusErrorLike {
+  return typeof e === 'object' && e !== null && (e as { name?: unknown }).name === 'DBusError'
+    && typeof (e as { type?: unknown }).type === 'string';
+}
+
+/** Map an error from a player's method call to a MediagateError. */
+function playerError(player: string, what: string, timeoutMs: number, e: unknown): MediagateError {
+  if (!isDbusError(e)) return busLost(e);
+  const short = e.type.replace(/^org\.freedesktop\.DBus\.Error\./, '');
+  switch (short) {
+    case 'ServiceUnknown':
+    case 'NameHasNoOwner':
+      return new NoPlayerError(`player '${player}' is no longer on the bus`,
+        'it may have quit; list the players again', 'player.not_found');
+    case 'NoReply':
+    case 'Timeout':
+    case 'TimedOut':
+      return new TimeoutError(`player '${player}' (${what})`, timeoutMs);
+    case 'UnknownMethod':
+    case 'UnknownInterface':
+    case 'UnknownObject':
+    case 'UnknownProperty':
+    case 'NotSupported':
+    case 'PropertyReadOnly':
+      return new NoPlayerError(`player '${player}' does not support ${what}`,
+        `${player} does not implement this part of MPRIS; use the player's own controls`, 'player.unsupported');
+    default:
+      return new MediagateError('player.error', `player '${player}' refused ${what}: ${e.text || short}`,
+        ExitCode.failure, `${player} reported ${e.type}`);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Decoding MPRIS properties
+
+type Props = Record<string, unknown>;
+
+function unwrap(v: unknown): unknown {
+  return v !== null && typeof v === 'object' && 'signature' in v && 'value' in v ? (v as DbusVariant).value : v;
+}
+
+function str(v: unknown): string | null {
+  const x = unwrap(v);
+  if (typeof x === 'string') return x === '' ? null : x;
+  if (Array.isArray(x)) {
+    const parts = x.filter((p): p is string => typeof p === 'string' && p !== '');
+    return parts.length ? parts.join(', ') : null;
+  }
+  return null;
+}
+
+function num(v: unknown): number | null {
+  const x = unwrap(v);
+  if (typeof x === 'number') return Number.isFinite(x) ? x : null;
+  if (typeof x === 'bigint') return Number(x);
+  return null;
+}
+
+function bool(v: unknown): boolean | null {
+  const x = unwrap(v);
+  return typeof x === 'boolean' ? x : null;
+}
+
+/** Microseconds to seconds, kept to the millisecond. */
+function usToSeconds(us: number | null): number | null {
+  return us === null ? null : Math.round(us / 1000) / 1000;
+}
+
+const STATUS: Record<string, PlaybackStatus> = { Playing: 'playing', Paused: 'paused', Stopped: 'stopped' };
+const LOOP: Record<string, RepeatMode> = { None: 'off', Track: 'track', Playlist: 'playlist' };
+
+function capabilitiesOf(p: Props): Capabilities {
+  const canControl = bool(p.CanControl) ?? false;
+  return {
+    canPlay: canControl && (bool(p.CanPlay) ?? false),
+    canPause: canControl && (bool(p.CanPause) ?? false),
+    canSeek: canControl && (bool(p.CanSeek) ?? false),
+    canGoNext: canControl && (bool(p.CanGoNext) ?? false),
+    canGoPrevious: canControl && (bool(p.CanGoPrevious) ?? false),
+    canSetVolume: canControl && num(p.Volume) !== null,
+    canControl,
+  };
+}
+
+/** Decode one GetAll answer of org.mpris.MediaPlayer2.Player. Exported for tests. */
+export function decodePlayerProps(player: string, p: Props, readAt: Date): PlayerState {
+  const meta = (unwrap(p.Metadata) ?? {}) as Props;
+  const volume = num(p.Volume);
+  const loop = str(p.LoopStatus);
+  const position = usToSeconds(num(p.Position));
+  const length = num(meta['mpris:length']);
+  return {
+    player,
+    status: STATUS[str(p.PlaybackStatus) ?? ''] ?? 'stopped',
+    title: str(meta['xesam:title']),
+    artist: str(meta['xesam:artist']),
+    album: str(meta['xesam:album']),
+    duration: length !== null && length > 0 ? usToSeconds(length) : null,
+    position,
+    positionUpdatedAt: position === null ? null : readAt.toISOString(),
+    volume: volume === null ? null : Math.max(0, Math.round(volume * 100)),
+    shuffle: bool(p.Shuffle),
+    repeat: loop === null ? null : (LOOP[loop] ?? null),
+    artUrl: str(meta['mpris:artUrl']),
+    capabilities: capabilitiesOf(p),
+  };
+}
+
+// ---------------------------------------------------------------------------
+
+const ACTIONS: Record<PlayerAction, { method: string; needs: keyof Capabilities }> = {
+  play: { method: 'Play', needs: 'canPlay' },
+  pause: { method: 'Pause', needs: 'canPause' },
+  // MPRIS: PlayPause has no effect (and should fail) when CanPause is false.
+  toggle: { method: 'PlayPause', needs: 'canPause' },
+  stop: { method: 'Stop', needs: 'canControl' },
+  next: { method: 'Next', needs: 'canGoNext' },
+  previous: { method: 'Previous', needs: 'canGoPrevious' },
+};
+
+function unsupported(player: string, action: string, why: string): NoPlayerError {
+  return new NoPlayerError(`player '${player}' does not allow '${action}' now (${why})`,
+    'the player reports it cannot do this at the moment (end of playlist, live stream, ad…); try another action or player',
+    'player.unsupported');
+}
+
+/** One MPRIS player, addressed by its well-known bus name. */
+export class MprisPlayer implements Player {
+  readonly backend = 'mpris' as const;
+  /** The full bus name, e.g. `org.mpris.MediaPlayer2.mpv`. */
+  readonly busName: string;
+
+  constructor(
+    private readonly source: MprisSource,
+    readonly name: string,
+  ) {
+    this.busName = MPRIS_PREFIX + name;
+  }
+
+  private async call(member: string, iface: string, signature = '', body: unknown[] = []): Promise<DbusMessage> {
+    const conn = await this.source.connection();
+    const what = member === 'GetAll' ? 'reading its state' : member;
+    return conn.call({ destination: this.busName, path: MPRIS_PATH, interface: iface, member, signature, body },
+      `player '${this.name}' (${member})`, (e) => playerError(this.name, what, conn.timeoutMs, e));
+  }
+
+  /** The raw properties of the Player interface (one GetAll). */
+  private async props(): Promise<{ props: Props; readAt: Date }> {
+    const reply = await this.call('GetAll', PROPS_IFACE, 's', [PLAYER_IFACE]);
+    const readAt = new Date();
+    const props = reply.body[0];
+    return { props: props && typeof props === 'object' ? props as Props : {}, readAt };
+  }
+
+  async state(): Promise<PlayerState> {
+    const { props, readAt } = await this.props();
+    return decodePlayerProps(this.name, props, readAt);
+  }
+
+  async act(action: PlayerAction): Promise<void> {
+    const spec = ACTIONS[action];
+    if (!spec) throw new UsageError(`unknown player action '${String(action)}'`);
+    const { props } = await this.props();
+    const caps = capabilitiesOf(props);
+    if (!caps.canControl) throw unsupported(this.name, action, 'it does not accept control: CanControl is false');
+    if (!caps[spec.needs]) {
+      const prop = spec.needs.replace(/^can/, 'Can');
+      throw unsupported(this.name, action, `${prop} is false`);
+    }
+    await this.call(spec.method, PLAYER_IFACE);
+  }
+
+  async seekTo(seconds: number): Promise<void> {
+    if (!Number.isFinite(seconds) || seconds < 0) {
+      throw new UsageError(`cannot seek to ${seconds}: the position must be a number of seconds ≥ 0`);
+    }
+    const { props } = await this.props();
+    const caps = capabilitiesOf(props);
+    if (!caps.canSeek) throw unsupported(this.name, 'seek', 'CanSeek is false');
+    const meta = (unwrap(props.Metadata) ?? {}) as Props;
+    const trackId = unwrap(meta['mpris:trackid']);
+    if (typeof trackId !== 'string' || trackId === '' || trackId === '/org/mpris/MediaPlayer2/TrackList/NoTrack') {
+      throw new NoPlayerError(`player '${this.name}' has no current track to seek in`,
+        'start playing something first', 'player.no_track');
+    }
+    const length = num(meta['mpris:length']);
+    if (length !== null && length > 0 && seconds * 1e6 > length) {
+      // MPRIS players silently ignore a position past the end; say so instead.
+      throw new UsageError(`cannot seek to ${seconds} s: the track is only ${usToSeconds(length)} s long`,
+        undefined, 'usage.out_of_range');
+    }
+    await this.call('SetPosition', PLAYER_IFACE, 'ox', [trackId, BigInt(Math.round(seconds * 1e6))]);
+  }
+
+  async seekBy(offsetSeconds: number): Promise<void> {
+    if (!Number.isFinite(offsetSeconds)) {
+      throw new UsageError(`cannot seek by ${offsetSeconds}: the offset must be a number of seconds`);
+    }
+    const { props } = await this.props();
+    if (!capabilitiesOf(props).canSeek) throw unsupported(this.name, 'seek', 'CanSeek is false');
+    await this.call('Seek', PLAYER_IFACE, 'x', [BigInt(Math.round(offsetSeconds * 1e6))]);
+  }
+
+  async setVolume(level: number): Promise<void> {
+    if (!Number.isFinite(level) || level < 0 || level > 100) {
+      throw new UsageError(`volume ${level} is out of range: use 0–100`, undefined, 'usage.out_of_range');
+    }
+    const { props } = await this.props();
+    const caps = capabilitiesOf(props);
+    if (!caps.canSetVolume) {
+      throw unsupported(this.name, 'volume',
+        caps.canControl ? 'it has no Volume property' : 'CanControl is false');
+    }
+    const conn = await this.source.connection();
+    const volume = new conn.dbus.Variant('d', level / 100);
+    await this.call('Set', PROPS_IFACE, 'ssv', [PLAYER_IFACE, 'Volume', volume]);
+  }
+}
+
+/** Players on the D-Bus session bus (MPRIS). */
+export class MprisSource implements PlayerSource {
+  readonly backend = 'mpris' as const;
+  readonly timeoutMs: number;
+  private readonly env: NodeJS.ProcessEnv;
+  private conn: Promise<BusConnection> | undefined;
+
+  constructor(opts: Partial<SourceOptions> = {}) {
+    this.env = opts.env ?? process.env;
+    this.timeoutMs = opts.timeoutMs ?? DEFAULT_BACKEND_TIMEOUT_MS;
+  }
+
+  /** The live bus connection, opened on first use (and again after it was lost or closed). */
+  async connection(): Promise<BusConnection> {
+    if (this.conn) {
+      const current = this.conn;
+      const c = await current.catch(() => undefined);
+      if (c?.alive) return c;
+      if (this.conn === current) this.conn = undefined;
+    }
+    const opening = BusConnection.open(this.env, this.timeoutMs);
+    this.conn = opening;
+    opening.catch(() => { if (this.conn === opening) this.conn = undefined; });
+    return opening;
+  }
+
+  /** Well-known names of all MPRIS players on the bus, sorted. */
+  private async names(conn: BusConnection): Promise<string[]> {
+    const reply = await conn.callDaemon('ListNames');
+    const all = (reply.body[0] ?? []) as string[];
+    return all.filter((n) => n.startsWith(MPRIS_PREFIX) && n.length > MPRIS_PREFIX.length).sort();
+  }
+
+  /** Players that answer now; one that does not answer within the time limit is left out. */
+  async list(): Promise<Player[]> {
+    const conn = await this.connection();
+    const names = await this.names(conn);
+    const probes = await Promise.allSettled(names.map(async (busName) => {
+      const player = new MprisPlayer(this, busName.slice(MPRIS_PREFIX.length));
+      await player.state();
+      return player;
+    }));
+    return probes.flatMap((p) => (p.status === 'fulfilled' ? [p.value] : []));
+  }
+
+  /**
+   * The player of that exact name (`mpv`, `vlc.instance42`) without probing the
+   * others. NoPlayerError (`player.not_found`) when no such name is on the bus.
+   */
+  async player(name: string): Promise<MprisPlayer> {
+    const conn = await this.connection();
+    const busName = MPRIS_PREFIX + name;
+    const valid = /^[A-Za-z_-][A-Za-z0-9_-]*(\.[A-Za-z_-][A-Za-z0-9_-]*)*$/.test(name) && busName.length <= 255;
+    const has = valid && (await conn.callDaemon('NameHasOwner', 's', [busName])).body[0] === true;
+    if (!has) {
+      throw new NoPlayerError(`no MPRIS player named '${name}'`, 'list the players to see their names', 'player.not_found');
+    }
+    return new MprisPlayer(this, name);
+  }
+
+  async watch(onChange: (playerName: string) => void): Promise<() => Promise<void>> {
+    const conn = await this.connection();
+    const rules = [
+      `type='signal',interface='${PROPS_IFACE}',member='PropertiesChanged',path='${MPRIS_PATH}'`,
+      `type='signal',interface='${PLAYER_IFACE}',member='Seeked',path='${MPRIS_PATH}'`,
+      `type='signal',sender='${DBUS_NAME}',interface='${DBUS_NAME}',member='NameOwnerChanged',arg0namespace='org.mpris.MediaPlayer2'`,
+    ];
+    /** unique connection name (`:1.23`) → player names it owns */
+    const owners = new Map<string, Set<string>>();
+    const own = (unique: string, player: string): void => {
+      let set = owners.get(unique);
+      if (!set) owners.set(unique, (set = new Set()));
+      set.add(player);
+    };
+    const disown = (unique: string, player: string): void => {
+      const set = owners.get(unique);
+      if (!set) return;
+      set.delete(player);
+      if (set.size === 0) owners.delete(unique);
+    };
+    const notify = (player: string): void => {
+      try { onChange(player); } catch { /* a listener's bug must not break the bus */ }
+    };
+
+    // Rebuild the owner map from the bus (at start, and when a signal comes from an unknown sender).
+    let refreshing: Promise<void> | undefined;
+    const refresh = (): Promise<void> => {
+      refreshing ??= (async () => {
+        try {
+          const names = await this.names(conn);
+          const answers = await Promise.allSettled(names.map((n) => conn.callDaemon('GetNameOwner', 's', [n])));
+          answers.forEach((a, i) => {
+            if (a.status === 'fulfilled') own(String(a.value.body[0]), names[i]!.slice(MPRIS_PREFIX.length));
+          });
+        } finally {
+          refreshing = undefined;
+        }
+      })();
+      return refreshing;
+    };
+
+    const onMessage = (msg: DbusMessage): void => {
+      if (msg.type !== SIGNAL) return;
+      if (msg.interface === DBUS_NAME && msg.member === 'NameOwnerChanged' && msg.sender === DBUS_NAME) {
+        const [name, oldOwner, newOwner] = msg.body as [string, string, string];
+        if (typeof name !== 'string' || !name.startsWith(MPRIS_PREFIX)) return;
+        const player = name.slice(MPRIS_PREFIX.length);
+        if (oldOwner) disown(oldOwner, player);
+        if (newOwner) own(newOwner, player);
+        notify(player);
+        return;
+      }
+      if (msg.path !== MPRIS_PATH) return;
+      const isChange = (msg.interface === PROPS_IFACE && msg.member === 'PropertiesChanged')
+        || (msg.interface === PLAYER_IFACE && msg.member === 'Seeked');
+      if (!isChange || !msg.sender) return;
+      const known = owners.get(msg.sender);
+      if (known) { for (const p of known) notify(p); return; }
+      refresh().then(() => { for (const p of owners.get(msg.sender) ?? []) notify(p); }, () => {});
+    };
+
+    conn.bus.on('message', onMessage);
+    // Losing the bus means every player is gone for this watcher: say so once.
+    const forgetDeath = conn.onDeath(() => {
+      const gone = new Set([...owners.values()].flatMap((set) => [...set]));
+      owners.clear();
+      for (const p of gone) notify(p);
+    });
+    let stopped = false;
+    const stop = async (): Promise<void> => {
+      if (stopped) return;
+      stopped = true;
+      forgetDeath();
+      conn.bus.removeListener('message', onMessage);
+      if (!conn.alive) return;
+      await Promise.allSettled(rules.map((r) => conn.callDaemon('RemoveMatch', 's', [r])));
+    };
+    try {
+      for (const r of rules) await conn.callDaemon('AddMatch', 's', [r]);
+      await refresh();
+    } catch (e) {
+      await stop();
+      throw e;
+    }
+    return stop;
+  }
+
+  async close(): Promise<void> {
+    const current = this.conn;
+    this.conn = undefined;
+    if (!current) return;
+    const c = await current.catch(() => undefined);
+    c?.close();
+  }
+}
