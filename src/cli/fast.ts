@@ -82,6 +82,7 @@ export async function runFast(argv: string[]): Promise<number | undefined> {
     flags[f.name] = v ?? f.default;
   }
 
+  if (process.env.MEDIAGATE_DEBUG_DISPATCH) process.stderr.write(`dispatch: fast ${found.cmd.id}\n`);
   const ctx = createContext({ json: Boolean(flags.json) });
   try {
     await run(ctx, flags, args);

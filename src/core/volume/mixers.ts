@@ -26,7 +26,12 @@ export class PulseMixer implements Mixer {
   private pactl(...args: string[]) { return runTool('pactl', args, this.o.timeoutMs, this.o.env); }
 
   async get(): Promise<VolumeReading> {
-    const [vol, mute] = await Promise.all([this.pactl('get-sink-volume', '@DEFAULT_SINK@'), this.pactl('get-sink-mute', '@DEFAULT_SINK@')]);
+    // Both at once; on failure report the volume call's error, whichever finished first.
+    const [volR, muteR] = await Promise.allSettled([this.pactl('get-sink-volume', '@DEFAULT_SINK@'), this.pactl('get-sink-mute', '@DEFAULT_SINK@')]);
+    if (volR.status === 'rejected') throw volR.reason;
+    if (muteR.status === 'rejected') throw muteR.reason;
+    const vol = volR.value;
+    const mute = muteR.value;
     const levels = percentages(vol.split('\n')[0] ?? '');
     const m = /Mute:\s*(yes|no)/.exec(mute);
     if (levels.length === 0) throw unparseable('pactl', vol);
