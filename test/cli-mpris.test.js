@@ -1,0 +1,141 @@
+// The CLI against mpv + mpv-mpris on a private D-Bus session bus (checked with
+// playerctl), and choosing between it and a real MPD.
+import t from 'tap';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { startSessionBus, startMpv } from './helpers/dbus.js';
+import { startMpd } from './helpers/mpd.js';
+import { makeMusic, tempDir } from './helpers/proc.js';
+import { cliEnv, runCli, BIN } from './helpers/cli.js';
+
+async function stack(t, { withMpd = false } = {}) {
+  const bus = await startSessionBus(t);
+  const music = makeMusic(join(tempDir(t), 'music'));
+  const mpv = await startMpv(t, bus, [join(music, 'a.ogg'), join(music, 'b.flac')]);
+  const mpd = withMpd ? await startMpd(t, { musicDir: music }) : undefined;
+  const { env } = cliEnv(t, {
+    DBUS_SESSION_BUS_ADDRESS: bus.address,
+    ...(mpd ? { MPD_HOST: mpd.host, MPD_PORT: String(mpd.port) } : { MPD_PORT: '1' }),
+  });
+  return { bus, mpv, mpd, env };
+}
+
+const settle = (ms = 150) => new Promise((r) => setTimeout(r, ms));
+
+t.test('play commands drive mpv over MPRIS', async (t) => {
+  const { mpv, env } = await stack(t);
+  const mg = (...args) => runCli(args, { env });
+
+  let r = await mg('status', '--json');
+  t.equal(r.code, 0, r.stderr);
+  let s = JSON.parse(r.stdout);
+  t.equal(s.player, mpv.name);
+  t.equal(s.title, 'SineA');
+  t.equal(s.artist, 'Probe');
+  t.equal(s.status, 'playing');
+
+  r = await mg('pause');
+  t.equal(r.code, 0, r.stderr);
+  await settle();
+  t.equal(mpv.playerctl('status'), 'Paused', 'pause → playerctl Paused');
+  r = await mg('toggle');
+  await settle();
+  t.equal(mpv.playerctl('status'), 'Playing', 'toggle → Playing');
+  r = await mg('next');
+  t.equal(r.code, 0, r.stderr);
+  await settle(300);
+  t.equal(mpv.playerctl('metadata', 'xesam:title'), 'SineB', 'next → SineB');
+  r = await mg('play', 'pause', '--player', 'mpv');
+  await settle();
+  r = await mg('play', 'seek', '12', '--player', 'mpv');
+  t.equal(r.code, 0, r.stderr);
+  await settle();
+  t.ok(Math.abs(Number(mpv.playerctl('position')) - 12) < 0.6, 'seek 12 → playerctl position ≈ 12');
+  r = await mg('volume', '35', '--target', 'player');
+  t.equal(r.code, 0, r.stderr);
+  await settle();
+  t.equal(Number(mpv.playerctl('volume')).toFixed(2), '0.35', 'player volume 35 → playerctl 0.35');
+
+  // status reflects changes made by playerctl
+  mpv.playerctl('volume', '0.6');
+  mpv.playerctl('play');
+  await settle();
+  s = JSON.parse((await mg('status', '--json', '--player', 'mpv')).stdout);
+  t.equal(s.volume, 60);
+  t.equal(s.status, 'playing');
+
+  r = await mg('play', 'stop');
+  await settle();
+  t.equal(mpv.playerctl('status'), 'Stopped', 'stop → Stopped');
+});
+
+t.test('--follow sees a playerctl change within 1 s', async (t) => {
+  const { mpv, env } = await stack(t);
+  const child = spawn(process.execPath, [BIN, 'status', '--follow', '--format', '{{status}} {{title}}', '--player', 'mpv'], { env });
+  t.teardown(() => child.kill('SIGKILL'));
+  const lines = [];
+  let waiter;
+  let buf = '';
+  child.stdout.setEncoding('utf8').on('data', (d) => {
+    buf += d;
+    let i;
+    while ((i = buf.indexOf('\n')) >= 0) { lines.push(buf.slice(0, i)); buf = buf.slice(i + 1); waiter?.(); }
+  });
+  const line = (n) => new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no line ${n} within 3 s (have ${JSON.stringify(lines)})`)), 3000);
+    waiter = () => { if (lines.length >= n) { clearTimeout(timer); resolve(lines[n - 1]); } };
+    waiter();
+  });
+  t.equal(await line(1), 'playing SineA');
+  const start = Date.now();
+  mpv.playerctl('pause');
+  t.equal(await line(2), 'paused SineA');
+  const ms = Date.now() - start;
+  t.ok(ms < 1000, `pause seen in ${ms} ms`);
+  const exit = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  t.equal(await exit, 0, 'exits cleanly on SIGTERM');
+});
+
+t.test('bare commands act on the most recently active player', async (t) => {
+  const { mpv, mpd, env } = await stack(t, { withMpd: true });
+  mpv.playerctl('pause');
+  mpd.mpc('-q', 'play');
+  await settle();
+  let r = await runCli(['status', '--json'], { env });
+  t.equal(JSON.parse(r.stdout).player, 'mpd', 'the playing MPD wins over paused mpv');
+  r = await runCli(['play', 'players', '--json'], { env });
+  const players = JSON.parse(r.stdout);
+  t.same(players.map((p) => p.name).sort(), ['mpd', mpv.name].sort());
+  t.same(players.filter((p) => p.active).map((p) => p.name), ['mpd']);
+
+  r = await runCli(['pause'], { env });
+  t.equal(r.code, 0, r.stderr);
+  t.match(mpd.mpc('status'), /\[paused\]/, 'bare pause paused MPD');
+  t.equal(mpv.playerctl('status'), 'Paused', 'mpv untouched');
+
+  // Both paused: the one mediagate last controlled wins.
+  r = await runCli(['play', '--player', 'mpv'], { env });
+  await settle();
+  r = await runCli(['pause', '--player', 'mpv'], { env });
+  await settle();
+  r = await runCli(['status', '--json'], { env });
+  t.equal(JSON.parse(r.stdout).player, mpv.name, 'last controlled player wins among paused ones');
+});
+
+t.test('denied: no session bus, dead bus address, unknown player', async (t) => {
+  const { env } = cliEnv(t, { MPD_PORT: '1' });
+  let r = await runCli(['status', '--player', 'mpv'], { env });
+  t.equal(r.code, 3);
+  t.match(r.stderr, /no D-Bus session bus/);
+  t.match(r.stderr, /DBUS_SESSION_BUS_ADDRESS/);
+
+  r = await runCli(['status', '--player', 'mpv'], { env: { ...env, DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent/bus' } });
+  t.equal(r.code, 3, 'a bus address that points nowhere → exit 3');
+
+  const { env: env2, mpv } = await stack(t);
+  r = await runCli(['status', '--player', 'vlc'], { env: env2 });
+  t.equal(r.code, 3);
+  t.match(r.stderr, /no player named 'vlc'/);
+  t.match(r.stderr, new RegExp(`available players: ${mpv.name}`));
+});
