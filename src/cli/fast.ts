@@ -15,9 +15,9 @@ interface ManifestFlag { name: string; type: 'boolean' | 'option'; char?: string
 interface ManifestArg { name: string; required?: boolean }
 interface ManifestCommand { id: string; aliases?: string[]; flags: Record<string, ManifestFlag>; args: Record<string, ManifestArg>; strict?: boolean }
 
-function loadManifest(): Record<string, ManifestCommand> | undefined {
+function loadManifest(path: string): Record<string, ManifestCommand> | undefined {
   try {
-    return (JSON.parse(readFileSync(new URL('../../oclif.manifest.json', import.meta.url), 'utf8')) as { commands: Record<string, ManifestCommand> }).commands;
+    return (JSON.parse(readFileSync(path, 'utf8')) as { commands: Record<string, ManifestCommand> }).commands;
   } catch {
     return undefined;
   }
@@ -40,10 +40,14 @@ function resolve(argv: string[], commands: Record<string, ManifestCommand>): { c
   return undefined;
 }
 
-/** Run argv on the fast path if it is a plain hot command; the exit code, or undefined to let oclif run it. */
-export async function runFast(argv: string[]): Promise<number | undefined> {
+/**
+ * Run argv on the fast path if it is a plain hot command; the exit code, or
+ * undefined to let oclif run it. `manifestPath` is the package's generated
+ * oclif.manifest.json (bin/ knows where the package root is).
+ */
+export async function runFast(argv: string[], manifestPath: string): Promise<number | undefined> {
   if (argv.length === 0 || argv.some((a) => HELPISH.has(a) && a !== '--') || process.env.MEDIAGATE_NO_FAST_PATH) return undefined;
-  const commands = loadManifest();
+  const commands = loadManifest(manifestPath);
   if (!commands) return undefined;
   const found = resolve(argv, commands);
   if (!found) return undefined;

@@ -1,4 +1,4 @@
-// Run the built CLI (bin/run.js) as a real process with private config/state dirs.
+// Run the built CLI (bin/run.cjs) as a real process with private config/state dirs.
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join, dirname } from 'node:path';
@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { tempDir } from './proc.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const BIN = join(ROOT, 'bin', 'run.js');
+export const BIN = join(ROOT, 'bin', 'run.cjs');
 
 /**
  * Private MEDIAGATE_CONFIG_DIR / MEDIAGATE_STATE_DIR for one test, plus an

@@ -1,0 +1,109 @@
+#!/usr/bin/env node
+// Cold-start benchmark of the hot CLI commands, side by side with baselines in
+// the same run: a bare `node -e 0`, `mpc status`, `playerctl status`.
+// Starts its own MPD (null output) and mpv + mpv-mpris on a private bus,
+// runs hyperfine (warm-up, then --runs per round) for several rounds, and
+// reports medians and their ratio to `node -e 0`. NODE_EXTRA_CA_CERTS is
+// removed from every measured process (it adds ~85 ms to each Node start).
+// Writes bench/results.json (merged with other benches' sections).
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync, existsSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startMpd } from '../test/helpers/mpd.js';
+import { startSessionBus, startMpv } from '../test/helpers/dbus.js';
+import { startPulse } from '../test/helpers/pulse.js';
+import { makeMusic } from '../test/helpers/proc.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const bin = join(root, 'bin', 'run.js');
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const RUNS = Number(process.env.BENCH_RUNS ?? 15);
+
+const cleanups = [];
+const t = { teardown: (fn) => cleanups.push(fn) };
+const work = mkdtempSync(join(tmpdir(), 'mg-bench-'));
+cleanups.push(() => rmSync(work, { recursive: true, force: true }));
+
+async function main() {
+  const music = makeMusic(join(work, 'music'));
+  const mpd = await startMpd(t, { musicDir: music });
+  mpd.mpc('-q', 'play');
+  const bus = await startSessionBus(t);
+  const mpv = await startMpv(t, bus, [join(music, 'a.ogg')]);
+  const pa = await startPulse(t);
+  const cfg = join(work, 'config');
+  const state = join(work, 'state');
+  execFileSync('mkdir', ['-m', '700', cfg, state]);
+
+  const env = {
+    PATH: process.env.PATH,
+    HOME: pa.home,
+    LANG: 'C.UTF-8',
+    MPD_HOST: mpd.host,
+    MPD_PORT: String(mpd.port),
+    DBUS_SESSION_BUS_ADDRESS: bus.address,
+    XDG_RUNTIME_DIR: pa.runtime,
+    MEDIAGATE_CONFIG_DIR: cfg,
+    MEDIAGATE_STATE_DIR: state,
+  };
+  const node = process.execPath;
+  const commands = {
+    'node -e 0': `${node} -e 0`,
+    'mediagate play status --json (MPD)': `${node} ${bin} play status --json --player mpd`,
+    'mediagate status --json (MPRIS)': `${node} ${bin} status --json --player ${mpv.name}`,
+    'mediagate volume +5 (PulseAudio)': `${node} ${bin} volume +5`,
+    'mediagate volume (PulseAudio)': `${node} ${bin} volume`,
+    'mediagate play status --json via oclif (fast path off)': `env MEDIAGATE_NO_FAST_PATH=1 ${node} ${bin} play status --json --player mpd`,
+    'mpc status': `mpc -h ${mpd.host} -p ${mpd.port} status`,
+    'playerctl status': `playerctl -p ${mpv.name} status`,
+    'pactl get-sink-volume': 'pactl get-sink-volume @DEFAULT_SINK@',
+    "node: import('@oclif/core')": `${node} -e "import('@oclif/core')"`,
+    "node: import('execa')": `${node} -e "import('execa')"`,
+    "node: import('conf')": `${node} -e "import('conf')"`,
+    "node: import('dbus-next')": `${node} -e "import('dbus-next')"`,
+  };
+  // volume +5 must not walk off 100 during the runs
+  const prepare = { 'mediagate volume +5 (PulseAudio)': 'pactl set-sink-volume @DEFAULT_SINK@ 40%' };
+
+  const rounds = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const out = join(work, `round${r}.json`);
+    const args = ['--warmup', '3', '--runs', String(RUNS), '--shell=none', '--export-json', out, '--style', 'none'];
+    for (const [name, cmd] of Object.entries(commands)) {
+      if (prepare[name]) args.push('--prepare', prepare[name]); else args.push('--prepare', 'true');
+      args.push('--command-name', name, cmd);
+    }
+    execFileSync('hyperfine', args, { env, stdio: ['ignore', 'ignore', 'inherit'] });
+    const results = JSON.parse(readFileSync(out, 'utf8')).results;
+    rounds.push(Object.fromEntries(results.map((x) => [x.command, x.median * 1000])));
+    process.stderr.write(`round ${r + 1}/${ROUNDS} done\n`);
+  }
+  const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
+  const rows = Object.keys(commands).map((name) => {
+    const ms = median(rounds.map((r) => r[name]));
+    const ratio = median(rounds.map((r) => r[name] / r['node -e 0']));
+    return { name, medianMs: Math.round(ms * 10) / 10, ratioToNode: Math.round(ratio * 100) / 100 };
+  });
+  const resultsPath = join(root, 'bench', 'results.json');
+  const all = existsSync(resultsPath) ? JSON.parse(readFileSync(resultsPath, 'utf8')) : {};
+  all.cli = {
+    when: new Date().toISOString(),
+    node: process.version,
+    rounds: ROUNDS,
+    runsPerRound: RUNS,
+    note: 'medians over rounds of per-round hyperfine medians; ratio = command / `node -e 0` in the same round; NODE_EXTRA_CA_CERTS unset',
+    results: rows,
+  };
+  writeFileSync(resultsPath, `${JSON.stringify(all, null, 2)}\n`);
+  const w = Math.max(...rows.map((r) => r.name.length));
+  console.log(`${'command'.padEnd(w)}  median ms  × node -e 0`);
+  for (const r of rows) console.log(`${r.name.padEnd(w)}  ${String(r.medianMs).padStart(9)}  ${r.ratioToNode.toFixed(2).padStart(10)}`);
+}
+
+try {
+  await main();
+} finally {
+  for (const fn of cleanups.reverse()) await fn();
+}
