@@ -1,0 +1,109 @@
+import { hostname } from 'node:os';
+import { InviteStore, normalizeCode, formatCode, type CreatedInvite, type InviteInfo } from '../../core/invites.js';
+import { parseScope, validateLabel } from '../../core/scopes.js';
+import { parseDuration } from '../../core/duration.js';
+import { UsageError } from '../../core/errors.js';
+import { parseUses } from '../../core/invites.js';
+import { out, outJson, say, type Ctx } from '../context.js';
+import { withAudit } from './security-audit.js';
+import { relative, table, when } from './format.js';
+import { chompOnce, readAllStdin } from './input.js';
+
+async function drawQr(ctx: Ctx, link: string): Promise<void> {
+  const { renderUnicodeCompact } = await import('uqr');
+  const art = renderUnicodeCompact(link, { ecc: 'M', border: 2 });
+  // The QR code is data in human mode; next to --json it goes to stderr so stdout stays one JSON document.
+  (ctx.json ? ctx.stderr : ctx.stdout).write(`${art}\n`);
+}
+
+async function shownOnce(ctx: Ctx, c: CreatedInvite, verb: string, qr: boolean): Promise<void> {
+  if (ctx.json) {
+    outJson(ctx, { id: c.id, code: c.code, link: c.link, label: c.label, scope: c.scope, maxUses: c.maxUses, expiresAt: c.expiresAt, superseded: c.superseded });
+  } else {
+    out(ctx, c.code);
+    out(ctx, c.link);
+  }
+  if (qr) await drawQr(ctx, c.link);
+  const now = ctx.now();
+  say(ctx, `${verb} invite ${c.id} "${c.label}": scope ${c.scope}, ${c.maxUses} use${c.maxUses === 1 ? '' : 's'}, expires ${when(c.expiresAt)} (${relative(c.expiresAt, now)}).`);
+  if (c.superseded.length > 0) say(ctx, `It replaces ${c.superseded.join(', ')} (same label), whose code no longer works.`);
+  say(ctx, 'The code is shown only this once. On the new device open the link, or run: mediagate invite redeem CODE --server URL');
+}
+
+/** `invite create --label L --scope S [--uses 5] [--expires 1d] [--qr]`. */
+export async function inviteCreate(ctx: Ctx, opts: { label: string; scope: string; uses?: string | number | undefined; expires?: string | undefined; qr?: boolean | undefined }): Promise<void> {
+  const label = validateLabel(opts.label);
+  const scope = parseScope(opts.scope);
+  const uses = parseUses(opts.uses ?? 5);
+  const expires = opts.expires ?? '1d';
+  parseDuration(expires, { maxMs: 30 * 86_400_000, minMs: 60_000, what: '--expires' });
+  const c = await withAudit(ctx, (audit) => new InviteStore({ env: ctx.env, audit, now: ctx.now }).create({ label, scope, uses, expiresIn: expires }));
+  await shownOnce(ctx, c, 'Created', Boolean(opts.qr));
+}
+
+function row(i: InviteInfo, now: Date): string[] {
+  return [i.id, i.label, i.scope, `${i.uses}/${i.maxUses}`, when(i.createdAt), relative(i.expiresAt, now), i.status.replace('_', ' ')];
+}
+
+/** `invite list [--all]`: metadata and uses, never a code. */
+export async function inviteList(ctx: Ctx, opts: { all?: boolean | undefined }): Promise<void> {
+  const list = new InviteStore({ env: ctx.env, now: ctx.now }).list({ all: Boolean(opts.all) });
+  if (ctx.json) {
+    outJson(ctx, list.map((i) => ({ id: i.id, label: i.label, scope: i.scope, maxUses: i.maxUses, uses: i.uses, createdAt: i.createdAt, expiresAt: i.expiresAt, status: i.status, lastRedeemedAt: i.lastRedeemedAt })));
+    return;
+  }
+  if (list.length === 0) {
+    say(ctx, opts.all ? 'No invites.' : 'No open invites (--all shows expired, revoked and superseded ones).');
+    return;
+  }
+  const now = ctx.now();
+  for (const line of table(['ID', 'LABEL', 'SCOPE', 'USES', 'CREATED', 'EXPIRES', 'STATUS'], list.map((i) => row(i, now)))) out(ctx, line);
+}
+
+/** `invite revoke ID`. */
+export async function inviteRevoke(ctx: Ctx, id: string): Promise<void> {
+  const r = await withAudit(ctx, (audit) => new InviteStore({ env: ctx.env, audit, now: ctx.now }).revoke(id));
+  if (ctx.json) outJson(ctx, { id: r.id, label: r.label, scope: r.scope, maxUses: r.maxUses, uses: r.uses, expiresAt: r.expiresAt, status: r.status, alreadyRevoked: r.alreadyRevoked });
+  say(ctx, r.alreadyRevoked ? `Invite ${r.id} "${r.label}" was already revoked.` : `Revoked invite ${r.id} "${r.label}". Its code and any pairing not yet completed no longer work.`);
+}
+
+/** `invite rotate ID`: new code, uses reset, same expiry. */
+export async function inviteRotate(ctx: Ctx, id: string, opts: { qr?: boolean | undefined }): Promise<void> {
+  const c = await withAudit(ctx, (audit) => new InviteStore({ env: ctx.env, audit, now: ctx.now }).rotate(id));
+  await shownOnce(ctx, c, 'Rotated', Boolean(opts.qr));
+  say(ctx, 'The old code no longer works.');
+}
+
+async function readCode(ctx: Ctx): Promise<string> {
+  if (ctx.stdinIsTTY) {
+    const { input } = await import('@inquirer/prompts');
+    return input({ message: 'Invite code' }, { input: ctx.stdin, output: ctx.stderr });
+  }
+  return chompOnce(await readAllStdin(ctx, 1024)).trim();
+}
+
+/**
+ * `invite redeem [CODE] --server URL [--name DEVICE]`, on the new device:
+ * redeem the code on the server, exchange the pairing token for a token
+ * named after this device, print that token once. (Remote profiles, which
+ * will store it sealed, come with `mediagate remote`.)
+ */
+export async function inviteRedeem(ctx: Ctx, opts: { code?: string | undefined; server: string; name?: string | undefined }): Promise<void> {
+  const { parseServerUrl, isLoopbackHost, pairWithServer } = await import('../../client/pairing.js');
+  const server = parseServerUrl(opts.server);
+  const device = validateLabel(opts.name ?? hostname(), 'device name');
+  const typed = opts.code ?? (await readCode(ctx));
+  const norm = normalizeCode(typed);
+  if (!norm) {
+    throw new UsageError('that is not an invite code: expected 16 letters and digits, like ABCD-EFGH-JKMN-PQRS',
+      'copy it again from `mediagate invite create` on the server (dashes, spaces and case do not matter)', 'usage.invalid_code');
+  }
+  if (server.protocol === 'http:' && !isLoopbackHost(server.hostname)) {
+    say(ctx, `warning: ${server.origin} is plain HTTP: the invite code and the new token cross the network unencrypted. Prefer https://.`);
+  }
+  const t = await pairWithServer(server, formatCode(norm), device);
+  if (ctx.json) outJson(ctx, { id: t.id, token: t.token, scope: t.scope, label: t.label, server: server.origin + server.pathname.replace(/\/+$/, '') });
+  else out(ctx, t.token);
+  say(ctx, `Paired with ${server.origin} as "${t.label}" (token ${t.id}, scope ${t.scope}).`);
+  say(ctx, 'The token is shown only this once: store it now. Clients send it as "Authorization: Bearer <token>".');
+}

@@ -1,0 +1,47 @@
+import { keySpec } from '../../core/config/keys.js';
+import { UsageError } from '../../core/errors.js';
+import { keyFilePath, rotateKey, setSecret } from '../../core/secrets.js';
+import { outJson, say, type Ctx } from '../context.js';
+import { withAudit } from './security-audit.js';
+import { chompOnce, readAllStdin } from './input.js';
+
+/** Ask twice on a TTY, with nothing echoed. Prompts go to stderr. */
+async function promptSecret(ctx: Ctx, key: string): Promise<string> {
+  const { password } = await import('@inquirer/prompts');
+  const io = { input: ctx.stdin, output: ctx.stderr };
+  const first = await password({ message: `Value for ${key} (not shown)` }, io);
+  if (first === '') return first;
+  const again = await password({ message: 'Again, to confirm' }, io);
+  if (again !== first) throw new UsageError('the two values differ; nothing was stored', undefined, 'usage.secret_mismatch');
+  return first;
+}
+
+/**
+ * `config set-secret KEY`: the value comes from a hidden prompt on a TTY,
+ * from stdin otherwise (one trailing newline dropped) — never from argv.
+ */
+export async function configSetSecret(ctx: Ctx, key: string): Promise<void> {
+  const spec = keySpec(key);
+  if (!spec.secret) throw new UsageError(`'${key}' is not a secret`, `set it with: mediagate config set ${key} VALUE`, 'config.not_secret');
+  let value: string;
+  if (ctx.stdinIsTTY) {
+    value = await promptSecret(ctx, key);
+  } else {
+    value = chompOnce(await readAllStdin(ctx));
+    if (value === '') {
+      throw new UsageError('no value on stdin: refusing to store an empty secret',
+        `pipe it in (printf '%s' "$VALUE" | mediagate config set-secret ${key}) or run in a terminal to be prompted`, 'usage.empty_secret');
+    }
+  }
+  if (/[\r\n]/.test(value)) throw new UsageError('a secret must be a single line', undefined, 'usage.invalid_secret');
+  await withAudit(ctx, (audit) => setSecret(key, value, { env: ctx.env, audit }));
+  if (ctx.json) outJson(ctx, { key, set: true, sealed: true });
+  say(ctx, `Stored ${key} (sealed with the key in ${ctx.env.MEDIAGATE_SECRET_KEY ? 'MEDIAGATE_SECRET_KEY' : keyFilePath(ctx.env)}).`);
+}
+
+/** `config rotate-key`: re-seal every secret under a new key. */
+export async function configRotateKey(ctx: Ctx): Promise<void> {
+  const r = await withAudit(ctx, (audit) => rotateKey({ env: ctx.env, audit }));
+  if (ctx.json) outJson(ctx, { resealed: r.resealed, keyFile: keyFilePath(ctx.env) });
+  say(ctx, `New key in ${keyFilePath(ctx.env)}; re-sealed ${r.resealed} secret${r.resealed === 1 ? '' : 's'}. Back up the new key file: the old one no longer opens anything.`);
+}

@@ -1,0 +1,20 @@
+import { Args } from '@oclif/core';
+import { BaseCommand } from '../../cli/base-command.js';
+import { jsonFlag } from '../../cli/flags.js';
+import { configSetSecret } from '../../cli/handlers/secret.js';
+
+export default class ConfigSetSecret extends BaseCommand {
+  static override summary = 'Store a secret (such as mpd.password) sealed.';
+  static override description = 'The value is read from a hidden prompt on a terminal, or from stdin otherwise — never from the command line. It is sealed (NaCl secretbox) with the key in secret.key or MEDIAGATE_SECRET_KEY and shown masked afterwards.';
+  static override examples = [
+    '<%= config.bin %> config set-secret mpd.password',
+    'printf \'%s\' "$MPD_PASSWORD" | <%= config.bin %> config set-secret mpd.password',
+  ];
+  static override args = { key: Args.string({ description: 'secret config key, e.g. mpd.password', required: true }) };
+  static override flags = { json: jsonFlag };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(ConfigSetSecret);
+    await this.handle(flags.json, (ctx) => configSetSecret(ctx, args.key));
+  }
+}
