@@ -142,7 +142,7 @@ t.test('another process\'s revocation is seen within 1 s (stat check)', async (t
     await new Promise((res) => setTimeout(res, 20));
   }
   t.same(r, { ok: false, reason: 'revoked' });
-  t.ok(Date.now() - start <= 400, `seen after ${Date.now() - start} ms`);
+  t.ok(Date.now() - start < 1000, `seen after ${Date.now() - start} ms (limit 1 s; stat check every 250 ms)`);
   const d = await cli.create({ label: 'y', scope: 'read' });
   await new Promise((res) => setTimeout(res, 300));
   t.ok(server.resolveToken(d.token).ok, 'a new token from another store is seen too');
