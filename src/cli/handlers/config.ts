@@ -3,11 +3,23 @@ import { findKeySpec, keySpec, parseValue } from '../../core/config/keys.js';
 import { ConfigError } from '../../core/errors.js';
 import { out, outJson, say, type Ctx } from '../context.js';
 
-/** How a stored value is shown: secrets masked, everything else as JSON-ish text. */
-async function shown(ctx: Ctx, key: string, value: unknown, reveal: boolean): Promise<unknown> {
+/**
+ * How a stored value is shown: secrets masked (in a list, one that cannot be
+ * opened is marked rather than failing the whole list); `reveal` opens it for
+ * the local owner and records that in the audit log.
+ */
+async function shown(ctx: Ctx, key: string, value: unknown, mode: 'get' | 'list' | 'reveal'): Promise<unknown> {
   if (!findKeySpec(key)?.secret) return value;
   const secrets = await import('../../core/secrets.js');
-  return reveal ? secrets.revealSecret(Config.load(ctx.env), key, ctx.env) : secrets.displayValue(key, value as string, ctx.env);
+  if (mode !== 'reveal') return secrets.displayValue(key, value as string, ctx.env, { onError: mode === 'list' ? 'mark' : 'throw' });
+  const { openAuditLog } = await import('../../core/audit/log.js');
+  const { localActor } = await import('../../core/actor.js');
+  const audit = openAuditLog(ctx.env);
+  try {
+    return secrets.revealSecret(Config.load(ctx.env), key, ctx.env, { audit, actor: localActor() });
+  } finally {
+    await audit.close();
+  }
 }
 
 function text(value: unknown): string {
@@ -23,7 +35,7 @@ export async function configGet(ctx: Ctx, key: string, opts: { reveal?: boolean 
     if (ctx.json) outJson(ctx, { key, value: null, set: false });
     throw new ConfigError(`'${key}' is not set`, spec.description, 'config.not_set');
   }
-  const v = await shown(ctx, key, value, Boolean(opts.reveal));
+  const v = await shown(ctx, key, value, opts.reveal ? 'reveal' : 'get');
   if (ctx.json) outJson(ctx, { key, value: v, set: config.has(key), secret: Boolean(spec.secret) });
   else out(ctx, text(v));
 }
@@ -56,7 +68,7 @@ export async function configList(ctx: Ctx, opts: { all?: boolean | undefined }):
     const rows = [];
     for (const k of describeKeys()) {
       const set = k.key.includes('*') ? config.childrenOf(k.key.replace(/\.\*$/, '')).length > 0 : config.has(k.key);
-      const value = k.key.includes('*') || !set ? null : await shown(ctx, k.key, config.get(k.key), false);
+      const value = k.key.includes('*') || !set ? null : await shown(ctx, k.key, config.get(k.key), 'list');
       rows.push({ key: k.key, value, default: k.default ?? null, set, secret: k.secret, description: k.description });
     }
     if (ctx.json) outJson(ctx, rows);
@@ -64,7 +76,7 @@ export async function configList(ctx: Ctx, opts: { all?: boolean | undefined }):
     return;
   }
   const rows: Array<{ key: string; value: unknown }> = [];
-  for (const [key, value] of config.entries()) rows.push({ key, value: await shown(ctx, key, value, false) });
+  for (const [key, value] of config.entries()) rows.push({ key, value: await shown(ctx, key, value, 'list') });
   if (ctx.json) outJson(ctx, Object.fromEntries(rows.map((r) => [r.key, r.value])));
   else for (const r of rows) out(ctx, `${r.key}=${text(r.value)}`);
 }

@@ -2,7 +2,8 @@ import { UsageError } from '../../core/errors.js';
 import { compileTemplate, formatClock, TemplateError, escapeValue, type EscapeMode } from '../../core/format.js';
 import { writeLastActive } from '../../core/players/last-active.js';
 import { parseSeek, percentToSeconds } from '../../core/players/seek.js';
-import { nameMatches, pickActive } from '../../core/players/select.js';
+import { pickActive } from '../../core/players/select.js';
+import { LiveState, type LiveSnapshot } from '../../core/live.js';
 import { noPlayers, type PlayerHub } from '../../core/players/hub.js';
 import type { PlayerAction, PlayerState } from '../../core/players/types.js';
 import { out, outJson, say, type Ctx } from '../context.js';
@@ -137,59 +138,43 @@ export async function playPlayers(ctx: Ctx): Promise<void> {
 
 /**
  * `play status --follow`: one line (or NDJSON object) per change, flushed,
- * driven by player events — nothing runs while nothing changes. Ends on
- * SIGINT/SIGTERM or when stdout closes.
+ * driven by player events through LiveState — nothing runs while nothing
+ * changes. Ends on SIGINT/SIGTERM or when stdout closes.
  */
 async function followStatus(ctx: Ctx, flags: PlayFlags, template?: (s: PlayerState, mode: EscapeMode) => string): Promise<void> {
-  await withHub(ctx, async (hub) => {
-    const sources = await hub.openSources(flags.player ?? undefined);
-    let last: string | undefined;
-    let running: Promise<void> = Promise.resolve();
-    let timer: NodeJS.Timeout | undefined;
-
-    const render = (s: PlayerState | undefined): string => {
+  await withHub(ctx, async (hub, config) => {
+    const live = new LiveState(hub, { env: ctx.env, config, player: flags.player });
+    const render = (s: PlayerState | null): string => {
       if (!s) return ctx.json ? JSON.stringify({ player: null }) : '';
       if (template) return template(s, ctx.json ? 'json' : 'plain');
       if (ctx.json) return JSON.stringify(statusJson(s));
-      return `${clean(s.player)}: ${s.status}${s.title ? ` — ${clean(s.artist ?? '')}${s.artist ? ' - ' : ''}${clean(s.title)}` : ''}`;
+      return `${clean(s.player)}: ${s.status}${s.title ? ` — ${s.artist ? `${clean(s.artist)} - ` : ''}${clean(s.title)}` : ''}`;
     };
-    const emit = async () => {
-      const { states } = await hub.states(flags.player ?? undefined);
-      const candidates = flags.player ? states.filter((s) => nameMatches(flags.player!, s.player)) : states;
-      const chosen = pickActive(candidates);
-      if (chosen?.status === 'playing') writeLastActive(ctx.env, chosen.player, ctx.now());
-      const line = render(chosen);
-      if (line !== last) {
-        last = line;
-        ctx.stdout.write(`${line}\n`);
+    let last: string | undefined;
+    const print = (snap: LiveSnapshot) => {
+      if (snap.active?.status === 'playing') writeLastActive(ctx.env, snap.active.player, ctx.now());
+      const line = render(snap.active);
+      if (line === last) return;
+      last = line;
+      ctx.stdout.write(`${line}\n`);
+    };
+    try {
+      await live.start();
+      if (live.watching === 0) {
+        const { problems } = await hub.list(flags.player);
+        throw noPlayers(problems);
       }
-    };
-    // Bursts of D-Bus signals for one change are coalesced into one read.
-    const schedule = () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => { running = running.then(emit).catch((e) => say(ctx, `mediagate: ${(e as Error).message}`)); }, 25);
-    };
-
-    const stops: Array<() => Promise<void>> = [];
-    const problems: Error[] = [];
-    for (const s of sources) {
-      try { stops.push(await s.watch(schedule)); } catch (e) { problems.push(e as Error); }
+      print(live.snapshot());
+      live.on('status', print);
+      await new Promise<void>((resolve) => {
+        const end = () => resolve();
+        process.once('SIGINT', end);
+        process.once('SIGTERM', end);
+        ctx.stdout.once('error', end);
+        ctx.stdout.once('close', end);
+      });
+    } finally {
+      await live.stop();
     }
-    if (stops.length === 0) {
-      const { problems: p } = await hub.list(flags.player ?? undefined);
-      throw noPlayers(p);
-    }
-    await emit();
-    await new Promise<void>((resolve) => {
-      const end = () => resolve();
-      process.once('SIGINT', end);
-      process.once('SIGTERM', end);
-      ctx.stdout.once('error', end);
-      ctx.stdout.once('close', end);
-    });
-    clearTimeout(timer);
-    await Promise.allSettled(stops.map((stop) => stop()));
-    await running;
   });
 }
-
