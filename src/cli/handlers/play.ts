@@ -1,13 +1,12 @@
 import { UsageError } from '../../core/errors.js';
 import { compileTemplate, formatClock, TemplateError, escapeValue, type EscapeMode } from '../../core/format.js';
 import { writeLastActive } from '../../core/players/last-active.js';
-import { parseSeek, percentToSeconds } from '../../core/players/seek.js';
-import { pickActive } from '../../core/players/select.js';
+import { parseSeek } from '../../core/players/seek.js';
 import { LiveState, type LiveSnapshot } from '../../core/live.js';
-import { noPlayers, type PlayerHub } from '../../core/players/hub.js';
+import { noPlayers } from '../../core/players/hub.js';
 import type { PlayerAction, PlayerState } from '../../core/players/types.js';
 import { out, outJson, say, type Ctx } from '../context.js';
-import { withHub } from './players.js';
+import { withController, withLocal } from './players.js';
 
 export interface PlayFlags {
   player?: string | undefined;
@@ -71,8 +70,8 @@ function templateFor(flags: PlayFlags): ((s: PlayerState, mode: EscapeMode) => s
 export async function playStatus(ctx: Ctx, flags: PlayFlags): Promise<void> {
   const template = templateFor(flags);
   if (flags.follow) return followStatus(ctx, flags, template);
-  await withHub(ctx, async (hub) => {
-    const { state } = await hub.select(flags.player);
+  await withController(ctx, async (ctl) => {
+    const state = await ctl.status(flags.player);
     if (template) out(ctx, template(state, ctx.json ? 'json' : 'plain'));
     else if (ctx.json) outJson(ctx, statusJson(state));
     else out(ctx, statusText(state));
@@ -85,50 +84,25 @@ const ACTION_FLAG: Record<PlayerAction, string> = {
 
 /** `mediagate play` (resume), `play pause|toggle|stop|next|prev` and the top-level aliases. */
 export async function playAction(ctx: Ctx, action: PlayerAction, flags: PlayFlags): Promise<void> {
-  await withHub(ctx, async (hub) => {
-    const { player } = await hub.select(flags.player);
-    await player.act(action);
-    writeLastActive(ctx.env, player.name, ctx.now());
-    if (ctx.json) outJson(ctx, { ok: true, player: player.name, action: ACTION_FLAG[action] });
+  await withController(ctx, async (ctl) => {
+    const { player } = await ctl.act(action, flags.player);
+    if (ctx.json) outJson(ctx, { ok: true, player, action: ACTION_FLAG[action] });
   });
 }
 
 /** `mediagate play seek POS`. */
 export async function playSeek(ctx: Ctx, position: string, flags: PlayFlags): Promise<void> {
   const target = parseSeek(position);
-  await withHub(ctx, async (hub) => {
-    const { player, state } = await hub.select(flags.player);
-    if (target.kind === 'relative') {
-      await player.seekBy(target.seconds);
-    } else {
-      const seconds = target.kind === 'percent' ? percentToSeconds(target.percent, state.duration) : target.seconds;
-      if (state.duration !== null && seconds > state.duration) {
-        throw new UsageError(`position ${position} is past the end of the track (${formatClock(state.duration)})`, undefined, 'usage.invalid_seek');
-      }
-      await player.seekTo(seconds);
-    }
-    writeLastActive(ctx.env, player.name, ctx.now());
-    if (ctx.json) {
-      const after = await player.state();
-      outJson(ctx, { ok: true, player: player.name, action: 'seek', position: after.position });
-    }
+  await withController(ctx, async (ctl) => {
+    const done = await ctl.seek(target, flags.player);
+    if (ctx.json) outJson(ctx, { ok: true, player: done.player, action: 'seek', position: done.position });
   });
 }
 
 /** `mediagate play players`: every player found, the active one marked. */
 export async function playPlayers(ctx: Ctx): Promise<void> {
-  await withHub(ctx, async (hub) => {
-    const { states, players, problems } = await hub.states();
-    const active = pickActive(states)?.player;
-    const rows = states.map((s) => ({
-      name: s.player,
-      backend: players.find((p) => p.name === s.player)?.backend ?? null,
-      status: s.status,
-      title: s.title,
-      artist: s.artist,
-      active: s.player === active,
-      capabilities: s.capabilities,
-    }));
+  await withController(ctx, async (ctl) => {
+    const { players: rows, problems } = await ctl.players();
     if (ctx.json) outJson(ctx, rows);
     else for (const r of rows) out(ctx, `${r.active ? '*' : ' '} ${clean(r.name).padEnd(20)} ${r.status.padEnd(8)} ${r.backend ?? ''}  ${r.title ? clean(r.title) : ''}`);
     for (const p of problems) say(ctx, `note: ${p.message}${p.hint ? ` (${p.hint})` : ''}`);
@@ -142,7 +116,7 @@ export async function playPlayers(ctx: Ctx): Promise<void> {
  * changes. Ends on SIGINT/SIGTERM or when stdout closes.
  */
 async function followStatus(ctx: Ctx, flags: PlayFlags, template?: (s: PlayerState, mode: EscapeMode) => string): Promise<void> {
-  await withHub(ctx, async (hub, config) => {
+  await withLocal(ctx, async ({ hub }, config) => {
     const live = new LiveState(hub, { env: ctx.env, config, player: flags.player });
     const render = (s: PlayerState | null): string => {
       if (!s) return ctx.json ? JSON.stringify({ player: null }) : '';

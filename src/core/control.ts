@@ -1,0 +1,130 @@
+import type { Config } from './config/store.js';
+import { UsageError, type MediagateError } from './errors.js';
+import { formatClock } from './format.js';
+import { PlayerHub } from './players/hub.js';
+import { writeLastActive } from './players/last-active.js';
+import { percentToSeconds, type SeekTarget } from './players/seek.js';
+import { pickActive } from './players/select.js';
+import type { Capabilities, PlayerAction, PlayerState } from './players/types.js';
+import { applyChange } from './volume/request.js';
+import { chooseMixer } from './volume/select.js';
+import type { MixerName, VolumeRequest } from './volume/types.js';
+
+export interface PlayerRow {
+  name: string;
+  backend: 'mpd' | 'mpris' | null;
+  status: PlayerState['status'];
+  title: string | null;
+  artist: string | null;
+  active: boolean;
+  capabilities: Capabilities;
+}
+
+export interface VolumeResult {
+  level: number;
+  muted: boolean;
+  target: 'system' | 'player';
+  backend: MixerName;
+}
+
+export type VolumeTarget = 'system' | 'player' | undefined;
+
+/**
+ * What a command asks of mediagate. The local one talks to players and
+ * mixers on this machine; the remote one (src/client) to a `mediagate serve`
+ * over HTTP. Commands render the results the same way for both.
+ */
+export interface Controller {
+  status(player?: string): Promise<PlayerState>;
+  players(): Promise<{ players: PlayerRow[]; problems: MediagateError[] }>;
+  act(action: PlayerAction, player?: string): Promise<{ player: string }>;
+  seek(target: SeekTarget, player?: string): Promise<{ player: string; position: number | null }>;
+  volume(request: VolumeRequest, target: VolumeTarget, player?: string): Promise<VolumeResult>;
+  close(): Promise<void>;
+}
+
+/** Seconds to seek to for an absolute or percent target, checked against the track. */
+export function absoluteSeek(target: Exclude<SeekTarget, { kind: 'relative' }>, state: PlayerState): number {
+  const seconds = target.kind === 'percent' ? percentToSeconds(target.percent, state.duration) : target.seconds;
+  if (state.duration !== null && seconds > state.duration) {
+    throw new UsageError(`position ${formatClock(seconds)} is past the end of the track (${formatClock(state.duration)})`, undefined, 'usage.invalid_seek');
+  }
+  return seconds;
+}
+
+/** Players and mixers on this machine. */
+export class LocalController implements Controller {
+  readonly hub: PlayerHub;
+
+  constructor(private readonly env: NodeJS.ProcessEnv, private readonly config: Config, opts: { mpdPassword?: string | undefined; now?: () => Date } = {}) {
+    this.hub = new PlayerHub({ env, config, mpdPassword: opts.mpdPassword });
+    this.now = opts.now ?? (() => new Date());
+  }
+
+  private readonly now: () => Date;
+
+  async status(player?: string): Promise<PlayerState> {
+    return (await this.hub.select(player)).state;
+  }
+
+  async players(): Promise<{ players: PlayerRow[]; problems: MediagateError[] }> {
+    const { states, players, problems } = await this.hub.states();
+    const active = pickActive(states)?.player;
+    return {
+      players: states.map((s) => ({
+        name: s.player,
+        backend: players.find((p) => p.name === s.player)?.backend ?? null,
+        status: s.status,
+        title: s.title,
+        artist: s.artist,
+        active: s.player === active,
+        capabilities: s.capabilities,
+      })),
+      problems,
+    };
+  }
+
+  async act(action: PlayerAction, player?: string): Promise<{ player: string }> {
+    const { player: p } = await this.hub.select(player);
+    await p.act(action);
+    writeLastActive(this.env, p.name, this.now());
+    return { player: p.name };
+  }
+
+  async seek(target: SeekTarget, player?: string): Promise<{ player: string; position: number | null }> {
+    const { player: p, state } = await this.hub.select(player);
+    if (target.kind === 'relative') await p.seekBy(target.seconds);
+    else await p.seekTo(absoluteSeek(target, state));
+    writeLastActive(this.env, p.name, this.now());
+    return { player: p.name, position: (await p.state()).position };
+  }
+
+  async volume(request: VolumeRequest, target: VolumeTarget, player?: string): Promise<VolumeResult> {
+    const { mixer, reading } = await chooseMixer({ env: this.env, config: this.config, target, player, hub: this.hub });
+    let after = reading;
+    switch (request.kind) {
+      case 'get':
+        break;
+      case 'set':
+        await mixer.set(request.level);
+        after = { ...reading, level: request.level };
+        break;
+      case 'change': {
+        const level = applyChange(reading, request.delta);
+        if (level !== reading.level) await mixer.set(level);
+        after = { ...reading, level };
+        break;
+      }
+      default: {
+        const muted = request.kind === 'mute' ? true : request.kind === 'unmute' ? false : !reading.muted;
+        if (muted !== reading.muted) await mixer.setMuted(muted);
+        after = await mixer.get();
+      }
+    }
+    return { level: after.level, muted: after.muted, target: mixer.target, backend: mixer.backend };
+  }
+
+  close(): Promise<void> {
+    return this.hub.close();
+  }
+}
