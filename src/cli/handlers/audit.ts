@@ -1,0 +1,133 @@
+import { ExitCode, MediagateError, UsageError } from '../../core/errors.js';
+import { stateDir } from '../../core/paths.js';
+import { followAudit, readAudit, verifyAudit, type AuditQuery, type AuditRecord } from '../../core/audit/log.js';
+import { parseSince } from '../../core/audit/since.js';
+import type { AuditOutcome } from '../../core/audit/types.js';
+import { out, outJson, outJsonLine, say, type Ctx } from '../context.js';
+
+export interface AuditFlags {
+  follow?: boolean | undefined;
+  since?: string | undefined;
+  actor?: string | undefined;
+  action?: string | undefined;
+  outcome?: string | undefined;
+  limit?: number | undefined;
+}
+
+/** How many past events `--follow` shows first when neither --limit nor --since says. */
+const FOLLOW_BACKLOG = 10;
+const OUTCOMES = ['ok', 'denied', 'error'];
+
+/** Flags → query; bad values are usage errors (exit 2). */
+export function auditQuery(ctx: Ctx, flags: AuditFlags): AuditQuery {
+  const q: AuditQuery = {};
+  if (flags.since !== undefined) q.since = parseSince(flags.since, ctx.now());
+  if (flags.actor) q.actor = flags.actor;
+  if (flags.action) q.action = flags.action;
+  if (flags.outcome !== undefined) {
+    if (!OUTCOMES.includes(flags.outcome)) throw new UsageError(`invalid --outcome '${flags.outcome}'`, 'use ok, denied or error');
+    q.outcome = flags.outcome as AuditOutcome;
+  }
+  if (flags.limit !== undefined) {
+    if (!Number.isSafeInteger(flags.limit) || flags.limit < 1) throw new UsageError(`invalid --limit '${flags.limit}'`, 'use a whole number of 1 or more');
+    q.limit = flags.limit;
+  }
+  return q;
+}
+
+/** Nothing from the file reaches the terminal as a control sequence. */
+function safe(s: string): string {
+  return s.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+}
+
+function actorText(r: AuditRecord): string {
+  const id = r.actor?.id ?? '?';
+  const label = r.actor?.label;
+  return safe(label && !id.endsWith(`:${label}`) ? `${id} (${label})` : id);
+}
+
+const MIN_WIDTH = [24, 16, 14, 12, 6, 9, 8];
+
+function cells(r: AuditRecord): string[] {
+  return [safe(r.time), actorText(r), safe(r.action), safe(r.target ?? '-'), safe(r.outcome), safe(r.ip ?? '-'), safe(r.requestId ?? '-')];
+}
+
+function paint(ctx: Ctx, outcome: string, text: string): string {
+  if (!ctx.color) return text;
+  if (outcome === 'denied') return `\u001b[33m${text}\u001b[39m`;
+  if (outcome === 'error') return `\u001b[31m${text}\u001b[39m`;
+  return text;
+}
+
+/** One human line: time, actor, action, target, outcome, ip, request id, then the detail in quotes. */
+function line(ctx: Ctx, r: AuditRecord, widths: number[]): string {
+  const c = cells(r);
+  const padded = c.map((v, i) => (i === c.length - 1 ? v : v.padEnd(widths[i] ?? 0)));
+  padded[4] = paint(ctx, r.outcome, padded[4]!);
+  const detail = r.detail ? `  ${JSON.stringify(safe(r.detail))}` : '';
+  return `${padded.join('  ')}${detail}`.trimEnd();
+}
+
+function widthsFor(rows: AuditRecord[]): number[] {
+  const w = [...MIN_WIDTH];
+  for (const r of rows) cells(r).forEach((v, i) => { w[i] = Math.min(40, Math.max(w[i] ?? 0, v.length)); });
+  return w;
+}
+
+/** `mediagate audit`: matching events, oldest first; --follow keeps printing new ones. */
+export async function auditList(ctx: Ctx, flags: AuditFlags): Promise<void> {
+  const q = auditQuery(ctx, flags);
+  const dir = stateDir(ctx.env);
+  if (flags.follow) return auditFollow(ctx, dir, q);
+  const events = await readAudit(dir, q);
+  if (ctx.json) return outJson(ctx, events);
+  if (events.length === 0) { say(ctx, 'no audit events match'); return; }
+  const widths = widthsFor(events);
+  for (const r of events) out(ctx, line(ctx, r, widths));
+}
+
+async function auditFollow(ctx: Ctx, dir: string, q: AuditQuery): Promise<void> {
+  const backlog = q.limit ?? (q.since ? undefined : FOLLOW_BACKLOG);
+  const write = (r: AuditRecord) => {
+    if (ctx.json) outJsonLine(ctx, r);
+    else out(ctx, line(ctx, r, MIN_WIDTH));
+  };
+  let failed: Error | undefined;
+  let stop: () => void = () => undefined;
+  const ended = new Promise<void>((resolve) => {
+    stop = resolve;
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+    ctx.stdout.once('error', resolve);
+    ctx.stdout.once('close', resolve);
+  });
+  const follower = await followAudit(dir, q, write, {
+    ...(backlog !== undefined ? { backlog } : {}),
+    onError: (e) => { failed = e; stop(); },
+  });
+  await ended;
+  follower.close();
+  if (failed) throw failed;
+}
+
+/** `mediagate audit verify`: exit 0 only when the whole chain holds. */
+export async function auditVerify(ctx: Ctx): Promise<void> {
+  const r = await verifyAudit(stateDir(ctx.env));
+  if (ctx.json) outJson(ctx, r);
+  if (r.ok) {
+    if (!ctx.json) {
+      out(ctx, `audit log intact: ${r.count} event(s) in ${r.files.length} file(s); chain ends at seq ${r.lastSeq}, hash ${r.lastHash}`);
+    }
+    if (r.notes > 0) {
+      say(ctx, `note: the log contains ${r.notes} event(s) about itself (dropped events or crash recovery); see: mediagate audit --actor system:audit`);
+    }
+    return;
+  }
+  const where = `${r.firstBadLine.file}:${r.firstBadLine.line}${r.firstBadLine.seq !== undefined ? ` (seq ${r.firstBadLine.seq})` : ''}`;
+  throw new MediagateError(
+    'audit.broken',
+    `audit log broken at ${where}: ${r.kind} — ${r.reason}`,
+    ExitCode.failure,
+    'the log was changed outside mediagate or damaged; the lines before this one are intact. Keep a copy of the state dir for investigation.',
+  );
+}

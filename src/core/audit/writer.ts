@@ -1,0 +1,224 @@
+/**
+ * Appending one batch to the log, safely against other processes (the CLI
+ * and a running server both append): under the cross-process lock on
+ * audit.jsonl, find where the chain ends, rotate when the file is full,
+ * append the lines, fsync, then write the head record atomically.
+ *
+ * Where the chain ends comes from the head record when it agrees with the
+ * file (the common case: one stat). When they disagree, the file is scanned
+ * and the difference is explained by an event written before the batch:
+ *  - a torn last line beyond the head (a writer died mid-write) is cut off;
+ *  - complete, correctly chained lines beyond the head (a writer died
+ *    before updating the head) are kept;
+ *  - anything else (lines missing, edited, a file removed) is left as it is
+ *    and the new lines continue from the head record, so `audit verify`
+ *    keeps reporting the gap instead of a new writer papering over it.
+ */
+import { open, rename, stat } from 'node:fs/promises';
+import { existsSync, readFileSync, statSync, truncateSync } from 'node:fs';
+import { join } from 'node:path';
+import { ensurePrivateDir } from '../paths.js';
+import { withLock } from '../state/lock.js';
+import { GENESIS, parseLine, sealRecord, type AuditRecord, type PendingEvent } from './record.js';
+import { assertPrivate, LOG_FILE, logPath, readHead, rotatedName, rotatedNumbers, writeHead, type AuditHead } from './files.js';
+import type { AuditActor } from './types.js';
+
+/** Who writes the log's own events (dropped events, recovery notes). */
+export const SYSTEM_ACTOR: AuditActor = { id: 'system:audit', label: 'audit log' };
+
+export interface WriteOptions {
+  /** Rotate when the current file would grow past this many bytes. */
+  maxBytes: number;
+  /** fsync the log before the head is written (default true). */
+  fsync: boolean;
+  lockTimeoutMs: number;
+  now: () => Date;
+}
+
+/** A batch failed; `committed` of its events reached the file before the failure. */
+export class BatchError extends Error {
+  readonly committed: number;
+  constructor(cause: unknown, committed: number) {
+    super((cause as Error)?.message ?? String(cause));
+    this.name = 'BatchError';
+    this.committed = committed;
+    this.cause = cause;
+  }
+}
+
+interface Tail {
+  seq: number;
+  hash: string;
+  size: number;
+  rotations: number;
+  /** The file ends inside a line we must not cut: start our lines on a fresh one. */
+  needNewline: boolean;
+  notices: PendingEvent[];
+}
+
+function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw e;
+  }
+}
+
+function readOrEmpty(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return Buffer.alloc(0);
+    throw e;
+  }
+}
+
+/** Complete lines of a buffer (a trailing partial line is ignored). */
+function completeLines(buf: Buffer): string[] {
+  const end = buf.lastIndexOf(0x0a);
+  if (end < 0) return [];
+  return buf.subarray(0, end).toString('utf8').split('\n');
+}
+
+/** Where the chain ends; the head record when it matches the file, else a scan (see the file comment). */
+function locateTail(dir: string, now: () => Date): Tail {
+  const path = logPath(dir);
+  const headRead = readHead(dir);
+  const head = headRead.state === 'ok' ? headRead.head : undefined;
+  let size = fileSize(path);
+  if (head && head.file === LOG_FILE && head.size === size) {
+    return { seq: head.seq, hash: head.hash, size, rotations: head.rotations, needNewline: false, notices: [] };
+  }
+
+  const notices: PendingEvent[] = [];
+  const note = (action: string, detail: string) => notices.push({ time: now().toISOString(), actor: SYSTEM_ACTOR, action, outcome: 'error', detail });
+  const onDisk = rotatedNumbers(dir);
+  const rotations = Math.max(head?.rotations ?? 0, onDisk.length ? onDisk[onDisk.length - 1]! : 0);
+
+  let buf = readOrEmpty(path);
+  let needNewline = false;
+  const complete = buf.lastIndexOf(0x0a) + 1;
+  if (complete < buf.length) {
+    const committed = head && head.file === LOG_FILE ? head.size : 0;
+    if (complete >= committed) {
+      // Bytes no head record ever covered: an append that died half-way.
+      truncateSync(path, complete);
+      note('audit.recovered', `removed an unfinished last line (${buf.length - complete} bytes) left by an interrupted writer`);
+      buf = buf.subarray(0, complete);
+      size = complete;
+    } else {
+      needNewline = true;
+    }
+  }
+
+  // The lines that hold the end of the chain: the current file, or the newest rotated file with content.
+  let lines = completeLines(buf);
+  for (let i = onDisk.length - 1; lines.length === 0 && i >= 0; i--) {
+    lines = completeLines(readOrEmpty(join(dir, rotatedName(onDisk[i]!))));
+  }
+  const records: Array<AuditRecord | undefined> = lines.map((l) => {
+    const p = parseLine(l);
+    return p.ok && p.selfOk ? p.record : undefined;
+  });
+  const last = records.length ? records[records.length - 1] : undefined;
+
+  if (!head) {
+    const lastGood = [...records].reverse().find((r) => r !== undefined);
+    if (headRead.state === 'malformed' || records.length > 0 || onDisk.length > 0) {
+      note('audit.recovered', `the head record was ${headRead.state}; rebuilt it from the last readable line (seq ${lastGood?.seq ?? 0})`);
+    }
+    return { seq: lastGood?.seq ?? 0, hash: lastGood?.hash ?? GENESIS, size, rotations, needNewline, notices };
+  }
+
+  // Find the head's line, then check that whatever follows it chains on.
+  let from = records.findIndex((r) => r !== undefined && r.seq === head.seq && r.hash === head.hash);
+  if (from < 0 && records[0] && records[0].seq === head.seq + 1 && records[0].prev === head.hash) from = -1;
+  else if (from < 0) from = -2;
+  if (from >= -1) {
+    let seq = head.seq;
+    let hash = head.hash;
+    let chained = true;
+    for (let i = from + 1; i < records.length; i++) {
+      const r = records[i];
+      if (!r || r.seq !== seq + 1 || r.prev !== hash) { chained = false; break; }
+      seq = r.seq;
+      hash = r.hash;
+    }
+    if (chained) {
+      if (seq > head.seq) {
+        note('audit.recovered', `kept ${seq - head.seq} line(s) (seq ${head.seq + 1}–${seq}) written after the head record by a writer that stopped before updating it`);
+      }
+      return { seq, hash, size, rotations, needNewline, notices };
+    }
+  }
+  note('audit.chain_broken', `the log does not end where the head record says (head: seq ${head.seq}; last line: ${last ? `seq ${last.seq}` : 'none readable'}); `
+    + 'new lines continue from the head record, so audit verify keeps reporting the difference');
+  return { seq: head.seq, hash: head.hash, size, rotations, needNewline, notices };
+}
+
+/** Append `events` as one batch (see the file comment). Throws BatchError on failure. */
+export async function writeBatch(dir: string, events: PendingEvent[], opts: WriteOptions): Promise<void> {
+  let committedLines = 0;
+  let noticeCount = 0;
+  try {
+    ensurePrivateDir(dir);
+    assertPrivate(dir);
+    await withLock(logPath(dir), async () => {
+      const tail = locateTail(dir, opts.now);
+      noticeCount = tail.notices.length;
+      const all = noticeCount ? [...tail.notices, ...events] : events;
+      const path = logPath(dir);
+      let { seq, hash, size, rotations } = tail;
+      let fh = await open(path, 'a', 0o600);
+      try {
+        let chunk: string[] = [];
+        let chunkBytes = 0;
+        let chunkLines = 0;
+        if (tail.needNewline) { chunk.push('\n'); chunkBytes = 1; }
+        const writeChunk = async () => {
+          if (chunkBytes === 0) return;
+          const data = Buffer.from(chunk.join(''), 'utf8');
+          let off = 0;
+          while (off < data.length) off += (await fh.write(data, off, data.length - off)).bytesWritten;
+          size += data.length;
+          committedLines += chunkLines;
+          chunk = [];
+          chunkBytes = 0;
+          chunkLines = 0;
+        };
+        for (const ev of all) {
+          const rec = sealRecord(ev, seq + 1, hash);
+          const line = `${JSON.stringify(rec)}\n`;
+          const n = Buffer.byteLength(line);
+          if (size + chunkBytes > 0 && size + chunkBytes + n > opts.maxBytes) {
+            await writeChunk();
+            if (opts.fsync) await fh.datasync();
+            await fh.close();
+            let next = rotations + 1;
+            while (existsSync(join(dir, rotatedName(next)))) next++;
+            await rename(path, join(dir, rotatedName(next)));
+            rotations = next;
+            size = 0;
+            fh = await open(path, 'a', 0o600);
+          }
+          chunk.push(line);
+          chunkBytes += n;
+          chunkLines++;
+          seq = rec.seq;
+          hash = rec.hash;
+        }
+        await writeChunk();
+        if (opts.fsync) await fh.datasync();
+      } finally {
+        await fh.close().catch(() => undefined);
+      }
+      // The head says how far the file goes; the size it records is the file's real size.
+      const real = (await stat(path)).size;
+      const head: AuditHead = { v: 1, seq, hash, file: LOG_FILE, size: real, rotations, time: opts.now().toISOString() };
+      writeHead(dir, head);
+    }, { timeoutMs: opts.lockTimeoutMs });
+  } catch (e) {
+    throw new BatchError(e, Math.max(0, committedLines - noticeCount));
+  }
+}
