@@ -104,6 +104,22 @@ t.test('a command the player cannot do is an error, not a no-op', async (t) => {
   t.equal(r.code, 3);
   t.match(r.stderr, /next/);
   t.equal(mpd.mpc('current', '-f', '%file%'), 'c.mp3', 'still on the last track');
+
+  // Control actions are audited, failures included, with the local actor.
+  let ok = await runCli(['pause', '--player', 'mpd'], { env });
+  t.equal(ok.code, 0, ok.stderr);
+  ok = await runCli(['volume', '20', '--target', 'player', '--player', 'mpd'], { env });
+  t.equal(ok.code, 0, ok.stderr);
+  const audit = await runCli(['audit', '--json'], { env });
+  t.equal(audit.code, 0, audit.stderr);
+  const events = JSON.parse(audit.stdout).map((e) => [e.action, e.outcome, e.target ?? null, e.actor.id.startsWith('local:')]);
+  t.same(events, [
+    ['player.next', 'error', null, true],
+    ['player.pause', 'ok', 'mpd', true],
+    ['volume.set', 'ok', 'player:player', true],
+  ]);
+  const verify = await runCli(['audit', 'verify'], { env });
+  t.equal(verify.code, 0, verify.stderr);
 });
 
 t.test('--follow prints a line within 1 s of a change made with mpc', async (t) => {

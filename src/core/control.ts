@@ -1,5 +1,6 @@
 import type { Config } from './config/store.js';
-import { UsageError, type MediagateError } from './errors.js';
+import { MediagateError, UsageError } from './errors.js';
+import type { AuditActor, AuditSink } from './audit/types.js';
 import { formatClock } from './format.js';
 import { PlayerHub } from './players/hub.js';
 import { writeLastActive } from './players/last-active.js';
@@ -56,12 +57,38 @@ export function absoluteSeek(target: Exclude<SeekTarget, { kind: 'relative' }>, 
 export class LocalController implements Controller {
   readonly hub: PlayerHub;
 
-  constructor(private readonly env: NodeJS.ProcessEnv, private readonly config: Config, opts: { mpdPassword?: string | undefined; now?: () => Date } = {}) {
+  private readonly now: () => Date;
+  private readonly audit: AuditSink | undefined;
+  private readonly actor: AuditActor | undefined;
+
+  /**
+   * `audit` + `actor`: record every control action (and its failure) — the
+   * CLI passes them; the server audits at the request level instead.
+   */
+  constructor(
+    private readonly env: NodeJS.ProcessEnv,
+    private readonly config: Config,
+    opts: { mpdPassword?: string | undefined; now?: () => Date; audit?: AuditSink; actor?: AuditActor } = {},
+  ) {
     this.hub = new PlayerHub({ env, config, mpdPassword: opts.mpdPassword });
     this.now = opts.now ?? (() => new Date());
+    this.audit = opts.audit;
+    this.actor = opts.actor;
   }
 
-  private readonly now: () => Date;
+  /** Run a control action and record it (ok, or error with its code). */
+  private async audited<T extends { player: string }>(action: string, detail: string | undefined, run: () => Promise<T>): Promise<T> {
+    if (!this.audit || !this.actor) return run();
+    try {
+      const done = await run();
+      this.audit.append({ actor: this.actor, action, target: done.player, outcome: 'ok', ...(detail ? { detail } : {}) });
+      return done;
+    } catch (e) {
+      const code = e instanceof MediagateError ? e.code : 'error';
+      this.audit.append({ actor: this.actor, action, outcome: 'error', detail: `${code}${detail ? ` ${detail}` : ''}` });
+      throw e;
+    }
+  }
 
   async status(player?: string): Promise<PlayerState> {
     return (await this.hub.select(player)).state;
@@ -84,22 +111,38 @@ export class LocalController implements Controller {
     };
   }
 
-  async act(action: PlayerAction, player?: string): Promise<{ player: string }> {
-    const { player: p } = await this.hub.select(player);
-    await p.act(action);
-    writeLastActive(this.env, p.name, this.now());
-    return { player: p.name };
+  act(action: PlayerAction, player?: string): Promise<{ player: string }> {
+    return this.audited(`player.${action}`, undefined, async () => {
+      const { player: p } = await this.hub.select(player);
+      await p.act(action);
+      writeLastActive(this.env, p.name, this.now());
+      return { player: p.name };
+    });
   }
 
-  async seek(target: SeekTarget, player?: string): Promise<{ player: string; position: number | null }> {
-    const { player: p, state } = await this.hub.select(player);
-    if (target.kind === 'relative') await p.seekBy(target.seconds);
-    else await p.seekTo(absoluteSeek(target, state));
-    writeLastActive(this.env, p.name, this.now());
-    return { player: p.name, position: (await p.state()).position };
+  seek(target: SeekTarget, player?: string): Promise<{ player: string; position: number | null }> {
+    const detail = target.kind === 'percent' ? `${target.percent}%` : `${target.kind === 'relative' && target.seconds >= 0 ? '+' : ''}${target.seconds}`;
+    return this.audited('player.seek', detail, async () => {
+      const { player: p, state } = await this.hub.select(player);
+      if (target.kind === 'relative') await p.seekBy(target.seconds);
+      else await p.seekTo(absoluteSeek(target, state));
+      writeLastActive(this.env, p.name, this.now());
+      return { player: p.name, position: (await p.state()).position };
+    });
   }
 
   async volume(request: VolumeRequest, target: VolumeTarget, player?: string): Promise<VolumeResult> {
+    if (request.kind === 'get') return this.readOrChangeVolume(request, target, player);
+    const detail = request.kind === 'set' ? String(request.level) : request.kind === 'change' ? `${request.delta >= 0 ? '+' : ''}${request.delta}` : request.kind;
+    const done = await this.audited('volume.set', detail, async () => {
+      const v = await this.readOrChangeVolume(request, target, player);
+      return { ...v, player: `${v.target}:${v.backend}` };
+    });
+    const { player: _ignored, ...v } = done;
+    return v;
+  }
+
+  private async readOrChangeVolume(request: VolumeRequest, target: VolumeTarget, player?: string): Promise<VolumeResult> {
     const { mixer, reading } = await chooseMixer({ env: this.env, config: this.config, target, player, hub: this.hub });
     let after = reading;
     switch (request.kind) {

@@ -1,6 +1,8 @@
 import { Config } from '../../core/config/store.js';
 import { LocalController, type Controller } from '../../core/control.js';
 import type { Ctx } from '../context.js';
+import { localActor } from '../../core/actor.js';
+import type { AuditEventInput, AuditSink } from '../../core/audit/types.js';
 
 /** The MPD password from config, opened from its sealed form; undefined when none is set. */
 async function mpdPassword(config: Config, env: NodeJS.ProcessEnv): Promise<string | undefined> {
@@ -9,14 +11,39 @@ async function mpdPassword(config: Config, env: NodeJS.ProcessEnv): Promise<stri
   return readSecret(config, 'mpd.password', env);
 }
 
-/** The local controller for one command, always closed afterwards so the process can exit. */
+/**
+ * An audit sink that opens the log only when the first event arrives, so
+ * read-only commands never touch it; `close` waits for the write.
+ */
+function lazyAudit(ctx: Ctx): AuditSink & { close(): Promise<void> } {
+  const queued: AuditEventInput[] = [];
+  return {
+    append(e) { queued.push(e); },
+    async close() {
+      if (queued.length === 0) return;
+      try {
+        const { openAuditLog } = await import('../../core/audit/log.js');
+        const log = openAuditLog(ctx.env);
+        for (const e of queued) log.append(e);
+        await log.close();
+      } catch (e) {
+        // The action happened; not being able to record it must not turn it into a failure.
+        ctx.stderr.write(`mediagate: warning: could not write the audit log: ${(e as Error).message}\n`);
+      }
+    },
+  };
+}
+
+/** The local controller for one command, always closed afterwards so the process can exit; control actions are audited. */
 export async function withLocal<T>(ctx: Ctx, fn: (ctl: LocalController, config: Config) => Promise<T>): Promise<T> {
   const config = Config.load(ctx.env);
-  const ctl = new LocalController(ctx.env, config, { mpdPassword: await mpdPassword(config, ctx.env), now: ctx.now });
+  const audit = lazyAudit(ctx);
+  const ctl = new LocalController(ctx.env, config, { mpdPassword: await mpdPassword(config, ctx.env), now: ctx.now, audit, actor: localActor() });
   try {
     return await fn(ctl, config);
   } finally {
     await ctl.close();
+    await audit.close();
   }
 }
 
