@@ -19,9 +19,11 @@ export interface Ctx {
   json: boolean;
   env: NodeJS.ProcessEnv;
   now(): Date;
+  /** --remote NAME (or MEDIAGATE_REMOTE): send the command to that mediagate server instead. */
+  remote: string | undefined;
 }
 
-export function createContext(opts: { json?: boolean; env?: NodeJS.ProcessEnv } = {}): Ctx {
+export function createContext(opts: { json?: boolean; env?: NodeJS.ProcessEnv; remote?: string | undefined } = {}): Ctx {
   const env = opts.env ?? process.env;
   const stdoutIsTTY = Boolean(process.stdout.isTTY);
   return {
@@ -34,6 +36,7 @@ export function createContext(opts: { json?: boolean; env?: NodeJS.ProcessEnv } 
     json: Boolean(opts.json),
     env,
     now: () => new Date(),
+    remote: opts.remote ?? (env.MEDIAGATE_REMOTE || undefined),
   };
 }
 

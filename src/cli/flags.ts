@@ -8,3 +8,9 @@ export const playerFlag = Flags.string({
 });
 
 export const jsonFlag = Flags.boolean({ description: 'print machine-readable JSON (stable, additive-only fields)' });
+
+export const remoteFlag = Flags.string({
+  char: 'r',
+  description: 'send the command to this remote mediagate server (a profile from `mediagate remote add`; default: $MEDIAGATE_REMOTE)',
+  helpValue: 'NAME',
+});
