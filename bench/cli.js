@@ -53,6 +53,8 @@ async function main() {
     'node -e 0': `${node} -e 0`,
     'mediagate play status --json (MPD)': `${node} ${bin} play status --json --player mpd`,
     'mediagate status --json (MPRIS)': `${node} ${bin} status --json --player ${mpv.name}`,
+    'mediagate status --json (MPD + MPRIS, bare)': `${node} ${bin} status --json`,
+    'mediagate pause (MPD, audited)': `${node} ${bin} pause --player mpd`,
     'mediagate volume +5 (PulseAudio)': `${node} ${bin} volume +5`,
     'mediagate volume (PulseAudio)': `${node} ${bin} volume`,
     'mediagate play status --json via oclif (fast path off)': `env MEDIAGATE_NO_FAST_PATH=1 ${node} ${bin} play status --json --player mpd`,
@@ -65,7 +67,10 @@ async function main() {
     "node: import('dbus-next')": `${node} -e "import('dbus-next')"`,
   };
   // volume +5 must not walk off 100 during the runs
-  const prepare = { 'mediagate volume +5 (PulseAudio)': 'pactl set-sink-volume @DEFAULT_SINK@ 40%' };
+  const prepare = {
+    'mediagate volume +5 (PulseAudio)': 'pactl set-sink-volume @DEFAULT_SINK@ 40%',
+    'mediagate pause (MPD, audited)': `mpc -q -h ${mpd.host} -p ${mpd.port} play`,
+  };
 
   const rounds = [];
   for (let r = 0; r < ROUNDS; r++) {

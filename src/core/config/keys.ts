@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { ConfigError } from '../errors.js';
 
 /** Value types a config key can hold. */
@@ -64,10 +65,66 @@ const httpUrl = {
   check: (v: unknown) => typeof v === 'string' && /^https?:\/\//.test(v),
 };
 
+/** A remote profile name: letters, digits, `_` and `-` (a config key segment); `local` is reserved for this machine. */
+const profileName = {
+  parse(text: string): string {
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(text)) throw new Error('must be a remote profile name: 1–64 letters, digits, _ or -');
+    if (text === 'local') throw new Error("'local' means this machine, not a profile");
+    return text;
+  },
+  check: (v: unknown) => typeof v === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(v) && v !== 'local',
+};
+
 const sealed = {
   parse(): never { throw new Error('is a secret: set it with `mediagate config set-secret`'); },
   check: (v: unknown) => typeof v === 'string' && v.startsWith('nacl:v1:'),
 };
+
+/**
+ * A comma-separated list (`a,b,c`) stored as a string array; each entry is
+ * checked by `entry`, which returns the normalised entry or throws a message.
+ * Stored values are checked structurally only (an array of single-line
+ * strings): `serve` checks the entries again at startup and refuses to start
+ * with a message naming the bad one, which says more than a generic error.
+ */
+function stringList(what: string, entry: (text: string) => string) {
+  return {
+    parse(text: string): string[] {
+      const items = text.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+      if (items.length === 0) throw new Error(`must be a comma-separated list of ${what} (remove the key with \`mediagate config unset\`)`);
+      return items.map((s) => {
+        try { return entry(s); } catch (e) { throw new Error(`'${s.slice(0, 100)}' ${(e as Error).message}`); }
+      });
+    },
+    check: (v: unknown) => Array.isArray(v) && v.every((s) => typeof s === 'string' && s.length > 0 && !/[\0\r\n]/.test(s)),
+  };
+}
+
+/** An exact web origin (`https://host[:port]`), normalised; never a wildcard. */
+function webOrigin(text: string): string {
+  if (text.includes('*')) throw new Error('is a wildcard: CORS wildcards are refused, list each origin');
+  let u: URL;
+  try { u = new URL(text); } catch { throw new Error('is not an origin such as https://home.example.net'); }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('must start with http:// or https://');
+  if (u.username || u.password || (u.pathname !== '/' && u.pathname !== '') || u.search || u.hash || /[?#]/.test(text)) {
+    throw new Error('must be an origin only (scheme://host[:port]), without a path, query, fragment or credentials');
+  }
+  return u.origin;
+}
+
+/** An IP address or CIDR range (`10.0.0.0/8`, `fd00::/8`, `127.0.0.1`). */
+function ipOrCidr(text: string): string {
+  const slash = text.indexOf('/');
+  const addr = slash >= 0 ? text.slice(0, slash) : text;
+  const family = isIP(addr);
+  if (family === 0) throw new Error('is not an IP address or CIDR range (e.g. 10.0.0.0/8, fd00::/8)');
+  if (slash >= 0) {
+    const bits = text.slice(slash + 1);
+    const max = family === 4 ? 32 : 128;
+    if (!/^\d{1,3}$/.test(bits) || Number(bits) > max) throw new Error(`has an invalid prefix length (0–${max})`);
+  }
+  return text;
+}
 
 /** Every key mediagate understands. Unknown keys are refused. */
 export const CONFIG_KEYS: KeySpec[] = [
@@ -80,8 +137,23 @@ export const CONFIG_KEYS: KeySpec[] = [
   { key: 'volume.backend', description: 'system mixer: auto, pulse, pipewire, alsa or player', ...oneOf('auto', 'pulse', 'pipewire', 'alsa', 'player'), default: 'auto' },
   { key: 'volume.alsaControl', description: 'ALSA simple control used by the alsa backend', ...nonEmptyString, default: 'Master' },
   { key: 'volume.alsaCard', description: 'ALSA card index or name used by the alsa backend', ...nonEmptyString },
+  { key: 'volume.alsaDevice', description: 'ALSA control device used by the alsa backend (amixer -D), e.g. pulse; overrides volume.alsaCard', ...nonEmptyString },
   { key: 'server.publicUrl', description: 'URL under which clients reach `mediagate serve` (used in invite links)', ...httpUrl },
+  { key: 'server.host', description: 'address `mediagate serve` binds (a non-loopback address needs TLS or --allow-plain-http)', ...nonEmptyString, default: '127.0.0.1' },
+  { key: 'server.port', description: 'TCP port of `mediagate serve` (0 picks a free port)', ...integer(0, 65535), default: 8420 },
+  { key: 'server.tlsCert', description: 'TLS certificate (PEM) for `mediagate serve`; needs server.tlsKey', ...absolutePath },
+  { key: 'server.tlsKey', description: 'TLS private key (PEM) for `mediagate serve`; needs server.tlsCert', ...absolutePath },
+  { key: 'server.tlsKeyPassphrase', description: 'passphrase of the TLS private key (sealed secret)', ...sealed, secret: true },
+  { key: 'server.corsOrigins', description: 'web origins allowed to call the API from a browser, comma-separated (no wildcards)', ...stringList('origins', webOrigin) },
+  { key: 'server.trustedProxies', description: 'reverse proxies whose X-Forwarded-For is believed: addresses or CIDR ranges, comma-separated', ...stringList('addresses or CIDR ranges', ipOrCidr) },
+  { key: 'server.rateLimit.rps', description: 'requests per second per client address (0 turns this limit off)', ...integer(0, 100000), default: 20 },
+  { key: 'server.rateLimit.burst', description: 'requests a client address may send at once before the per-second limit applies', ...integer(1, 1000000), default: 40 },
   { key: 'media.folders.*', description: 'a named media folder: absolute path of its root', ...absolutePath },
+  { key: 'remotes.*.url', description: 'a remote profile for --remote: URL of that `mediagate serve` (set with `mediagate remote add`)', ...httpUrl },
+  { key: 'remotes.*.token', description: 'the token of that remote profile (sealed secret)', ...sealed, secret: true },
+  { key: 'remotes.*.ca', description: 'CA certificate (PEM) that remote profile\'s TLS certificate must chain to, when not a public CA', ...absolutePath },
+  { key: 'remote.default', description: 'remote profile commands use when neither --remote nor MEDIAGATE_REMOTE is given (`mediagate remote use`)', ...profileName },
+  { key: 'remote.timeoutMs', description: 'how long a command waits for a remote server (ms)', ...integer(100, 600000), default: 10000 },
 ];
 
 function boolParser() {
@@ -121,3 +193,44 @@ export function parseValue(key: string, text: string): ConfigValue {
     throw new ConfigError(`invalid value for '${key}': ${(e as Error).message}`, undefined, 'config.invalid_value');
   }
 }
+
+// ------------------------------------------------ scripts, callbacks, MPD paths
+
+/**
+ * Keys whose values the owner writes by hand in config.json: a script
+ * definition (`scripts.<name>` = {command, params, timeout, …}) is stored as
+ * the nested JSON object, so each of its fields is a key here. `config set`
+ * refuses them (one field at a time cannot be validated as a script); reading
+ * a file accepts any JSON value for them, and src/core/scripts.ts checks each
+ * definition as a whole, with an error that names the script.
+ */
+const handEdited = {
+  parse(): never { throw new Error('is part of a script definition: edit the "scripts" object in config.json by hand (see `mediagate script list --help`)'); },
+  check: (_v: unknown) => true,
+};
+
+const scriptName = {
+  parse(text: string): string {
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(text)) throw new Error('must be the name of a script (letters, digits, _ and -, at most 64)');
+    return text;
+  },
+  check: (v: unknown) => typeof v === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(v),
+};
+
+const SCRIPT_KEYS: KeySpec[] = [
+  { key: 'mpd.musicDirectory', description: "MPD's music_directory as seen from this machine (needed by `play file` when MPD is reached over TCP; over its unix socket MPD tells it)", ...absolutePath },
+  { key: 'callbacks.on.play', description: 'script run (event JSON on stdin) when the active player starts or resumes playing', ...scriptName },
+  { key: 'callbacks.on.pause', description: 'script run (event JSON on stdin) when the active player pauses', ...scriptName },
+  { key: 'callbacks.on.stop', description: 'script run (event JSON on stdin) when the active player stops', ...scriptName },
+  { key: 'callbacks.on.trackChange', description: 'script run (event JSON on stdin) when the title, artist or album changes', ...scriptName },
+  { key: 'callbacks.on.volumeChange', description: 'script run (event JSON on stdin) when the volume or mute changes', ...scriptName },
+  { key: 'scripts.*.command', description: 'script: argv array; {param} placeholders only as whole elements (edit config.json)', ...handEdited },
+  { key: 'scripts.*.description', description: 'script: one line shown by `script list` (edit config.json)', ...handEdited },
+  { key: 'scripts.*.timeout', description: 'script: seconds before its process tree is killed, 1–300, default 10 (edit config.json)', ...handEdited },
+  { key: 'scripts.*.maxOutput', description: 'script: bytes of stdout and of stderr kept, default 65536 (edit config.json)', ...handEdited },
+  { key: 'scripts.*.scope', description: 'script: scope a token needs to run it: read, control or admin (default admin) (edit config.json)', ...handEdited },
+  { key: 'scripts.*.params.*.pattern', description: 'script parameter: regular expression the whole value must match (edit config.json)', ...handEdited },
+  { key: 'scripts.*.params.*.required', description: 'script parameter: true when it must be given (edit config.json)', ...handEdited },
+  { key: 'scripts.*.env.*', description: 'script: environment variable given to it, besides PATH, HOME and LANG (edit config.json)', ...handEdited },
+];
+CONFIG_KEYS.push(...SCRIPT_KEYS);

@@ -63,10 +63,10 @@ export class PipewireMixer implements Mixer {
 export class AlsaMixer implements Mixer {
   readonly backend = 'alsa' as const;
   readonly target = 'system' as const;
-  constructor(private readonly o: ToolOptions & { control: string; card?: string | undefined }) {}
+  constructor(private readonly o: ToolOptions & { control: string; card?: string | undefined; device?: string | undefined }) {}
   private amixer(...args: string[]) {
-    const card = this.o.card ? ['-c', this.o.card] : [];
-    return runTool('amixer', [...card, '-M', ...args], this.o.timeoutMs, this.o.env);
+    const where = this.o.device ? ['-D', this.o.device] : this.o.card ? ['-c', this.o.card] : [];
+    return runTool('amixer', [...where, '-M', ...args], this.o.timeoutMs, this.o.env);
   }
 
   async get(): Promise<VolumeReading> {

@@ -28,7 +28,7 @@ function systemMixer(name: Exclude<MixerName, 'player'>, o: MixerOptions, timeou
   const tool = { env: o.env, timeoutMs };
   if (name === 'pulse') return new PulseMixer(tool);
   if (name === 'pipewire') return new PipewireMixer(tool);
-  return new AlsaMixer({ ...tool, control: o.config.get<string>('volume.alsaControl') ?? 'Master', card: o.config.get<string>('volume.alsaCard') });
+  return new AlsaMixer({ ...tool, control: o.config.get<string>('volume.alsaControl') ?? 'Master', card: o.config.get<string>('volume.alsaCard'), device: o.config.get<string>('volume.alsaDevice') });
 }
 
 /** Remembered pre-mute levels for players (players have no mute of their own). */
