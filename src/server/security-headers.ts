@@ -84,17 +84,32 @@ function givenNames(h: HeaderArg): string[] {
   return Object.keys(h).map((k) => k.toLowerCase());
 }
 
+const EMPTY: readonly string[] = Object.freeze([]);
+
+/** Does any name of flat list `a` (any case) appear in flat list `b` (lower case)? */
+function overlaps(a: readonly unknown[], b: readonly string[]): boolean {
+  for (let i = 0; i < a.length; i += 2) {
+    const n = a[i];
+    if (typeof n === 'string' && indexOfName(b, n.toLowerCase()) >= 0) return true;
+  }
+  return false;
+}
+
 /** Responses made by `secureResponseClass`: they hold deferred headers until writeHead. */
 export class SecureServerResponse extends ServerResponse<IncomingMessage> {
-  /** Flat [name, value, …] list of security headers (set per class). */
-  protected securityDefaults: readonly string[] = [];
-  /** Flat [name, value, …] list of headers deferred by middleware. */
-  private deferred: string[] | null = null;
+  /** Flat [name, value, …] list of security headers: on the prototype, set per class. */
+  declare protected readonly securityDefaults: readonly string[];
+  /** Flat [name, value, …] list of headers deferred by middleware (created on first use). */
+  declare private deferred: string[] | undefined;
 
   /** Add `name: value` when the head is written, unless the handler sets `name` itself. */
   defer(name: string, value: string): void {
     const n = name.toLowerCase();
-    const list = (this.deferred ??= []);
+    const list = this.deferred;
+    if (list === undefined) {
+      this.deferred = [n, value];
+      return;
+    }
     const i = indexOfName(list, n);
     if (i >= 0) list[i + 1] = value;
     else list.push(n, value);
@@ -113,18 +128,23 @@ export class SecureServerResponse extends ServerResponse<IncomingMessage> {
   override writeHead(statusCode: number, a?: string | HeaderArg, b?: HeaderArg): this {
     const reason = typeof a === 'string' ? a : undefined;
     const given = typeof a === 'string' ? b : a;
-    const deferred = this.deferred ?? [];
+    const deferred = this.deferred ?? EMPTY;
     const defaults = this.securityDefaults;
     if (this.getHeaderNames().length === 0 && (given === undefined || isFlatList(given))) {
-      // Fast path: nothing set progressively — one flat list, handler's names first.
-      const out: OutgoingHttpHeader[] = given ? given.slice() : [];
-      const explicit = given ? given.length : 0;
-      for (let i = 0; i < deferred.length; i += 2) {
-        if (explicit === 0 || indexOfName(given!, deferred[i]!) < 0) out.push(deferred[i]!, deferred[i + 1]!);
-      }
-      for (let i = 0; i < defaults.length; i += 2) {
-        const n = defaults[i]!;
-        if ((explicit === 0 || indexOfName(given!, n) < 0) && indexOfName(deferred, n) < 0) out.push(n, defaults[i + 1]!);
+      // Fast path: nothing set progressively, so node takes one flat list as is.
+      const g: readonly OutgoingHttpHeader[] = given ?? EMPTY;
+      let out: OutgoingHttpHeader[];
+      if (!overlaps(g, defaults) && !overlaps(g, deferred) && !overlaps(deferred, defaults)) {
+        out = g.concat(deferred, defaults); // the usual case: no name appears twice
+      } else {
+        out = g.slice();
+        for (let i = 0; i < deferred.length; i += 2) {
+          if (indexOfName(g, deferred[i]!) < 0) out.push(deferred[i]!, deferred[i + 1]!);
+        }
+        for (let i = 0; i < defaults.length; i += 2) {
+          const n = defaults[i]!;
+          if (indexOfName(g, n) < 0 && indexOfName(deferred, n) < 0) out.push(n, defaults[i + 1]!);
+        }
       }
       return reason === undefined ? super.writeHead(statusCode, out) : super.writeHead(statusCode, reason, out);
     }
@@ -139,16 +159,20 @@ export class SecureServerResponse extends ServerResponse<IncomingMessage> {
   }
 }
 
+function flatList(opts: SecurityHeaderOptions): readonly string[] {
+  return Object.freeze(headerList(opts).flatMap(([n, v]) => [n, v]));
+}
+
+Object.defineProperty(SecureServerResponse.prototype, 'securityDefaults', { value: flatList({ tls: false }) });
+
 /**
  * A ServerResponse class for `http.createServer({ ServerResponse: cls })`
  * (https too) whose every response carries the security headers.
  */
 export function secureResponseClass(opts: SecurityHeaderOptions): typeof SecureServerResponse {
-  const flat = headerList(opts).flatMap(([n, v]) => [n, v]);
-  Object.freeze(flat);
-  return class extends SecureServerResponse {
-    protected override securityDefaults: readonly string[] = flat;
-  };
+  const cls = class extends SecureServerResponse {};
+  Object.defineProperty(cls.prototype, 'securityDefaults', { value: flatList(opts) });
+  return cls;
 }
 
 /**
