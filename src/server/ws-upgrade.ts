@@ -1,0 +1,109 @@
+/**
+ * The HTTP side of a WebSocket upgrade on `/api/ws`: where the bearer secret
+ * comes from, and how a refused upgrade is answered (a plain HTTP error with
+ * the same JSON body and headers as any other API error, then the socket is
+ * closed — the connection never becomes a WebSocket).
+ *
+ * Credentials: `Authorization: Bearer <T>`, or the subprotocol
+ * `mediagate.token.<T>` offered next to `mediagate.v1` (browsers cannot set
+ * headers on a WebSocket). Never the URL: a query that carries something
+ * token-like is refused outright, because it has already been written to
+ * some access log or browser history on its way here.
+ */
+import type { IncomingMessage } from 'node:http';
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { errorBody, JSON_CONTENT_TYPE, toErrorResponse } from './http-error.js';
+import { HSTS_VALUE, SECURITY_HEADERS } from './security-headers.js';
+import { WS_PROTOCOL, WS_TOKEN_PROTOCOL_PREFIX } from './ws-protocol.js';
+
+export type Credentials =
+  | { kind: 'none' }
+  | { kind: 'secret'; secret: string; via: 'header' | 'subprotocol' }
+  | { kind: 'invalid'; code: 'auth.invalid_token' | 'auth.token_in_url'; why: string };
+
+export interface OfferedProtocols {
+  /** Every protocol offered, token protocols included (never echo those). */
+  all: string[];
+  /** Whether `mediagate.v1` is among them. */
+  hasV1: boolean;
+}
+
+/** Subprotocols offered in Sec-WebSocket-Protocol (node joins repeated headers with ", "). */
+export function offeredProtocols(req: IncomingMessage): OfferedProtocols {
+  const raw = req.headers['sec-websocket-protocol'];
+  const all = typeof raw === 'string' ? raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0) : [];
+  return { all, hasV1: all.includes(WS_PROTOCOL) };
+}
+
+/** Query parameter names that mean "here is my token" (refused, whatever the value). */
+const TOKEN_PARAMS = new Set(['token', 'access_token', 'accesstoken', 'bearer', 'auth', 'authorization', 'api_key', 'apikey', 'key']);
+/** Something shaped like a mediagate secret anywhere in the query. */
+const SECRET_IN_TEXT = /mgp?_[A-Za-z0-9_-]{20,}/;
+
+function tokenInQuery(url: string | undefined): boolean {
+  const q = (url ?? '').indexOf('?');
+  if (q < 0) return false;
+  const query = url!.slice(q + 1);
+  let decoded = query;
+  try { decoded = decodeURIComponent(query); } catch { /* keep raw */ }
+  if (SECRET_IN_TEXT.test(decoded)) return true;
+  for (const name of new URLSearchParams(query).keys()) if (TOKEN_PARAMS.has(name.toLowerCase())) return true;
+  return false;
+}
+
+const BEARER = /^Bearer +([^\s,]+) *$/i;
+
+/** Find the secret the client presents (or why what it presents is refused). */
+export function credentialsOf(req: IncomingMessage, offered: OfferedProtocols): Credentials {
+  if (tokenInQuery(req.url)) {
+    return { kind: 'invalid', code: 'auth.token_in_url', why: 'tokens are never accepted in the URL (URLs end up in logs and history); send it in the Authorization header or as the mediagate.token.<T> subprotocol' };
+  }
+  const fromProtocol = offered.all.filter((p) => p.startsWith(WS_TOKEN_PROTOCOL_PREFIX)).map((p) => p.slice(WS_TOKEN_PROTOCOL_PREFIX.length));
+  if (fromProtocol.length > 1) return { kind: 'invalid', code: 'auth.invalid_token', why: 'offer one mediagate.token.<T> subprotocol, not several' };
+  const auth = req.headers.authorization;
+  let fromHeader: string | undefined;
+  if (auth !== undefined) {
+    const m = BEARER.exec(auth);
+    if (!m) return { kind: 'invalid', code: 'auth.invalid_token', why: 'the Authorization header must be "Bearer <token>"' };
+    fromHeader = m[1]!;
+  }
+  if (fromHeader !== undefined && fromProtocol.length === 1 && fromProtocol[0] !== fromHeader) {
+    return { kind: 'invalid', code: 'auth.invalid_token', why: 'the Authorization header and the token subprotocol disagree; send one token' };
+  }
+  if (fromHeader !== undefined) return { kind: 'secret', secret: fromHeader, via: 'header' };
+  if (fromProtocol.length === 1) {
+    if (fromProtocol[0] === '') return { kind: 'invalid', code: 'auth.invalid_token', why: 'the token subprotocol is empty' };
+    return { kind: 'secret', secret: fromProtocol[0]!, via: 'subprotocol' };
+  }
+  return { kind: 'none' };
+}
+
+/** The path of the request URL, without the query. */
+export function pathOf(url: string | undefined): string {
+  const u = url ?? '';
+  const q = u.indexOf('?');
+  return q >= 0 ? u.slice(0, q) : u;
+}
+
+/**
+ * Answer a refused upgrade with a JSON error (`err`: HttpError or
+ * MediagateError, mapped like every other API error) and close the socket.
+ * Returns the status sent.
+ */
+export function refuseUpgrade(socket: Duplex, err: unknown, requestId: string, tls: boolean): number {
+  const e = toErrorResponse(err);
+  const body = errorBody(e.code, e.message, requestId);
+  const lines = [`HTTP/1.1 ${e.status} ${STATUS_CODES[e.status] ?? 'Error'}`];
+  for (const [k, v] of SECURITY_HEADERS) lines.push(`${k}: ${v}`);
+  if (tls) lines.push(`strict-transport-security: ${HSTS_VALUE}`);
+  for (const [k, v] of Object.entries(e.headers)) lines.push(`${k}: ${v}`);
+  lines.push(`content-type: ${JSON_CONTENT_TYPE}`, `content-length: ${Buffer.byteLength(body)}`, `x-request-id: ${requestId}`, 'connection: close');
+  if (socket.writable) {
+    socket.once('finish', () => socket.destroy());
+    socket.end(`${lines.join('\r\n')}\r\n\r\n${body}`);
+  } else {
+    socket.destroy();
+  }
+  return e.status;
+}
