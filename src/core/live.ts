@@ -75,18 +75,22 @@ export class LiveState extends EventEmitter {
     return this.stops.size;
   }
 
-  private async watchSources(): Promise<void> {
+  /** Watch every source not watched yet; true when a new watch started. */
+  private async watchSources(): Promise<boolean> {
     const sources = await this.hub.openSources(this.opts.player);
     let missing = false;
+    let added = false;
     for (const s of sources) {
       if (this.stops.has(s)) continue;
       try {
         this.stops.set(s, await s.watch(() => this.changed()));
+        added = true;
       } catch {
         missing = true;
       }
     }
     if (missing) this.retryLater();
+    return added;
   }
 
   /** A source that could not be watched (daemon down, no bus) is tried again, backing off to once every 30 s. */
@@ -95,7 +99,8 @@ export class LiveState extends EventEmitter {
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       this.retryMs = Math.min(this.retryMs * 2, 30000);
-      void this.watchSources().then(() => this.changed());
+      // Re-read only when a source came back; a still-missing one costs one connect attempt.
+      void this.watchSources().then((added) => { if (added) this.changed(); }, () => {});
     }, this.retryMs);
     this.retryTimer.unref();
   }
