@@ -2,6 +2,7 @@ import type { Config } from './config/store.js';
 import { MediagateError, UsageError } from './errors.js';
 import type { AuditActor, AuditSink } from './audit/types.js';
 import { formatClock } from './format.js';
+import { playMediaFile, type PlayFileResult } from './media.js';
 import { PlayerHub } from './players/hub.js';
 import { writeLastActive } from './players/last-active.js';
 import { percentToSeconds, type SeekTarget } from './players/seek.js';
@@ -41,6 +42,8 @@ export interface Controller {
   act(action: PlayerAction, player?: string): Promise<{ player: string }>;
   seek(target: SeekTarget, player?: string): Promise<{ player: string; position: number | null }>;
   volume(request: VolumeRequest, target: VolumeTarget, player?: string): Promise<VolumeResult>;
+  /** Play a file from a media folder (`FOLDER`, relative `PATH`). Optional: a controller without it cannot. */
+  playFile?(folder: string, path: string, player?: string): Promise<PlayFileResult>;
   close(): Promise<void>;
 }
 
@@ -128,6 +131,16 @@ export class LocalController implements Controller {
       else await p.seekTo(absoluteSeek(target, state));
       writeLastActive(this.env, p.name, this.now());
       return { player: p.name, position: (await p.state()).position };
+    });
+  }
+
+  /** Play a file from a media folder; checked through SafeJoin before any player is touched (see core/media.ts). */
+  playFile(folder: string, path: string, player?: string): Promise<PlayFileResult> {
+    const detail = `${folder}/${path}`.slice(0, 300);
+    return this.audited('player.play_file', detail, async () => {
+      const done = await playMediaFile(this.hub, this.config, folder, path, player);
+      writeLastActive(this.env, done.player, this.now());
+      return done;
     });
   }
 

@@ -8,9 +8,11 @@
  */
 import { ConfigError, NoPlayerError, UsageError } from '../errors.js';
 import { DEFAULT_BACKEND_TIMEOUT_MS } from '../timeout.js';
-import { MpdConnection, type MpdEndpoint, type MpdPairs, pairsToRecord, DROPPED } from './mpd-protocol.js';
+import { realpathSync } from 'node:fs';
+import { isAbsolute, relative as relativePath, sep } from 'node:path';
+import { Ack, MpdAckError, MpdConnection, type MpdEndpoint, type MpdPairs, pairsToRecord, pairValue, DROPPED } from './mpd-protocol.js';
 import type {
-  Capabilities, Player, PlayerAction, PlayerSource, PlayerState, PlaybackStatus, RepeatMode, SourceOptions,
+  Capabilities, Player, PlayerAction, PlayerSource, PlayerState, PlaybackStatus, PlayFileOptions, RepeatMode, SourceOptions,
 } from './types.js';
 
 export const MPD_PLAYER_NAME = 'mpd';
@@ -351,12 +353,71 @@ export class MpdPlayer implements Player {
     await this.source.run(['setvol', level]);
   }
 
+  /**
+   * Add a local file to the queue and play it. Inside MPD's music directory
+   * the file is added by its path relative to that directory (what MPD's
+   * database uses; a file MPD has not scanned yet is scanned first). MPD
+   * names its music directory only to clients on its unix socket, so over
+   * TCP it comes from `opts.mpdMusicDirectory` (config mpd.musicDirectory).
+   * Outside it, MPD accepts an absolute path only over the unix socket.
+   */
+  async playFile(file: string, opts: PlayFileOptions = {}): Promise<void> {
+    if (typeof file !== 'string' || !isAbsolute(file) || file.includes('\0') || /[\r\n]/.test(file)) {
+      throw new UsageError('the file to play must be an absolute path without line breaks');
+    }
+    const local = this.source.address.kind === 'unix';
+    const musicDir = opts.mpdMusicDirectory ?? (local ? await this.source.musicDirectory() : undefined);
+    const rel = musicDir === undefined ? undefined : insideDir(file, musicDir);
+    let id: string | undefined;
+    if (rel !== undefined) {
+      try {
+        id = await this.addId(rel);
+      } catch (e) {
+        if (!(e instanceof MpdAckError) || e.ack !== Ack.noExist) throw e;
+        await this.source.updateAndWait(rel); // not in MPD's database yet
+        id = await this.addId(rel);
+      }
+    }
+    if (id === undefined) {
+      if (!local) {
+        if (musicDir === undefined) {
+          throw new ConfigError("MPD's music directory is not known, so the file cannot be named to MPD",
+            'MPD tells it only over its unix socket: set it with `mediagate config set mpd.musicDirectory /path/of/music_directory`, or connect to MPD over its socket (mpd.host /run/mpd/socket)',
+            'mpd.music_directory_unknown');
+        }
+        throw new NoPlayerError("MPD can play this file only over its unix socket: it is outside MPD's music directory",
+          'put the media folder inside MPD\'s music_directory, or connect to MPD over its socket (mpd.host /run/mpd/socket)',
+          'player.unsupported');
+      }
+      id = await this.addId(file); // an absolute path: MPD allows it for local (socket) clients
+    }
+    await this.source.run(['playid', id]);
+  }
+
+  private async addId(uri: string): Promise<string> {
+    const id = pairValue(await this.source.run(['addid', uri]), 'Id');
+    if (id === undefined) throw new NoPlayerError('MPD did not say which queue entry it added', undefined, 'mpd.protocol');
+    return id;
+  }
+
   private async snapshot(): Promise<Snapshot> {
     const t0 = Date.now();
     const [status, song] = await this.source.runList([['status'], ['currentsong']]);
     const t1 = Date.now();
     return { status: pairsToRecord(status!), song: song!, readAt: new Date(Math.round((t0 + t1) / 2)) };
   }
+}
+
+/** `file` relative to `dir` ('/'-separated) when it lies strictly inside it; undefined otherwise. */
+function insideDir(file: string, dir: string): string | undefined {
+  if (!isAbsolute(dir)) return undefined; // a URI (nfs://…) music directory
+  let real = dir;
+  try { real = realpathSync(dir); } catch { /* not visible from here: compare as written */ }
+  for (const base of new Set([real, dir.replace(/\/+$/, '') || '/'])) {
+    const rel = relativePath(base, file);
+    if (rel !== '' && rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel)) return rel.split(sep).join('/');
+  }
+  return undefined;
 }
 
 function fmt(n: number): string {
@@ -396,6 +457,28 @@ export class MpdSource implements PlayerSource {
   run(cmd: Cmd): Promise<MpdPairs> {
     const [name, ...args] = cmd;
     return this.withConnection((c) => c.command(name, ...args));
+  }
+
+  /** MPD's music_directory, when MPD tells it (only to clients on its unix socket); undefined otherwise. */
+  async musicDirectory(): Promise<string | undefined> {
+    try {
+      const dir = pairValue(await this.run(['config']), 'music_directory');
+      return dir === undefined || dir === '' ? undefined : dir;
+    } catch (e) {
+      if (e instanceof MpdAckError) return undefined;
+      throw e;
+    }
+  }
+
+  /** Have MPD scan `uri` (a path in its music directory) and wait until the scan is done. */
+  async updateAndWait(uri: string): Promise<void> {
+    const job = pairValue(await this.run(['update', uri]), 'updating_db');
+    const deadline = Date.now() + Math.max(5000, this.timeoutMs * 2);
+    while (Date.now() < deadline) {
+      const running = pairValue(await this.run(['status']), 'updating_db');
+      if (running === undefined || (job !== undefined && Number(running) > Number(job))) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
   }
 
   /** Run several commands in one command list (one round trip). */

@@ -6,6 +6,8 @@
  * costs ~50–70 ms, which commands that never touch D-Bus must not pay.
  */
 import type { Socket } from 'node:net';
+import { isAbsolute } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { Message as DbusMessage, MessageBus, Variant as DbusVariant } from 'dbus-next';
 import { ExitCode, MediagateError, NoPlayerError, TimeoutError, UsageError } from '../errors.js';
 import { DEFAULT_BACKEND_TIMEOUT_MS, withTimeout } from '../timeout.js';
@@ -401,6 +403,19 @@ export class MprisPlayer implements Player {
     const conn = await this.source.connection();
     const volume = new conn.dbus.Variant('d', level / 100);
     await this.call('Set', PROPS_IFACE, 'ssv', [PLAYER_IFACE, 'Volume', volume]);
+  }
+
+  /** Open a local file (absolute real path) with OpenUri and a file:// URI; a paused player is resumed. */
+  async playFile(file: string): Promise<void> {
+    if (typeof file !== 'string' || !isAbsolute(file) || file.includes('\0')) {
+      throw new UsageError('the file to play must be an absolute path');
+    }
+    const { props } = await this.props();
+    const caps = capabilitiesOf(props);
+    if (!caps.canControl) throw unsupported(this.name, 'open a file', 'CanControl is false');
+    await this.call('OpenUri', PLAYER_IFACE, 's', [pathToFileURL(file).href]);
+    // MPRIS starts playback after OpenUri only when stopped; a paused player (mpv) stays paused.
+    if (caps.canPlay && str(props.PlaybackStatus) !== 'Playing') await this.call('Play', PLAYER_IFACE);
   }
 }
 

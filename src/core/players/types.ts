@@ -54,6 +54,17 @@ export interface Player {
   seekBy(offsetSeconds: number): Promise<void>;
   /** The player's own volume, 0–100. */
   setVolume(level: number): Promise<void>;
+  /**
+   * Play a local file now (absolute real path, already checked by SafeJoin).
+   * MPD: added to the queue and played; MPRIS: OpenUri with a file:// URI.
+   * Optional: a backend without it cannot play files.
+   */
+  playFile?(file: string, opts?: PlayFileOptions): Promise<void>;
+}
+
+export interface PlayFileOptions {
+  /** MPD's music_directory as configured in mediagate (`mpd.musicDirectory`), for TCP connections. */
+  mpdMusicDirectory?: string | undefined;
 }
 
 /** Something that finds players: one MPD server, one D-Bus session bus. */
