@@ -1,0 +1,27 @@
+import { Args, Flags } from '@oclif/core';
+import { BaseCommand } from '../../cli/base-command.js';
+import { jsonFlag } from '../../cli/flags.js';
+import { scriptRun } from '../../cli/handlers/script.js';
+
+export default class ScriptRun extends BaseCommand {
+  static override summary = 'Run a script defined in config.';
+  static override description = `Runs script NAME (see script list) with --param NAME=VALUE for each parameter. Every value is checked against its pattern before anything runs: an unknown parameter, a missing required one or a value that does not match is exit 2 naming the parameter. The script runs without a shell, each value as one whole argument, with a minimal environment and its own time limit; at most one run of a script at a time.
+
+Its stdout goes to stdout and its stderr to stderr (cut at its maxOutput, with a note). Exit 0 when the script exited 0, else 1 (also when it ran out of time). Every run and every refused run is written to the audit log with the parameters.
+
+--json prints {script, exitCode, signal, timedOut, truncated, stdout, stderr, durationMs} instead of the output; the exit code is the same.`;
+  static override examples = [
+    '<%= config.bin %> script run lights --param scene=evening',
+    '<%= config.bin %> script run backup-playlists --json',
+  ];
+  static override args = { name: Args.string({ description: 'the script to run', required: true }) };
+  static override flags = {
+    param: Flags.string({ char: 'P', description: 'a parameter as NAME=VALUE (repeat --param for several)', multiple: true, multipleNonGreedy: true, helpValue: 'NAME=VALUE' }),
+    json: jsonFlag,
+  };
+
+  async run(): Promise<void> {
+    const { flags, args } = await this.parse(ScriptRun);
+    await this.handle(flags.json, (ctx) => scriptRun(ctx, args.name, flags.param ?? []));
+  }
+}
