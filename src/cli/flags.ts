@@ -11,6 +11,6 @@ export const jsonFlag = Flags.boolean({ description: 'print machine-readable JSO
 
 export const remoteFlag = Flags.string({
   char: 'r',
-  description: 'send the command to this remote mediagate server (a profile from `mediagate remote add`; default: $MEDIAGATE_REMOTE)',
+  description: 'send the command to this remote mediagate server (a profile from `mediagate remote add`; default: $MEDIAGATE_REMOTE, else config remote.default; `local` = this machine)',
   helpValue: 'NAME',
 });

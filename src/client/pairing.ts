@@ -10,6 +10,11 @@
  * token ever appears in an error message.
  */
 import { AuthError, MediagateError, UnreachableError, UsageError, ExitCode } from '../core/errors.js';
+import { errorFromNetwork } from './errors.js';
+import { fetchFor, type FetchLike } from './http.js';
+import { isLoopbackHost } from './profiles.js';
+
+export { isLoopbackHost };
 
 export interface PairedToken {
   id: string;
@@ -20,7 +25,9 @@ export interface PairedToken {
 
 export interface PairingClientOptions {
   timeoutMs?: number;
-  /** Injected for tests; default the global fetch. */
+  /** PEM of a private CA the server's certificate chains to (`--ca FILE`). */
+  ca?: string;
+  /** Injected for tests; default the global fetch (undici's with `ca`). */
   fetch?: typeof fetch;
 }
 
@@ -35,28 +42,24 @@ export function parseServerUrl(text: string): URL {
   return u;
 }
 
-export function isLoopbackHost(hostname: string): boolean {
-  const h = hostname.replace(/^\[|\]$/g, '');
-  return h === 'localhost' || h === '::1' || /^127\./.test(h);
-}
-
 async function post(base: URL, path: string, body: unknown, opts: PairingClientOptions): Promise<Record<string, unknown>> {
   const url = new URL(base.pathname.replace(/\/+$/, '') + path, base);
-  const doFetch = opts.fetch ?? fetch;
+  const doFetch: FetchLike = (opts.fetch as FetchLike | undefined) ?? (await fetchFor(opts.ca));
   let res: Response;
   try {
     res = await doFetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json' },
       body: JSON.stringify(body),
-      redirect: 'error', // never re-send the code to another place
+      redirect: 'manual', // never re-send the code to another place
       signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000),
     });
   } catch (e) {
-    const err = e as Error & { cause?: { code?: string; message?: string } };
-    const why = err.name === 'TimeoutError' ? `no answer within ${Math.round((opts.timeoutMs ?? 10_000) / 1000)} s` : err.cause?.code ?? err.cause?.message ?? err.message;
-    throw new UnreachableError(`cannot reach the mediagate server at ${base.origin}: ${why}`,
-      'check the URL and that `mediagate serve` is running there and reachable from this machine', 'remote.unreachable');
+    throw errorFromNetwork(e, base.origin, opts.timeoutMs ?? 10_000);
+  }
+  if (res.status >= 300 && res.status < 400) {
+    throw new UnreachableError(`${base.origin} answered with a redirect (HTTP ${res.status}); mediagate does not follow it with the invite code`,
+      'give the server\'s final address with --server', 'remote.redirect');
   }
   let data: unknown;
   const text = await res.text().catch(() => '');

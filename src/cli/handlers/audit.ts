@@ -1,9 +1,10 @@
 import { ExitCode, MediagateError, UsageError } from '../../core/errors.js';
 import { stateDir } from '../../core/paths.js';
-import { followAudit, readAudit, verifyAudit, type AuditQuery, type AuditRecord } from '../../core/audit/log.js';
+import { followAudit, type AuditQuery, type AuditRecord } from '../../core/audit/log.js';
 import { parseSince } from '../../core/audit/since.js';
 import type { AuditOutcome } from '../../core/audit/types.js';
 import { out, outJson, outJsonLine, say, type Ctx } from '../context.js';
+import { isRemote, withAdmin } from './remote.js';
 
 export interface AuditFlags {
   follow?: boolean | undefined;
@@ -77,9 +78,13 @@ function widthsFor(rows: AuditRecord[]): number[] {
 /** `mediagate audit`: matching events, oldest first; --follow keeps printing new ones. */
 export async function auditList(ctx: Ctx, flags: AuditFlags): Promise<void> {
   const q = auditQuery(ctx, flags);
-  const dir = stateDir(ctx.env);
-  if (flags.follow) return auditFollow(ctx, dir, q);
-  const events = await readAudit(dir, q);
+  if (flags.follow) {
+    if (isRemote(ctx)) {
+      throw new UsageError('audit --follow is not supported over --remote yet', 'list recent events instead: mediagate audit --since 10m --remote NAME', 'usage.unsupported_remote');
+    }
+    return auditFollow(ctx, stateDir(ctx.env), q);
+  }
+  const events = await withAdmin(ctx, (admin) => admin.readAudit(q));
   if (ctx.json) return outJson(ctx, events);
   if (events.length === 0) { say(ctx, 'no audit events match'); return; }
   const widths = widthsFor(events);
@@ -112,7 +117,7 @@ async function auditFollow(ctx: Ctx, dir: string, q: AuditQuery): Promise<void> 
 
 /** `mediagate audit verify`: exit 0 only when the whole chain holds. */
 export async function auditVerify(ctx: Ctx): Promise<void> {
-  const r = await verifyAudit(stateDir(ctx.env));
+  const r = await withAdmin(ctx, (admin) => admin.verifyAudit());
   if (ctx.json) outJson(ctx, r);
   if (r.ok) {
     if (!ctx.json) {

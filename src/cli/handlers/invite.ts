@@ -1,11 +1,11 @@
 import { hostname } from 'node:os';
-import { InviteStore, normalizeCode, formatCode, type CreatedInvite, type InviteInfo } from '../../core/invites.js';
+import { normalizeCode, formatCode, type CreatedInvite, type InviteInfo } from '../../core/invites.js';
 import { parseScope, validateLabel } from '../../core/scopes.js';
 import { parseDuration } from '../../core/duration.js';
 import { UsageError } from '../../core/errors.js';
 import { parseUses } from '../../core/invites.js';
 import { out, outJson, say, type Ctx } from '../context.js';
-import { withAudit } from './security-audit.js';
+import { withAdmin } from './remote.js';
 import { relative, table, when } from './format.js';
 import { chompOnce, readAllStdin } from './input.js';
 
@@ -37,7 +37,7 @@ export async function inviteCreate(ctx: Ctx, opts: { label: string; scope: strin
   const uses = parseUses(opts.uses ?? 5);
   const expires = opts.expires ?? '1d';
   parseDuration(expires, { maxMs: 30 * 86_400_000, minMs: 60_000, what: '--expires' });
-  const c = await withAudit(ctx, (audit) => new InviteStore({ env: ctx.env, audit, now: ctx.now }).create({ label, scope, uses, expiresIn: expires }));
+  const c = await withAdmin(ctx, (admin) => admin.createInvite({ label, scope, uses, expiresIn: expires }));
   await shownOnce(ctx, c, 'Created', Boolean(opts.qr));
 }
 
@@ -47,7 +47,7 @@ function row(i: InviteInfo, now: Date): string[] {
 
 /** `invite list [--all]`: metadata and uses, never a code. */
 export async function inviteList(ctx: Ctx, opts: { all?: boolean | undefined }): Promise<void> {
-  const list = new InviteStore({ env: ctx.env, now: ctx.now }).list({ all: Boolean(opts.all) });
+  const list = await withAdmin(ctx, (admin) => admin.listInvites({ all: Boolean(opts.all) }));
   if (ctx.json) {
     outJson(ctx, list.map((i) => ({ id: i.id, label: i.label, scope: i.scope, maxUses: i.maxUses, uses: i.uses, createdAt: i.createdAt, expiresAt: i.expiresAt, status: i.status, lastRedeemedAt: i.lastRedeemedAt })));
     return;
@@ -62,14 +62,14 @@ export async function inviteList(ctx: Ctx, opts: { all?: boolean | undefined }):
 
 /** `invite revoke ID`. */
 export async function inviteRevoke(ctx: Ctx, id: string): Promise<void> {
-  const r = await withAudit(ctx, (audit) => new InviteStore({ env: ctx.env, audit, now: ctx.now }).revoke(id));
+  const r = await withAdmin(ctx, (admin) => admin.revokeInvite(id));
   if (ctx.json) outJson(ctx, { id: r.id, label: r.label, scope: r.scope, maxUses: r.maxUses, uses: r.uses, expiresAt: r.expiresAt, status: r.status, alreadyRevoked: r.alreadyRevoked });
   say(ctx, r.alreadyRevoked ? `Invite ${r.id} "${r.label}" was already revoked.` : `Revoked invite ${r.id} "${r.label}". Its code and any pairing not yet completed no longer work.`);
 }
 
 /** `invite rotate ID`: new code, uses reset, same expiry. */
 export async function inviteRotate(ctx: Ctx, id: string, opts: { qr?: boolean | undefined }): Promise<void> {
-  const c = await withAudit(ctx, (audit) => new InviteStore({ env: ctx.env, audit, now: ctx.now }).rotate(id));
+  const c = await withAdmin(ctx, (admin) => admin.rotateInvite(id));
   await shownOnce(ctx, c, 'Rotated', Boolean(opts.qr));
   say(ctx, 'The old code no longer works.');
 }
@@ -83,26 +83,60 @@ async function readCode(ctx: Ctx): Promise<string> {
 }
 
 /**
- * `invite redeem [CODE] --server URL [--name DEVICE]`, on the new device:
- * redeem the code on the server, exchange the pairing token for a token
- * named after this device, print that token once. (Remote profiles, which
- * will store it sealed, come with `mediagate remote`.)
+ * `invite redeem [CODE] --server URL [--name DEVICE] [--save NAME]`, on the
+ * new device: redeem the code on the server, exchange the pairing token for
+ * a token named after this device. Without --save the token is printed once;
+ * with --save it is stored sealed as remote profile NAME (and not printed).
  */
-export async function inviteRedeem(ctx: Ctx, opts: { code?: string | undefined; server: string; name?: string | undefined }): Promise<void> {
+export async function inviteRedeem(ctx: Ctx, opts: {
+  code?: string | undefined; server: string; name?: string | undefined;
+  save?: string | undefined; ca?: string | undefined; allowPlainHttp?: boolean | undefined; force?: boolean | undefined; default?: boolean | undefined;
+}): Promise<void> {
   const { parseServerUrl, isLoopbackHost, pairWithServer } = await import('../../client/pairing.js');
   const server = parseServerUrl(opts.server);
   const device = validateLabel(opts.name ?? hostname(), 'device name');
+  let profile: string | undefined;
+  let ca: { path: string; pem: string } | undefined;
+  let timeoutMs: number | undefined;
+  if (opts.save !== undefined) {
+    // Everything that could refuse to save is checked before the invite is spent.
+    const { checkProfileName, timeoutFrom } = await import('../../client/profiles.js');
+    const { Config } = await import('../../core/config/store.js');
+    const { checkNewProfile, checkPlainHttp } = await import('./remote.js');
+    profile = checkProfileName(opts.save, '--save name');
+    const config = Config.load(ctx.env);
+    checkNewProfile(config, profile, opts.force);
+    checkPlainHttp(ctx, server, opts.allowPlainHttp, 'the invite code and the token');
+    timeoutMs = timeoutFrom(config);
+  } else if (opts.default || opts.force) {
+    throw new UsageError('--default and --force go with --save NAME', undefined, 'usage.invalid');
+  }
+  if (opts.ca !== undefined) {
+    const { resolve } = await import('node:path');
+    const { readCa } = await import('../../client/profiles.js');
+    const path = resolve(opts.ca);
+    ca = { path, pem: readCa(path, '--ca') };
+  }
   const typed = opts.code ?? (await readCode(ctx));
   const norm = normalizeCode(typed);
   if (!norm) {
     throw new UsageError('that is not an invite code: expected 16 letters and digits, like ABCD-EFGH-JKMN-PQRS',
       'copy it again from `mediagate invite create` on the server (dashes, spaces and case do not matter)', 'usage.invalid_code');
   }
-  if (server.protocol === 'http:' && !isLoopbackHost(server.hostname)) {
+  if (!profile && server.protocol === 'http:' && !isLoopbackHost(server.hostname)) {
     say(ctx, `warning: ${server.origin} is plain HTTP: the invite code and the new token cross the network unencrypted. Prefer https://.`);
   }
-  const t = await pairWithServer(server, formatCode(norm), device);
-  if (ctx.json) outJson(ctx, { id: t.id, token: t.token, scope: t.scope, label: t.label, server: server.origin + server.pathname.replace(/\/+$/, '') });
+  const t = await pairWithServer(server, formatCode(norm), device, { ...(ca ? { ca: ca.pem } : {}), ...(timeoutMs ? { timeoutMs } : {}) });
+  const serverText = server.origin + server.pathname.replace(/\/+$/, '');
+  if (profile) {
+    const { saveProfile } = await import('./remote.js');
+    await saveProfile(ctx, { name: profile, url: server, token: t.token, caPath: ca?.path, makeDefault: opts.default });
+    if (ctx.json) outJson(ctx, { id: t.id, scope: t.scope, label: t.label, server: serverText, profile });
+    say(ctx, `Paired with ${serverText} as "${t.label}" (token ${t.id}, scope ${t.scope}); the token is stored sealed as remote profile '${profile}'.`);
+    say(ctx, opts.default ? 'It is now the default: commands go there unless given --remote local.' : `Use it with: mediagate status --remote ${profile}   (or: mediagate remote use ${profile})`);
+    return;
+  }
+  if (ctx.json) outJson(ctx, { id: t.id, token: t.token, scope: t.scope, label: t.label, server: serverText });
   else out(ctx, t.token);
   say(ctx, `Paired with ${server.origin} as "${t.label}" (token ${t.id}, scope ${t.scope}).`);
   say(ctx, 'The token is shown only this once: store it now. Clients send it as "Authorization: Bearer <token>".');

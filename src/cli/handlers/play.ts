@@ -6,7 +6,7 @@ import { LiveState, type LiveSnapshot } from '../../core/live.js';
 import { noPlayers } from '../../core/players/hub.js';
 import type { PlayerAction, PlayerState } from '../../core/players/types.js';
 import { out, outJson, say, type Ctx } from '../context.js';
-import { withController, withLocal } from './players.js';
+import { followRemote, withController, withLocal } from './players.js';
 
 export interface PlayFlags {
   player?: string | undefined;
@@ -116,21 +116,32 @@ export async function playPlayers(ctx: Ctx): Promise<void> {
  * changes. Ends on SIGINT/SIGTERM or when stdout closes.
  */
 async function followStatus(ctx: Ctx, flags: PlayFlags, template?: (s: PlayerState, mode: EscapeMode) => string): Promise<void> {
+  const render = (s: PlayerState | null): string => {
+    if (!s) return ctx.json ? JSON.stringify({ player: null }) : '';
+    if (template) return template(s, ctx.json ? 'json' : 'plain');
+    if (ctx.json) return JSON.stringify(statusJson(s));
+    return `${clean(s.player)}: ${s.status}${s.title ? ` — ${s.artist ? `${clean(s.artist)} - ` : ''}${clean(s.title)}` : ''}`;
+  };
+  let last: string | undefined;
+  const print = (s: PlayerState | null) => {
+    const line = render(s);
+    if (line === last) return;
+    last = line;
+    ctx.stdout.write(`${line}\n`);
+  };
+  const ended = () => new Promise<void>((resolve) => {
+    const end = () => resolve();
+    process.once('SIGINT', end);
+    process.once('SIGTERM', end);
+    ctx.stdout.once('error', end);
+    ctx.stdout.once('close', end);
+  });
+  if (await followRemote(ctx, flags.player, print, ended)) return;
   await withLocal(ctx, async ({ hub }, config) => {
     const live = new LiveState(hub, { env: ctx.env, config, player: flags.player });
-    const render = (s: PlayerState | null): string => {
-      if (!s) return ctx.json ? JSON.stringify({ player: null }) : '';
-      if (template) return template(s, ctx.json ? 'json' : 'plain');
-      if (ctx.json) return JSON.stringify(statusJson(s));
-      return `${clean(s.player)}: ${s.status}${s.title ? ` — ${s.artist ? `${clean(s.artist)} - ` : ''}${clean(s.title)}` : ''}`;
-    };
-    let last: string | undefined;
-    const print = (snap: LiveSnapshot) => {
+    const onSnap = (snap: LiveSnapshot) => {
       if (snap.active?.status === 'playing') writeLastActive(ctx.env, snap.active.player, ctx.now());
-      const line = render(snap.active);
-      if (line === last) return;
-      last = line;
-      ctx.stdout.write(`${line}\n`);
+      print(snap.active);
     };
     try {
       await live.start();
@@ -138,15 +149,9 @@ async function followStatus(ctx: Ctx, flags: PlayFlags, template?: (s: PlayerSta
         const { problems } = await hub.list(flags.player);
         throw noPlayers(problems);
       }
-      print(live.snapshot());
-      live.on('status', print);
-      await new Promise<void>((resolve) => {
-        const end = () => resolve();
-        process.once('SIGINT', end);
-        process.once('SIGTERM', end);
-        ctx.stdout.once('error', end);
-        ctx.stdout.once('close', end);
-      });
+      onSnap(live.snapshot());
+      live.on('status', onSnap);
+      await ended();
     } finally {
       await live.stop();
     }

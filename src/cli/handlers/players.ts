@@ -3,6 +3,9 @@ import { LocalController, type Controller } from '../../core/control.js';
 import type { Ctx } from '../context.js';
 import { localActor } from '../../core/actor.js';
 import type { AuditEventInput, AuditSink } from '../../core/audit/types.js';
+import { resolveRemote } from '../../client/profiles.js';
+import { UsageError } from '../../core/errors.js';
+import type { PlayerState } from '../../core/players/types.js';
 
 /** The MPD password from config, opened from its sealed form; undefined when none is set. */
 async function mpdPassword(config: Config, env: NodeJS.ProcessEnv): Promise<string | undefined> {
@@ -35,8 +38,8 @@ function lazyAudit(ctx: Ctx): AuditSink & { close(): Promise<void> } {
 }
 
 /** The local controller for one command, always closed afterwards so the process can exit; control actions are audited. */
-export async function withLocal<T>(ctx: Ctx, fn: (ctl: LocalController, config: Config) => Promise<T>): Promise<T> {
-  const config = Config.load(ctx.env);
+export async function withLocal<T>(ctx: Ctx, fn: (ctl: LocalController, config: Config) => Promise<T>, loaded?: Config): Promise<T> {
+  const config = loaded ?? Config.load(ctx.env);
   const audit = lazyAudit(ctx);
   const ctl = new LocalController(ctx.env, config, { mpdPassword: await mpdPassword(config, ctx.env), now: ctx.now, audit, actor: localActor() });
   try {
@@ -47,7 +50,41 @@ export async function withLocal<T>(ctx: Ctx, fn: (ctl: LocalController, config: 
   }
 }
 
-/** The controller a command acts through: this machine, or (with --remote) a mediagate server. */
+/**
+ * The controller a command acts through: this machine, or a mediagate server
+ * when --remote NAME, MEDIAGATE_REMOTE or config remote.default names one
+ * (`--remote local` forces this machine; see src/client/profiles.ts). Remote
+ * actions are audited by the server, not in this machine's log.
+ */
 export async function withController<T>(ctx: Ctx, fn: (ctl: Controller) => Promise<T>): Promise<T> {
-  return withLocal(ctx, (ctl) => fn(ctl));
+  const config = Config.load(ctx.env);
+  const remote = resolveRemote(ctx.remote, ctx.env, config);
+  if (!remote) return withLocal(ctx, (ctl) => fn(ctl), config);
+  const { remoteClient, RemoteController } = await import('../../client/session.js');
+  const ctl = new RemoteController(await remoteClient(config, remote, ctx.env));
+  try {
+    return await fn(ctl);
+  } finally {
+    await ctl.close();
+  }
+}
+
+/**
+ * `play status --follow` against a remote server: the status the server
+ * pushes on its WebSocket, given to `print` as it arrives; false when the
+ * command acts on this machine (the caller follows locally). The server
+ * pushes the active player only, so --player is refused rather than ignored.
+ */
+export async function followRemote(ctx: Ctx, player: string | undefined, print: (s: PlayerState | null) => void, ended: () => Promise<void>): Promise<boolean> {
+  const config = Config.load(ctx.env);
+  const remote = resolveRemote(ctx.remote, ctx.env, config);
+  if (!remote) return false;
+  if (player !== undefined) {
+    throw new UsageError('play status --follow --player is not supported over --remote yet: the server pushes the active player only',
+      'leave out --player to follow the active player, or poll: mediagate status --player NAME --remote NAME', 'usage.unsupported_remote');
+  }
+  const { remoteClient } = await import('../../client/session.js');
+  const { followRemoteStatus } = await import('../../client/follow.js');
+  await followRemoteStatus(await remoteClient(config, remote, ctx.env), print, ended());
+  return true;
 }

@@ -1,8 +1,8 @@
-import { TokenStore, type CreatedToken, type TokenInfo } from '../../core/tokens.js';
+import type { CreatedToken, TokenInfo } from '../../core/tokens.js';
 import { parseScope, validateLabel } from '../../core/scopes.js';
 import { parseDuration } from '../../core/duration.js';
 import { out, outJson, say, type Ctx } from '../context.js';
-import { withAudit } from './security-audit.js';
+import { withAdmin } from './remote.js';
 import { relative, table, when } from './format.js';
 
 function shownOnce(ctx: Ctx, c: CreatedToken, verb: string): void {
@@ -18,7 +18,7 @@ export async function tokenCreate(ctx: Ctx, opts: { label: string; scope: string
   const label = validateLabel(opts.label);
   const scope = parseScope(opts.scope);
   if (opts.expires !== undefined) parseDuration(opts.expires, { allowNever: true, what: '--expires' });
-  const c = await withAudit(ctx, (audit) => new TokenStore({ env: ctx.env, audit, now: ctx.now }).create({ label, scope, expiresIn: opts.expires ?? null }));
+  const c = await withAdmin(ctx, (admin) => admin.createToken({ label, scope, expiresIn: opts.expires ?? null }));
   shownOnce(ctx, c, 'Created');
 }
 
@@ -28,7 +28,7 @@ function statusText(t: TokenInfo): string {
 
 /** `token list [--all]`: never a secret or hash. */
 export async function tokenList(ctx: Ctx, opts: { all?: boolean | undefined }): Promise<void> {
-  const list = new TokenStore({ env: ctx.env, now: ctx.now }).list({ all: Boolean(opts.all) });
+  const list = await withAdmin(ctx, (admin) => admin.listTokens({ all: Boolean(opts.all) }));
   if (ctx.json) {
     outJson(ctx, list.map((t) => ({ id: t.id, label: t.label, scope: t.scope, createdAt: t.createdAt, expiresAt: t.expiresAt, lastSeenAt: t.lastSeenAt, status: t.status, revokedAt: t.revokedAt })));
     return;
@@ -46,14 +46,14 @@ export async function tokenList(ctx: Ctx, opts: { all?: boolean | undefined }): 
 
 /** `token revoke ID|LABEL`. */
 export async function tokenRevoke(ctx: Ctx, idOrLabel: string): Promise<void> {
-  const r = await withAudit(ctx, (audit) => new TokenStore({ env: ctx.env, audit, now: ctx.now }).revoke(idOrLabel));
+  const r = await withAdmin(ctx, (admin) => admin.revokeToken(idOrLabel));
   if (ctx.json) outJson(ctx, { id: r.id, label: r.label, scope: r.scope, status: r.status, revokedAt: r.revokedAt, alreadyRevoked: r.alreadyRevoked });
   say(ctx, r.alreadyRevoked ? `Token ${r.id} "${r.label}" was already revoked.` : `Revoked token ${r.id} "${r.label}". It stops working on its next request.`);
 }
 
 /** `token rotate ID`: new secret, same id, label, scope and expiry. */
 export async function tokenRotate(ctx: Ctx, id: string): Promise<void> {
-  const c = await withAudit(ctx, (audit) => new TokenStore({ env: ctx.env, audit, now: ctx.now }).rotate(id));
+  const c = await withAdmin(ctx, (admin) => admin.rotateToken(id));
   shownOnce(ctx, c, 'Rotated');
   say(ctx, 'The old token no longer works.');
 }

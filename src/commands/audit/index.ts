@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
-import { jsonFlag } from '../../cli/flags.js';
+import { jsonFlag, remoteFlag } from '../../cli/flags.js';
 import { auditList } from '../../cli/handlers/audit.js';
 
 export default class Audit extends BaseCommand {
@@ -23,11 +23,12 @@ export default class Audit extends BaseCommand {
     action: Flags.string({ description: 'only this action or action prefix (token, token.create, auth.failure)', helpValue: 'ACTION' }),
     outcome: Flags.string({ description: 'only this outcome', options: ['ok', 'denied', 'error'] }),
     limit: Flags.integer({ char: 'n', description: 'only the newest N matching events', min: 1, helpValue: 'N' }),
+    remote: remoteFlag,
     json: jsonFlag,
   };
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Audit);
-    await this.handle(flags.json, (ctx) => auditList(ctx, flags));
+    await this.handle(flags.json, (ctx) => auditList(ctx, flags), flags.remote);
   }
 }

@@ -1,5 +1,5 @@
 import { BaseCommand } from '../../cli/base-command.js';
-import { jsonFlag } from '../../cli/flags.js';
+import { jsonFlag, remoteFlag } from '../../cli/flags.js';
 import { auditVerify } from '../../cli/handlers/audit.js';
 
 export default class AuditVerify extends BaseCommand {
@@ -8,10 +8,10 @@ export default class AuditVerify extends BaseCommand {
 
 --json prints {ok, count, files, lastSeq, lastHash, notes} or {ok:false, count, files, firstBadLine:{file, line, seq}, kind, reason}. notes counts events the log wrote about itself (dropped events under a flood, repairs after a crash), which deserve a look: mediagate audit --actor system:audit. The chain has no secret key: keeping lastHash somewhere else lets you check later that nobody rewrote the whole log.`;
   static override examples = ['<%= config.bin %> audit verify', '<%= config.bin %> audit verify --json'];
-  static override flags = { json: jsonFlag };
+  static override flags = { remote: remoteFlag, json: jsonFlag };
 
   async run(): Promise<void> {
     const { flags } = await this.parse(AuditVerify);
-    await this.handle(flags.json, (ctx) => auditVerify(ctx));
+    await this.handle(flags.json, (ctx) => auditVerify(ctx), flags.remote);
   }
 }

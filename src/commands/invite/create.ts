@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
-import { jsonFlag } from '../../cli/flags.js';
+import { jsonFlag, remoteFlag } from '../../cli/flags.js';
 import { inviteCreate } from '../../cli/handlers/invite.js';
 
 export default class InviteCreate extends BaseCommand {
@@ -16,11 +16,12 @@ export default class InviteCreate extends BaseCommand {
     uses: Flags.string({ description: 'how many devices may redeem it (1–100, default 5)', helpValue: 'N' }),
     expires: Flags.string({ description: 'how long it can be redeemed: 90m, 12h, 1d (default), up to 30d', helpValue: 'DURATION' }),
     qr: Flags.boolean({ description: 'also draw the link as a QR code in the terminal' }),
+    remote: remoteFlag,
     json: jsonFlag,
   };
 
   async run(): Promise<void> {
     const { flags } = await this.parse(InviteCreate);
-    await this.handle(flags.json, (ctx) => inviteCreate(ctx, { label: flags.label, scope: flags.scope, uses: flags.uses, expires: flags.expires, qr: flags.qr }));
+    await this.handle(flags.json, (ctx) => inviteCreate(ctx, { label: flags.label, scope: flags.scope, uses: flags.uses, expires: flags.expires, qr: flags.qr }), flags.remote);
   }
 }

@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
-import { jsonFlag } from '../../cli/flags.js';
+import { jsonFlag, remoteFlag } from '../../cli/flags.js';
 import { inviteRotate } from '../../cli/handlers/invite.js';
 
 export default class InviteRotate extends BaseCommand {
@@ -8,10 +8,10 @@ export default class InviteRotate extends BaseCommand {
   static override description = 'Keeps the id, label, scope and expiry. The old code stops working.';
   static override examples = ['<%= config.bin %> invite rotate inv_3q8w1m0c', '<%= config.bin %> invite rotate inv_3q8w1m0c --qr'];
   static override args = { id: Args.string({ description: 'invite id (inv_…)', required: true }) };
-  static override flags = { qr: Flags.boolean({ description: 'also draw the link as a QR code' }), json: jsonFlag };
+  static override flags = { qr: Flags.boolean({ description: 'also draw the link as a QR code' }), remote: remoteFlag, json: jsonFlag };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(InviteRotate);
-    await this.handle(flags.json, (ctx) => inviteRotate(ctx, args.id, { qr: flags.qr }));
+    await this.handle(flags.json, (ctx) => inviteRotate(ctx, args.id, { qr: flags.qr }), flags.remote);
   }
 }

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
-import { jsonFlag } from '../../cli/flags.js';
+import { jsonFlag, remoteFlag } from '../../cli/flags.js';
 import { tokenCreate } from '../../cli/handlers/token.js';
 
 export default class TokenCreate extends BaseCommand {
@@ -15,11 +15,12 @@ export default class TokenCreate extends BaseCommand {
     label: Flags.string({ description: 'name to recognise the token by (1–64 characters)', required: true, helpValue: 'LABEL' }),
     scope: Flags.string({ description: 'what the token may do: read, control or admin', required: true, helpValue: 'read|control|admin' }),
     expires: Flags.string({ description: 'lifetime: 30d, 12h, 90m, 1w or never', helpValue: 'DURATION' }),
+    remote: remoteFlag,
     json: jsonFlag,
   };
 
   async run(): Promise<void> {
     const { flags } = await this.parse(TokenCreate);
-    await this.handle(flags.json, (ctx) => tokenCreate(ctx, { label: flags.label, scope: flags.scope, expires: flags.expires }));
+    await this.handle(flags.json, (ctx) => tokenCreate(ctx, { label: flags.label, scope: flags.scope, expires: flags.expires }), flags.remote);
   }
 }

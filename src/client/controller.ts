@@ -1,0 +1,161 @@
+/**
+ * RemoteController: the Controller interface (src/core/control.ts) over the
+ * HTTP API of a `mediagate serve`. Commands render its results with the same
+ * code as the local controller's, so output is the same; errors come back as
+ * the MediagateError a local run would raise (see errors.ts).
+ *
+ *   status   GET  /api/status[?player=]
+ *   players  GET  /api/players                → {players, problems}
+ *   act      POST /api/player/{action} {player?}
+ *   seek     POST /api/player/seek {position|offset|percent, player?}
+ *   volume   GET  /api/volume[?target=&player=] ; PUT /api/volume {level|change|muted, target?, player?}
+ *            (toggle-mute: GET, then PUT the opposite — as the local mixer code does)
+ *   playFile POST /api/media/play {folder, path, player?}
+ */
+import type { Controller, PlayerRow, VolumeResult, VolumeTarget } from '../core/control.js';
+import { MediagateError, UnreachableError, type ExitCodeValue } from '../core/errors.js';
+import type { PlayFileResult } from '../core/media.js';
+import type { SeekTarget } from '../core/players/seek.js';
+import type { Capabilities, PlayerAction, PlayerState } from '../core/players/types.js';
+import type { VolumeRequest } from '../core/volume/types.js';
+import { exitCodeFor } from './errors.js';
+import type { ApiClient } from './http.js';
+
+type Json = Record<string, unknown>;
+
+function badAnswer(api: ApiClient, what: string): UnreachableError {
+  return new UnreachableError(`${api.server} sent an answer mediagate does not understand (${what})`,
+    'the server may run a different mediagate version', 'remote.bad_response');
+}
+
+const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+const bool = (v: unknown): boolean | null => (typeof v === 'boolean' ? v : null);
+
+const CAPS: Array<keyof Capabilities> = ['canPlay', 'canPause', 'canSeek', 'canGoNext', 'canGoPrevious', 'canSetVolume', 'canControl'];
+
+/** Capabilities as the server sent them (its key order, so --json prints the same), missing ones false. */
+function capabilities(v: unknown): Capabilities {
+  const o = (v && typeof v === 'object' ? v : {}) as Json;
+  const out: Record<string, boolean> = {};
+  for (const [k, val] of Object.entries(o)) if (typeof val === 'boolean') out[k] = val;
+  for (const k of CAPS) if (!(k in out)) out[k] = false;
+  return out as unknown as Capabilities;
+}
+
+/** The status JSON (the shape of `play status --json`) → PlayerState; extra fields (artwork) are dropped. */
+export function playerStateFrom(api: ApiClient, j: Json): PlayerState {
+  const status = j.status;
+  if (typeof j.player !== 'string' || (status !== 'playing' && status !== 'paused' && status !== 'stopped')) throw badAnswer(api, 'status');
+  const repeat = j.repeat;
+  return {
+    player: j.player,
+    status,
+    title: str(j.title),
+    artist: str(j.artist),
+    album: str(j.album),
+    duration: num(j.duration),
+    position: num(j.position),
+    positionUpdatedAt: str(j.positionUpdatedAt),
+    volume: num(j.volume),
+    shuffle: bool(j.shuffle),
+    repeat: repeat === 'off' || repeat === 'track' || repeat === 'playlist' ? repeat : null,
+    artUrl: str(j.artUrl),
+    capabilities: capabilities(j.capabilities),
+  };
+}
+
+/** A `{code, message, hint?}` problem from the server → the MediagateError the local hub would have listed. */
+function problemFrom(p: unknown): MediagateError {
+  const o = (p && typeof p === 'object' ? p : {}) as Json;
+  const code = typeof o.code === 'string' ? o.code : 'player.unavailable';
+  const message = typeof o.message === 'string' ? o.message : code;
+  return new MediagateError(code, message, exitCodeFor(503, code) as ExitCodeValue, typeof o.hint === 'string' ? o.hint : undefined);
+}
+
+function playerName(api: ApiClient, j: Json): string {
+  if (typeof j.player !== 'string') throw badAnswer(api, 'no player in the answer');
+  return j.player;
+}
+
+export function volumeBody(request: Exclude<VolumeRequest, { kind: 'get' }>): Json {
+  switch (request.kind) {
+    case 'set': return { level: request.level };
+    case 'change': return { change: request.delta };
+    case 'mute': return { muted: true };
+    case 'unmute': return { muted: false };
+    case 'toggle-mute': throw new Error('toggle-mute is sent as muted: !current');
+  }
+}
+
+export function seekBody(target: SeekTarget): Json {
+  switch (target.kind) {
+    case 'absolute': return { position: target.seconds };
+    case 'relative': return { offset: target.seconds };
+    case 'percent': return { percent: target.percent };
+  }
+}
+
+export class RemoteController implements Controller {
+  constructor(private readonly api: ApiClient) {}
+
+  async status(player?: string): Promise<PlayerState> {
+    return playerStateFrom(this.api, await this.api.get<Json>('/api/status', { player }));
+  }
+
+  async players(): Promise<{ players: PlayerRow[]; problems: MediagateError[] }> {
+    const j = await this.api.get<Json>('/api/players');
+    if (!Array.isArray(j.players)) throw badAnswer(this.api, 'players');
+    const players: PlayerRow[] = j.players.map((r: Json) => {
+      if (!r || typeof r.name !== 'string') throw badAnswer(this.api, 'player row');
+      const s = r.status;
+      return {
+        name: r.name,
+        backend: r.backend === 'mpd' || r.backend === 'mpris' ? r.backend : null,
+        status: s === 'playing' || s === 'paused' || s === 'stopped' ? s : 'stopped',
+        title: str(r.title),
+        artist: str(r.artist),
+        active: r.active === true,
+        capabilities: capabilities(r.capabilities),
+      };
+    });
+    const problems = Array.isArray(j.problems) ? j.problems.map(problemFrom) : [];
+    return { players, problems };
+  }
+
+  async act(action: PlayerAction, player?: string): Promise<{ player: string }> {
+    const j = await this.api.post<Json>(`/api/player/${action}`, player !== undefined ? { player } : {});
+    return { player: playerName(this.api, j) };
+  }
+
+  async seek(target: SeekTarget, player?: string): Promise<{ player: string; position: number | null }> {
+    const j = await this.api.post<Json>('/api/player/seek', { ...seekBody(target), ...(player !== undefined ? { player } : {}) });
+    return { player: playerName(this.api, j), position: num(j.position) };
+  }
+
+  async volume(request: VolumeRequest, target: VolumeTarget, player?: string): Promise<VolumeResult> {
+    if (request.kind === 'get') return this.volumeFrom(await this.api.get<Json>('/api/volume', { target, player }));
+    // toggle-mute reads, then sets the opposite — as the local mixer code does.
+    const body = request.kind === 'toggle-mute'
+      ? { muted: !(await this.volume({ kind: 'get' }, target, player)).muted }
+      : volumeBody(request);
+    return this.volumeFrom(await this.api.put<Json>('/api/volume', { ...body, ...(target ? { target } : {}), ...(player !== undefined ? { player } : {}) }));
+  }
+
+  private volumeFrom(j: Json): VolumeResult {
+    const level = num(j.level);
+    const backend = j.backend;
+    if (level === null || typeof j.muted !== 'boolean' || (j.target !== 'system' && j.target !== 'player')
+      || (backend !== 'pulse' && backend !== 'pipewire' && backend !== 'alsa' && backend !== 'player')) throw badAnswer(this.api, 'volume');
+    return { level, muted: j.muted, target: j.target, backend };
+  }
+
+  /** POST /api/media/play {folder, path, player?}: the server checks the path against its own media folders. */
+  async playFile(folder: string, path: string, player?: string): Promise<PlayFileResult> {
+    const j = await this.api.post<Json>('/api/media/play', { folder, path, ...(player !== undefined ? { player } : {}) });
+    if (typeof j.folder !== 'string' || typeof j.path !== 'string' || typeof j.name !== 'string') throw badAnswer(this.api, 'play file');
+    return { player: playerName(this.api, j), folder: j.folder, path: j.path, name: j.name };
+  }
+
+  async close(): Promise<void> { /* one-shot requests: nothing held open */ }
+}
