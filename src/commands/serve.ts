@@ -1,0 +1,37 @@
+import { Flags } from '@oclif/core';
+import { BaseCommand } from '../cli/base-command.js';
+import { serve } from '../cli/handlers/serve.js';
+
+export default class Serve extends BaseCommand {
+  static override summary = 'Run the authenticated HTTP + WebSocket API.';
+  static override description = `Serves the API (status, control, volume, tokens, invites, audit; WebSocket /api/ws) in the foreground until SIGINT or SIGTERM, then shuts down gracefully: in-flight requests finish (at most 5 s), WebSockets close, the audit log is flushed; exit 0.
+
+Binds 127.0.0.1:8420 by default. A non-loopback --host needs TLS (--tls-cert and --tls-key, both) or --allow-plain-http, which starts with a warning: over plain HTTP, tokens and invite codes cross the network readable by anyone on the path. Flags override the config keys server.host, server.port, server.tlsCert, server.tlsKey and server.publicUrl; server.corsOrigins, server.trustedProxies and server.rateLimit.rps/.burst are read from config (a wildcard origin or an invalid proxy range refuses to start, exit 5).
+
+Every request needs "Authorization: Bearer <token>" except GET /api/health, pairing (POST /api/auth/redeem, /api/auth/exchange) and signed artwork links. On the first start with no admin token, one is created and printed once on stderr. Requests are logged on stdout, one line each (method, path without query, status, time, request id, token label); every change and every refusal is in the audit log.`;
+  static override examples = [
+    '<%= config.bin %> serve',
+    '<%= config.bin %> serve --port 0',
+    '<%= config.bin %> serve --host 0.0.0.0 --tls-cert /etc/mediagate/cert.pem --tls-key /etc/mediagate/key.pem --public-url https://media.example.net:8420',
+  ];
+  static override flags = {
+    host: Flags.string({ description: 'address to bind (default 127.0.0.1; non-loopback needs TLS or --allow-plain-http)', helpValue: 'ADDRESS' }),
+    port: Flags.integer({ description: 'TCP port (default 8420; 0 picks a free one)', min: 0, max: 65535, helpValue: 'PORT' }),
+    'tls-cert': Flags.string({ description: 'TLS certificate chain, PEM (needs --tls-key)', helpValue: 'FILE' }),
+    'tls-key': Flags.string({ description: 'TLS private key, PEM (needs --tls-cert; passphrase from the sealed config secret server.tlsKeyPassphrase)', helpValue: 'FILE' }),
+    'allow-plain-http': Flags.boolean({ description: 'allow a non-loopback --host without TLS (tokens then cross the network unencrypted)' }),
+    'public-url': Flags.string({ description: 'URL clients reach this server at, used in invite links (default: config server.publicUrl, else the address listened on)', helpValue: 'URL' }),
+  };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(Serve);
+    await this.handle(false, (ctx) => serve(ctx, {
+      host: flags.host,
+      port: flags.port,
+      tlsCert: flags['tls-cert'],
+      tlsKey: flags['tls-key'],
+      allowPlainHttp: flags['allow-plain-http'],
+      publicUrl: flags['public-url'],
+    }));
+  }
+}

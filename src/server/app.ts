@@ -1,0 +1,468 @@
+/**
+ * `mediagate serve`: the HTTP(S) server assembled from the middleware in
+ * this directory, the route table (routes/) and the core.
+ *
+ * Per request, in this order:
+ *
+ *   request id (X-Request-ID: a safe upstream value, else a fresh one)
+ *   → security headers (+ HSTS under TLS)
+ *   → CORS (allow-list; a preflight is answered here)
+ *   → general per-address token bucket (server.rateLimit.rps/burst; the
+ *     address comes through trusted proxies only; rps 0 turns off this
+ *     bucket and nothing else). Every request spends it, failed
+ *     authentications included.
+ *   → router (400 bad path, 404, 405 + Allow)
+ *   → authentication, for non-public routes (auth.ts): Bearer only; a
+ *     locked-out address is refused before the secret is verified; a failure
+ *     counts toward the lockout and is audited
+ *   → scope (route scope vs token scope, read ⊂ control ⊂ admin)
+ *   → handler (reads its JSON body itself: 64 KiB, application/json)
+ *   → JSON answer (Cache-Control: no-store) or JSON error (respond.ts)
+ *   → one line in the request log (log.ts)
+ *
+ * Handlers that answer synchronously (GET /api/status from the LiveState
+ * snapshot) run with no timer and no fs access; asynchronous ones get the
+ * 30 s request timeout.
+ *
+ * Audit: every request that changes something (control, tokens, invites,
+ * pairing) and every denial (401, 403, 429, bad redeem/exchange, bad
+ * artwork signature) is recorded with actor, address and request id.
+ * Reads (status, players, volume, lists, browse, audit) are not audited: they
+ * change nothing, and recording each would let any reader grow the log at
+ * the rate limit. Denials that nothing else bounds go through a per-address
+ * gate (audit-gate.ts); guesses are bounded by the lockout and all recorded.
+ */
+import { watch, type FSWatcher } from 'node:fs';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { hostname } from 'node:os';
+import type { Writable } from 'node:stream';
+import { openAuditLog, type AuditLog } from '../core/audit/log.js';
+import type { AuditActor, AuditOutcome, AuditSink } from '../core/audit/types.js';
+import type { Config } from '../core/config/store.js';
+import { LocalController, type Controller } from '../core/control.js';
+import { Callbacks } from '../core/callbacks.js';
+import { ConfigError, isMediagateError } from '../core/errors.js';
+import { InviteStore } from '../core/invites.js';
+import { LiveState } from '../core/live.js';
+import { stateDir as stateDirOf } from '../core/paths.js';
+import type { PlayerState } from '../core/players/types.js';
+import { TokenStore, type AuditContext, type Principal, TOKENS_FILE } from '../core/tokens.js';
+import { ArtworkSigner } from './artwork.js';
+import { DenialGate } from './audit-gate.js';
+import { ANONYMOUS, actorOf, Authenticator } from './auth.js';
+import { clientIp, rateLimitKey, TrustedProxies } from './client-ip.js';
+import { CorsPolicy } from './cors.js';
+import { FailureLockout } from './failure-lockout.js';
+import { ApiError, sendApiError, sendJsonText } from './respond.js';
+import { readJsonBody } from './json-body.js';
+import { logPath, RequestLog } from './log.js';
+import { CREATION_LIMIT, perSecondLimiter, RateLimiter, SCRIPT_RUN_LIMIT } from './rate-limit.js';
+import { requestIdFrom } from './request-id.js';
+import { configureServerTimeouts, REQUEST_TIMEOUT_MS, startRequestTimeout } from './request-timeout.js';
+import { routeError, Router } from './router.js';
+import { ROUTES } from './routes/index.js';
+import { HANDLED, RawJson, Reply, type ApiRoute, type App, type Call } from './routes/types.js';
+import { deferHeader, secureResponseClass } from './security-headers.js';
+import { StatusView } from './status-view.js';
+
+export { ROUTES, routeTable } from './routes/index.js';
+
+/** Who the server itself is in the audit log (start, stop, first-start token). */
+export const SERVER_ACTOR: AuditActor = Object.freeze({ id: 'system:serve', label: 'mediagate serve' });
+/** How long shutdown waits for in-flight requests before cutting connections. */
+export const SHUTDOWN_GRACE_MS = 5000;
+
+export interface TlsMaterial {
+  cert: Buffer;
+  key: Buffer;
+  passphrase?: string | undefined;
+}
+
+export interface ServerOptions {
+  env: NodeJS.ProcessEnv;
+  config: Config;
+  host: string;
+  port: number;
+  tls?: TlsMaterial | undefined;
+  /** Base URL for invite links; default: the config's server.publicUrl, else the address listened on. */
+  publicUrl?: string | undefined;
+  corsOrigins?: readonly string[];
+  trustedProxies?: readonly string[];
+  rateLimit?: { rps: number; burst: number };
+  /** The MPD password, opened from its sealed form. */
+  mpdPassword?: string | undefined;
+  /** Request log (default process.stdout). */
+  stdout?: Writable;
+  /** Server messages (default process.stderr). */
+  stderr?: Writable;
+  requestTimeoutMs?: number;
+}
+
+/** The agreed interface of src/server/ws.ts (loaded when present). */
+interface WsPrincipal { tokenId: string; label: string; scope: 'read' | 'control' | 'admin'; expiresAt?: string | null }
+interface WsDeps {
+  authenticate(secret: string, ip: string): WsPrincipal | null;
+  stillValid(tokenId: string): boolean;
+  onTokensChanged(listener: () => void): () => void;
+  originAllowed(origin: string | undefined): boolean;
+  clientIp(req: IncomingMessage): string;
+  isLocked(ip: string): boolean;
+  recordFailure(ip: string): void;
+  live: LiveState;
+  controller: Controller;
+  audit: AuditSink;
+  statusJson(s: PlayerState): unknown;
+  log(line: string): void;
+  rateLimit?(ip: string): { allowed: boolean; retryAfterSeconds: number };
+  tls?: boolean;
+}
+interface WsHandle { close(): Promise<void>; count(): number }
+interface WsModule { attachWebSocket(server: Server, deps: WsDeps): WsHandle }
+
+/** ws.ts is written separately; a build without it serves HTTP only. */
+const WS_MODULE: string = './ws.js';
+async function loadWs(): Promise<WsModule | null> {
+  try {
+    return (await import(WS_MODULE)) as WsModule;
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'ERR_MODULE_NOT_FOUND' && /server[\\/]ws\.js/.test(err.message)) return null;
+    throw e;
+  }
+}
+
+export interface MediagateServer {
+  readonly app: App;
+  readonly server: Server;
+  readonly tls: boolean;
+  /** Bind; resolves with the address and base URL actually used. */
+  listen(): Promise<{ host: string; port: number; url: string }>;
+  /** Number of WebSocket clients (0 without ws.ts). */
+  wsCount(): number;
+  /** Graceful stop: see close() below. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+class RequestCall implements Call {
+  constructor(
+    readonly app: App,
+    readonly req: IncomingMessage,
+    readonly res: ServerResponse,
+    readonly params: Record<string, string>,
+    readonly query: URLSearchParams,
+    readonly requestId: string,
+    readonly ip: string,
+    readonly principal: Principal | null,
+    readonly target: string,
+  ) {}
+
+  get actor(): AuditActor {
+    return this.principal ? actorOf(this.principal) : ANONYMOUS;
+  }
+
+  body(opts: { optional?: boolean } = {}): Promise<Record<string, unknown>> {
+    return readJsonBody(this.req, { optional: Boolean(opts.optional) });
+  }
+
+  audit(action: string, outcome: AuditOutcome, target?: string, detail?: string): void {
+    this.app.audit.append({ actor: this.actor, action, target, outcome, ip: this.ip, requestId: this.requestId, detail });
+  }
+
+  auditContext(): AuditContext {
+    return { actor: this.actor, ip: this.ip, requestId: this.requestId };
+  }
+}
+
+function urlHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/** Build everything (stores, players, live state, middleware); nothing listens until listen(). */
+export async function createServer(opts: ServerOptions): Promise<MediagateServer> {
+  const { env, config } = opts;
+  const stdout = opts.stdout ?? process.stdout;
+  const stderr = opts.stderr ?? process.stderr;
+  const tls = Boolean(opts.tls);
+  // Refuse bad settings before anything is opened or started.
+  const cors = new CorsPolicy(opts.corsOrigins ?? []);
+  const trusted = new TrustedProxies(opts.trustedProxies ?? []);
+  const rl = opts.rateLimit ?? { rps: 20, burst: 40 };
+  const general = perSecondLimiter(rl.rps, rl.burst, { name: 'server.rateLimit' });
+
+  const stateDir = stateDirOf(env);
+  const audit: AuditLog = openAuditLog(env);
+  const tokens = new TokenStore({ env, audit });
+  const lockout = new FailureLockout();
+  const gate = new DenialGate();
+  const auth = new Authenticator({ tokens, lockout, audit, gate });
+  const artwork = new ArtworkSigner();
+  // The server audits control actions per request (with caller, address and request id), so the controller gets no sink.
+  const controller = new LocalController(env, config, { mpdPassword: opts.mpdPassword });
+  const live = new LiveState(controller.hub, { env, config, volume: true });
+  const view = new StatusView(live, env, config, artwork);
+  const router = new Router(ROUTES as ApiRoute[]);
+  const log = new RequestLog(stdout, new Set(ROUTES.filter((r) => !r.path.includes('{')).map((r) => r.path)));
+  const ResponseClass = secureResponseClass({ tls });
+  const timeoutMs = opts.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
+  const shutdown = new AbortController();
+
+  const app: App = {
+    env, config, stateDir, tokens,
+    // Replaced in listen(), once the port (and so the default link base) is known.
+    invites: new InviteStore({ env, audit, tokens, publicUrl: opts.publicUrl ?? config.get<string>('server.publicUrl') ?? 'http://127.0.0.1' }),
+    audit, controller, live, view, auth, artwork,
+    creation: new RateLimiter({ ...CREATION_LIMIT, name: 'token/invite creation' }),
+    scriptRuns: new RateLimiter({ ...SCRIPT_RUN_LIMIT, name: 'script runs' }),
+    shutdown: shutdown.signal,
+  };
+
+  let closing = false;
+  let inflight = 0;
+  let drained: (() => void) | null = null;
+
+  const writeErr = (line: string): void => {
+    try { stderr.write(`${line}\n`); } catch { /* stderr gone */ }
+  };
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const t0 = performance.now();
+    inflight++;
+    const requestId = requestIdFrom(req.headers['x-request-id']);
+    let actorLabel: string | undefined;
+    try {
+      // Security headers come with the response class (added at writeHead); the id too, deferred.
+      deferHeader(res, 'x-request-id', requestId);
+      if (CorsPolicy.isPreflight(req)) {
+        cors.handlePreflight(req, res, requestId);
+        return;
+      }
+      cors.apply(req, res);
+      const ip = clientIp(req.socket.remoteAddress, req.headers['x-forwarded-for'], trusted);
+      if (general.enabled) {
+        const r = general.check(rateLimitKey(ip));
+        if (!r.allowed) {
+          auth.deniedGated(ANONYMOUS, 'rate_limit.exceeded', { ip, requestId, target: `${req.method} ${logPath(req.url)}` }, `more than ${rl.rps} requests/s (burst ${rl.burst})`);
+          throw new ApiError(429, 'rate_limit.exceeded', 'too many requests from this address', { retryAfterSeconds: r.retryAfterSeconds, hint: 'slow down and retry after the number of seconds in Retry-After' });
+        }
+      }
+      const match = router.match(req.method, req.url);
+      if (match.kind !== 'found') throw routeError(match)!;
+      const route = match.route as ApiRoute;
+      const target = `${route.method} ${route.path}`;
+      let principal: Principal | null = null;
+      if (route.scope !== 'public') {
+        const facts = { ip, requestId, target };
+        principal = auth.authenticate(req, match.query, facts);
+        actorLabel = principal.label;
+        auth.requireScope(principal, route.scope, facts);
+      }
+      const call = new RequestCall(app, req, res, match.params, match.query, requestId, ip, principal, target);
+      let result = route.handler(call);
+      if (result instanceof Promise) {
+        const timer = startRequestTimeout(res, { requestId, ms: timeoutMs });
+        try {
+          result = await result;
+        } finally {
+          timer.cancel();
+        }
+        if (timer.timedOut) return;
+      }
+      if (result === HANDLED || res.writableEnded) return;
+      if (closing) res.shouldKeepAlive = false; // shutting down: this answer is the connection's last
+      if (result instanceof RawJson) sendJsonText(res, 200, result.text);
+      else if (result instanceof Reply) sendJsonText(res, result.status, JSON.stringify(result.body));
+      else sendJsonText(res, 200, JSON.stringify(result ?? null));
+    } catch (e) {
+      if (closing) res.shouldKeepAlive = false;
+      const r = sendApiError(res, e, requestId);
+      if (r.status === 500 && !isMediagateError(e) && !(e instanceof ApiError)) {
+        const err = e as Error;
+        writeErr(`mediagate: request ${requestId} failed: ${err?.message ?? String(e)}${env.MEDIAGATE_DEBUG && err?.stack ? `\n${err.stack}` : ''}`);
+      }
+    } finally {
+      log.request(req.method, req.url, res.statusCode, performance.now() - t0, requestId, actorLabel);
+      inflight--;
+      if (inflight === 0 && drained) drained();
+    }
+  }
+
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => { void handle(req, res); };
+  const server: Server = opts.tls
+    ? (() => {
+      try {
+        return createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key, passphrase: opts.tls.passphrase, ServerResponse: ResponseClass }, onRequest) as unknown as Server;
+      } catch (e) {
+        throw new ConfigError(`cannot use the TLS certificate and key: ${(e as Error).message}`,
+          'check server.tlsCert / server.tlsKey (PEM files) and, for an encrypted key, server.tlsKeyPassphrase', 'config.tls_invalid');
+      }
+    })()
+    : createHttpServer({ ServerResponse: ResponseClass }, onRequest) as unknown as Server;
+  configureServerTimeouts(server);
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    // Malformed requests, TLS garbage, header timeouts: answer if we still can, never log secrets.
+    if (socket.writable && !(socket as { _httpMessage?: unknown })._httpMessage) {
+      const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+      socket.end(`HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    } else {
+      socket.destroy();
+    }
+  });
+
+  // tokens.json changes (CLI revocations, our own writes): tell the WebSocket side, event-driven.
+  const tokenListeners = new Set<() => void>();
+  let tokenWatcher: FSWatcher | null = null;
+  let tokenTimer: NodeJS.Timeout | null = null;
+  const notifyTokens = (): void => {
+    auth.tokensChanged();
+    for (const l of [...tokenListeners]) {
+      try { l(); } catch { /* a listener must not break the others */ }
+    }
+  };
+  const watchTokens = (): void => {
+    if (tokenWatcher || closing) return;
+    try {
+      tokenWatcher = watch(stateDir, { persistent: false }, (_event, name) => {
+        if (name !== null && name !== TOKENS_FILE) return;
+        auth.tokensChanged();
+        if (tokenTimer) return;
+        tokenTimer = setTimeout(() => { tokenTimer = null; notifyTokens(); }, 20);
+        tokenTimer.unref();
+      });
+      tokenWatcher.on('error', () => { tokenWatcher?.close(); tokenWatcher = null; });
+    } catch (e) {
+      writeErr(`mediagate: warning: cannot watch ${TOKENS_FILE} for changes (${(e as Error).message}); revoked tokens still fail on their next request, but open WebSockets are only re-checked when they send a command`);
+    }
+  };
+
+  // Start watching players and the mixer (event-driven) before the first request,
+  // and the owner's callbacks (scripts run on play/pause/stop/track/volume changes).
+  await live.start();
+  const callbacks = new Callbacks({
+    live, config, audit, env,
+    onRun: (event, o) => {
+      const what = o.error ? `failed: ${o.error.message}` : o.result ? (o.result.timedOut ? 'timed out' : `exit ${o.result.exitCode ?? o.result.signal}`) : 'done';
+      writeErr(`mediagate: callback ${event}: ${what}`);
+    },
+  });
+  try {
+    callbacks.start();
+  } catch (e) {
+    await live.stop();
+    await controller.close();
+    await audit.close();
+    throw e;
+  }
+
+  let ws: WsHandle | null = null;
+  const wsModule = await loadWs();
+  if (wsModule) {
+    ws = wsModule.attachWebSocket(server, {
+      authenticate(secret, _ip) {
+        const r = tokens.resolveToken(secret);
+        return r.ok ? { tokenId: r.principal.id, label: r.principal.label, scope: r.principal.scope, expiresAt: r.principal.expiresAt } : null;
+      },
+      stillValid: (id) => tokens.get(id)?.status === 'active',
+      onTokensChanged(listener) {
+        tokenListeners.add(listener);
+        watchTokens();
+        return () => { tokenListeners.delete(listener); };
+      },
+      originAllowed: (origin) => cors.originAllowed(origin),
+      clientIp: (req) => clientIp(req.socket.remoteAddress, req.headers['x-forwarded-for'], trusted),
+      isLocked: (ip) => lockout.isLocked(ip).locked,
+      recordFailure: (ip) => { lockout.recordFailure(ip); },
+      live,
+      controller,
+      audit,
+      statusJson: (s) => view.json(s),
+      log: (line) => { try { stdout.write(line.endsWith('\n') ? line : `${line}\n`); } catch { /* stdout gone */ } },
+      ...(general.enabled ? { rateLimit: (ip: string) => general.check(rateLimitKey(ip)) } : {}),
+      tls,
+    });
+  }
+
+  let closed: Promise<void> | null = null;
+  let listening = false;
+
+  return {
+    app,
+    server,
+    tls,
+    wsCount: () => ws?.count() ?? 0,
+
+    listen() {
+      return new Promise((resolve, reject) => {
+        const onError = (e: NodeJS.ErrnoException) => {
+          server.off('listening', onListening);
+          if (e.code === 'EADDRINUSE') reject(new ConfigError(`cannot listen on ${urlHost(opts.host)}:${opts.port}: the address is already in use`, 'stop the other server or choose another --port', 'server.address_in_use'));
+          else if (e.code === 'EACCES') reject(new ConfigError(`cannot listen on ${urlHost(opts.host)}:${opts.port}: permission denied`, 'ports below 1024 need privileges; choose a --port above 1024', 'server.address_denied'));
+          else if (e.code === 'EADDRNOTAVAIL' || e.code === 'ENOTFOUND') reject(new ConfigError(`cannot listen on ${urlHost(opts.host)}: no such local address`, 'use an address of this machine, e.g. 127.0.0.1 or 0.0.0.0', 'server.address_invalid'));
+          else reject(e);
+        };
+        const onListening = () => {
+          server.off('error', onError);
+          listening = true;
+          const a = server.address();
+          const port = typeof a === 'object' && a ? a.port : opts.port;
+          const host = typeof a === 'object' && a ? a.address : opts.host;
+          const url = `${tls ? 'https' : 'http'}://${urlHost(host)}:${port}`;
+          const unspecified = host === '0.0.0.0' || host === '::';
+          const base = opts.publicUrl ?? config.get<string>('server.publicUrl') ?? (unspecified ? `${tls ? 'https' : 'http'}://${hostname()}:${port}` : url);
+          app.invites = new InviteStore({ env, audit, tokens, publicUrl: base });
+          watchTokens();
+          audit.append({ actor: SERVER_ACTOR, action: 'server.start', target: url, outcome: 'ok', detail: `${tls ? 'TLS' : 'plain HTTP'}, rate limit ${general.enabled ? `${rl.rps}/s burst ${rl.burst}` : 'off'}` });
+          resolve({ host, port, url });
+        };
+        server.once('error', onError);
+        server.once('listening', onListening);
+        server.listen({ host: opts.host, port: opts.port, exclusive: true });
+      });
+    },
+
+    /**
+     * Stop accepting connections; close WebSockets (1001); let in-flight
+     * requests finish (at most SHUTDOWN_GRACE_MS, then connections are cut);
+     * stop the live state and its child processes; write pending token
+     * lastSeenAt and the audit log. Resolves when everything is closed.
+     */
+    close() {
+      if (closed) return closed;
+      closing = true;
+      closed = (async () => {
+        try {
+          if (listening) server.close();
+          server.closeIdleConnections();
+          if (ws) await ws.close().catch((e: Error) => writeErr(`mediagate: warning: closing WebSockets: ${e.message}`));
+          if (inflight > 0) {
+            await new Promise<void>((resolve) => {
+              const timer = setTimeout(resolve, SHUTDOWN_GRACE_MS);
+              drained = () => { clearTimeout(timer); resolve(); };
+            });
+          }
+          server.closeIdleConnections();
+          server.closeAllConnections();
+        } finally {
+          if (tokenTimer) clearTimeout(tokenTimer);
+          tokenWatcher?.close();
+          tokenListeners.clear();
+          view.close();
+          shutdown.abort();
+          await callbacks.stop().catch(() => {});
+          await live.stop().catch(() => {});
+          await controller.close().catch(() => {});
+          general.close();
+          lockout.close();
+          app.creation.close();
+          app.scriptRuns.close();
+          gate.clear();
+          await tokens.flush();
+          log.close();
+          if (listening) audit.append({ actor: SERVER_ACTOR, action: 'server.stop', outcome: 'ok' });
+          await audit.close();
+        }
+      })();
+      return closed;
+    },
+  };
+}

@@ -1,0 +1,156 @@
+/**
+ * Artwork through short-lived signed URLs.
+ *
+ * `GET /api/status` answers an `artwork` field: a relative URL
+ *
+ *   /api/artwork?player=mpv&a=<artwork id>&exp=<unix s>&sig=<HMAC>
+ *
+ * that an <img> tag can load without a bearer token (browsers cannot set
+ * headers on images) — and without ANY durable secret in the URL: `sig` is
+ * HMAC-SHA256 over (player, artwork id, expiry) with a key drawn at random
+ * when the server starts, so a URL works for ~5 minutes, for that one piece
+ * of artwork, on this server run only. The artwork id is a hash of the
+ * player's artUrl: once the track (and its art) changes, old URLs answer 404.
+ *
+ * Only LOCAL artwork is served: a `file://` artUrl (MPRIS players put
+ * extracted cover art there). http(s) artwork is never fetched by the server
+ * — that would let whoever controls a player's metadata make the server
+ * request arbitrary URLs on its network (SSRF); clients get that URL in
+ * `artUrl` and load it themselves, and `artwork` is null. MPD reports no
+ * artwork yet (null).
+ *
+ * What is served must be a regular file of at most 10 MiB whose first bytes
+ * are PNG, JPEG, WebP or GIF (415 otherwise): a player's metadata cannot turn
+ * this into a reader of arbitrary files. The answer has a content-derived
+ * ETag (SHA-256) and If-None-Match gets a 304.
+ */
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { open } from 'node:fs/promises';
+import type { ServerResponse } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import type { PlayerState } from '../core/players/types.js';
+import { ApiError } from './respond.js';
+
+export const ARTWORK_TTL_MS = 5 * 60_000;
+export const ARTWORK_MAX_BYTES = 10 * 1024 * 1024;
+const MINUTE = 60_000;
+
+export interface SignedUrl {
+  url: string | null;
+  /** The same URL may be handed out until then (ms since epoch). */
+  reuseUntil: number;
+}
+
+interface Cached {
+  path: string;
+  ino: number;
+  size: number;
+  mtimeMs: number;
+  etag: string;
+  type: string;
+  data: Buffer;
+}
+
+/** Content type from the first bytes, or null. */
+export function sniffImage(b: Buffer): string | null {
+  if (b.length >= 8 && b[0] === 0x89 && b.toString('latin1', 1, 8) === 'PNG\r\n\x1a\n') return 'image/png';
+  if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return 'image/jpeg';
+  if (b.length >= 6 && (b.toString('latin1', 0, 6) === 'GIF87a' || b.toString('latin1', 0, 6) === 'GIF89a')) return 'image/gif';
+  if (b.length >= 12 && b.toString('latin1', 0, 4) === 'RIFF' && b.toString('latin1', 8, 12) === 'WEBP') return 'image/webp';
+  return null;
+}
+
+function artworkId(artUrl: string): string {
+  return createHash('sha256').update(artUrl).digest('hex').slice(0, 24);
+}
+
+export class ArtworkSigner {
+  private readonly key = randomBytes(32);
+  private cached: Cached | null = null;
+
+  constructor(private readonly ttlMs = ARTWORK_TTL_MS) {}
+
+  private sign(player: string, id: string, exp: number): string {
+    return createHmac('sha256', this.key).update(`${player}\n${id}\n${exp}`).digest('base64url');
+  }
+
+  /**
+   * The signed URL for a player's current artwork, or null (no artwork, or
+   * not a local file). Expiry is rounded to the minute so the status answer
+   * can be reused for up to a minute.
+   */
+  urlFor(state: PlayerState, nowMs: number): SignedUrl {
+    const art = state.artUrl;
+    if (!art || !art.startsWith('file://')) return { url: null, reuseUntil: Infinity };
+    const minute = Math.floor(nowMs / MINUTE) * MINUTE;
+    const exp = Math.floor((minute + MINUTE + this.ttlMs) / 1000);
+    const id = artworkId(art);
+    const url = `/api/artwork?player=${encodeURIComponent(state.player)}&a=${id}&exp=${exp}&sig=${this.sign(state.player, id, exp)}`;
+    return { url, reuseUntil: minute + MINUTE };
+  }
+
+  /** Check a URL's signature and expiry; returns the player and artwork id it names. 403 otherwise. */
+  verify(query: URLSearchParams, nowMs: number): { player: string; id: string } {
+    const player = query.get('player') ?? '';
+    const id = query.get('a') ?? '';
+    const expText = query.get('exp') ?? '';
+    const sig = query.get('sig') ?? '';
+    const bad = (why: string) => new ApiError(403, 'artwork.bad_signature', `this artwork link is ${why}`,
+      { hint: 'artwork links are valid for a few minutes: get a fresh one from GET /api/status' });
+    if (!/^\d{1,12}$/.test(expText) || !/^[0-9a-f]{24}$/.test(id) || !/^[A-Za-z0-9_-]{43}$/.test(sig) || player.length === 0 || player.length > 256) {
+      throw bad('not valid');
+    }
+    const exp = Number(expText);
+    const want = Buffer.from(this.sign(player, id, exp));
+    const got = Buffer.from(sig);
+    if (want.length !== got.length || !timingSafeEqual(want, got)) throw bad('not valid');
+    if (exp * 1000 <= nowMs) throw bad('expired');
+    return { player, id };
+  }
+
+  /** Does `state`'s current artwork have this id? */
+  isCurrent(state: PlayerState | undefined, id: string): state is PlayerState & { artUrl: string } {
+    return Boolean(state?.artUrl && state.artUrl.startsWith('file://') && artworkId(state.artUrl) === id);
+  }
+
+  /** Read (or reuse) the image behind a file:// artUrl. */
+  async load(artUrl: string): Promise<Cached> {
+    const notFound = () => new ApiError(404, 'artwork.not_found', 'the artwork is not available');
+    let path: string;
+    try { path = fileURLToPath(artUrl); } catch { throw notFound(); }
+    let fh;
+    try { fh = await open(path, 'r'); } catch { throw notFound(); }
+    try {
+      const st = await fh.stat();
+      if (!st.isFile()) throw notFound();
+      const c = this.cached;
+      if (c && c.path === path && c.ino === st.ino && c.size === st.size && c.mtimeMs === st.mtimeMs) return c;
+      if (st.size > ARTWORK_MAX_BYTES) throw new ApiError(404, 'artwork.too_large', 'the artwork file is too large to serve');
+      const data = await fh.readFile();
+      const type = sniffImage(data);
+      if (!type) throw new ApiError(415, 'artwork.unsupported_type', 'the artwork is not a PNG, JPEG, WebP or GIF image');
+      const etag = `"${createHash('sha256').update(data).digest('base64url').slice(0, 32)}"`;
+      this.cached = { path, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, etag, type, data };
+      return this.cached;
+    } finally {
+      await fh.close().catch(() => {});
+    }
+  }
+
+  /** Answer with the image (200) or 304 when the client has it. */
+  static send(res: ServerResponse, img: { etag: string; type: string; data: Buffer }, ifNoneMatch: string | undefined): number {
+    res.setHeader('etag', img.etag);
+    // Private: the URL is a capability for one client; short, like the URL.
+    res.setHeader('cache-control', 'private, max-age=300');
+    if (ifNoneMatch !== undefined && ifNoneMatch.split(',').some((t) => { const v = t.trim(); return v === img.etag || v === `W/${img.etag}` || v === '*'; })) {
+      res.statusCode = 304;
+      res.end();
+      return 304;
+    }
+    res.statusCode = 200;
+    res.setHeader('content-type', img.type);
+    res.setHeader('content-length', img.data.length);
+    res.end(img.data);
+    return 200;
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * Pairing and the caller's own token.
+ *
+ * POST /api/auth/redeem and /api/auth/exchange are public (the caller has no
+ * token yet) but sit behind the failure lockout: a locked-out address is
+ * refused before the code is looked at, and every wrong code or pairing
+ * token counts one failure. InviteStore audits each attempt itself (actor
+ * anonymous, with address and request id). A wrong code answers 401 with a
+ * code naming why (`invite.unknown`, `invite.expired`, `invite.used_up`…).
+ */
+import { AuthError } from '../../core/errors.js';
+import { describeFailure } from '../../core/invites.js';
+import { revokedTokenJson } from '../shapes.js';
+import { reqString } from './input.js';
+import type { ApiRoute, Call } from './types.js';
+
+const CODE_HINT = 'check the code (dashes, spaces and case do not matter) or ask for a new invite';
+
+function lockoutNote(c: Call, locked: boolean): string | undefined {
+  return locked ? 'too many failed attempts: further attempts from this address are refused for 15 minutes' : undefined;
+}
+
+async function redeem(c: Call) {
+  const facts = { ip: c.ip, requestId: c.requestId, target: c.target };
+  c.app.auth.assertNotLocked(facts);
+  const body = await c.body();
+  const code = reqString(body, 'code', 64);
+  const r = await c.app.invites.redeemInvite(code, { ip: c.ip, requestId: c.requestId });
+  if (r.ok) return { pairingToken: r.pairingToken, expiresAt: r.expiresAt };
+  const f = c.app.auth.recordFailure(c.ip);
+  throw new AuthError(describeFailure(r.reason), lockoutNote(c, f.locked) ?? CODE_HINT, `invite.${r.reason}`);
+}
+
+async function exchange(c: Call) {
+  const facts = { ip: c.ip, requestId: c.requestId, target: c.target };
+  c.app.auth.assertNotLocked(facts);
+  const body = await c.body();
+  const pairingToken = reqString(body, 'pairingToken', 128);
+  const device = reqString(body, 'device', 256);
+  const r = await c.app.invites.exchangePairing(pairingToken, device, { ip: c.ip, requestId: c.requestId });
+  if (r.ok) return { id: r.id, token: r.token, scope: r.scope, label: r.label };
+  const f = c.app.auth.recordFailure(c.ip);
+  throw new AuthError(describeFailure(r.reason), lockoutNote(c, f.locked) ?? 'redeem the invite code again for a fresh pairing token', `pairing.${r.reason}`);
+}
+
+function whoami(c: Call) {
+  const p = c.principal!;
+  return { id: p.id, label: p.label, scope: p.scope, expiresAt: p.expiresAt };
+}
+
+/** Revoke the calling token (any scope may give up its own token). Same JSON as `token revoke --json`. */
+async function logout(c: Call) {
+  const r = await c.app.tokens.revoke(c.principal!.id, c.auditContext());
+  c.app.auth.tokensChanged();
+  return revokedTokenJson(r);
+}
+
+export const AUTH_ROUTES: ApiRoute[] = [
+  { method: 'POST', path: '/api/auth/redeem', scope: 'public', handler: redeem },
+  { method: 'POST', path: '/api/auth/exchange', scope: 'public', handler: exchange },
+  { method: 'GET', path: '/api/auth/whoami', scope: 'read', handler: whoami },
+  { method: 'POST', path: '/api/auth/logout', scope: 'read', handler: logout },
+];
