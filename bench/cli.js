@@ -17,7 +17,7 @@ import { startPulse } from '../test/helpers/pulse.js';
 import { makeMusic } from '../test/helpers/proc.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const bin = join(root, 'bin', 'run.js');
+const bin = join(root, 'bin', 'run.cjs');
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 
