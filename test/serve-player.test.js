@@ -2,6 +2,7 @@
 // MPD (checked with mpc), PulseAudio (checked with pactl), and an MPRIS
 // player on a private bus for artwork. Answers have the CLI's JSON shapes.
 import t from 'tap';
+import { symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { writeFileSync } from 'node:fs';
@@ -118,6 +119,19 @@ t.test('control through the API drives a real MPD; status follows mpc by events'
   t.equal(mpd.mpc('current', '-f', '%file%'), 'c.mp3', 'media play → MPD plays c.mp3');
   r = await api(srv, 'POST', '/api/media/play', { token: tok, json: { folder: 'music', path: '/etc/passwd' } });
   t.equal(r.status, 422, 'absolute path refused');
+  // Symlinks inside the root that point outside it are refused over the API too.
+  symlinkSync('/etc', join(music, 'escape'));
+  symlinkSync('/etc/hostname', join(music, 'evil.mp3'));
+  r = await api(srv, 'GET', '/api/media/browse?folder=music&path=escape', { token: tok });
+  t.equal(r.status, 422, 'browsing through a directory link that leaves the root is refused');
+  t.notMatch(r.text, /\/etc|\/tmp/, 'the refusal names no absolute path');
+  r = await api(srv, 'POST', '/api/media/play', { token: tok, json: { folder: 'music', path: 'evil.mp3', player: 'mpd' } });
+  t.equal(r.status, 422, 'playing a file link that leaves the root is refused');
+  r = await api(srv, 'POST', '/api/media/play', { token: tok, json: { folder: 'music', path: 'escape/hostname.mp3', player: 'mpd' } });
+  t.equal(r.status, 422, 'a not-yet-existing path under an escaping link is refused');
+  r = await api(srv, 'GET', '/api/media/browse?folder=music', { token: tok });
+  t.same(r.json.entries.map((e) => e.name), ['a.ogg', 'b.flac', 'c.mp3'], 'links leading outside are not listed');
+  t.equal(mpd.mpc('current', '-f', '%file%'), 'c.mp3', 'nothing else was played');
 
   // Every control request is audited as the caller, with address and request id; reads are not.
   const events = (await auditEvents(env)).filter((e) => e.actor.id === `token:${control.id}`);

@@ -5,32 +5,9 @@
  * (test/serve-api.test.js) compares both outputs key by key.
  */
 import type { CreatedInvite, InviteInfo } from '../core/invites.js';
-import type { PlayerAction, PlayerState } from '../core/players/types.js';
 import type { CreatedToken, TokenInfo } from '../core/tokens.js';
 
-/** `play status --json`. */
-export function statusJson(s: PlayerState) {
-  return {
-    player: s.player,
-    status: s.status,
-    title: s.title,
-    artist: s.artist,
-    album: s.album,
-    duration: s.duration,
-    position: s.position,
-    positionUpdatedAt: s.positionUpdatedAt,
-    volume: s.volume,
-    shuffle: s.shuffle,
-    repeat: s.repeat,
-    artUrl: s.artUrl,
-    capabilities: s.capabilities,
-  };
-}
-
-/** Action names as the CLI prints them (`previous` is `prev`). */
-export const ACTION_NAME: Record<PlayerAction, string> = {
-  play: 'play', pause: 'pause', toggle: 'toggle', stop: 'stop', next: 'next', previous: 'prev',
-};
+export { statusJson, ACTION_NAME } from '../core/players/json.js';
 
 /** `token create --json` / `token rotate --json`. */
 export function createdTokenJson(c: CreatedToken) {

@@ -5,6 +5,7 @@ import { parseSeek } from '../../core/players/seek.js';
 import { LiveState, type LiveSnapshot } from '../../core/live.js';
 import { noPlayers } from '../../core/players/hub.js';
 import type { PlayerAction, PlayerState } from '../../core/players/types.js';
+import { ACTION_NAME, statusJson } from '../../core/players/json.js';
 import { out, outJson, say, type Ctx } from '../context.js';
 import { followRemote, withController, withLocal } from './players.js';
 
@@ -15,24 +16,7 @@ export interface PlayFlags {
   follow?: boolean | undefined;
 }
 
-/** The JSON shape of `play status --json` (stable, additive-only). */
-export function statusJson(s: PlayerState) {
-  return {
-    player: s.player,
-    status: s.status,
-    title: s.title,
-    artist: s.artist,
-    album: s.album,
-    duration: s.duration,
-    position: s.position,
-    positionUpdatedAt: s.positionUpdatedAt,
-    volume: s.volume,
-    shuffle: s.shuffle,
-    repeat: s.repeat,
-    artUrl: s.artUrl,
-    capabilities: s.capabilities,
-  };
-}
+export { statusJson };
 
 function clean(v: string | null): string {
   return v === null ? '—' : escapeValue(v, 'plain');
@@ -78,15 +62,12 @@ export async function playStatus(ctx: Ctx, flags: PlayFlags): Promise<void> {
   });
 }
 
-const ACTION_FLAG: Record<PlayerAction, string> = {
-  play: 'play', pause: 'pause', toggle: 'toggle', stop: 'stop', next: 'next', previous: 'prev',
-};
 
 /** `mediagate play` (resume), `play pause|toggle|stop|next|prev` and the top-level aliases. */
 export async function playAction(ctx: Ctx, action: PlayerAction, flags: PlayFlags): Promise<void> {
   await withController(ctx, async (ctl) => {
     const { player } = await ctl.act(action, flags.player);
-    if (ctx.json) outJson(ctx, { ok: true, player, action: ACTION_FLAG[action] });
+    if (ctx.json) outJson(ctx, { ok: true, player, action: ACTION_NAME[action] });
   });
 }
 
