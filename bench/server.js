@@ -1,0 +1,88 @@
+#!/usr/bin/env node
+// GET /api/status with a valid token on a real `mediagate serve` (real MPD,
+// keep-alive, 2 connections, wrk) against a bare node:http server returning
+// the same JSON, side by side in each round; medians over rounds, ratio
+// serve / bare. Writes bench/results.json key "server". The WS broadcast
+// figure is bench/ws-broadcast.js. NODE_EXTRA_CA_CERTS is unset for servers.
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync, existsSync, rmSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startMpd } from '../test/helpers/mpd.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const bin = join(root, 'bin', 'run.cjs');
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const cleanups = [];
+const t = { teardown: (fn) => cleanups.push(fn) };
+const work = mkdtempSync(join(tmpdir(), 'mg-bench-srv-'));
+cleanups.push(() => rmSync(work, { recursive: true, force: true }));
+
+function startProcess(args, env) {
+  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr.setEncoding('utf8').on('data', (d) => { err += d; });
+  cleanups.push(() => new Promise((r) => { child.once('exit', r); child.kill('SIGTERM'); setTimeout(() => child.kill('SIGKILL'), 3000).unref(); }));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no start:\n${err}`)), 20000);
+    child.stderr.on('data', () => {
+      const m = /listening on (http:\/\/\S+)/.exec(err);
+      if (m) { clearTimeout(timer); resolve({ url: m[1], err: () => err }); }
+    });
+  });
+}
+
+function wrk(url, token) {
+  const out = execFileSync('wrk', ['-t2', '-c2', `-d${SECONDS}s`, ...(token ? ['-H', `Authorization: Bearer ${token}`] : []), url], { encoding: 'utf8' });
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)[1]);
+  const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(out);
+  if (non2xx) throw new Error(`wrk saw ${non2xx[1]} error responses from ${url}`);
+  return rps;
+}
+
+async function main() {
+  const mpd = await startMpd(t);
+  mpd.mpc('-q', 'play');
+  const cfg = join(work, 'config');
+  const state = join(work, 'state');
+  mkdirSync(cfg, { mode: 0o700 });
+  mkdirSync(state, { mode: 0o700 });
+  const env = { PATH: process.env.PATH, HOME: work, LANG: 'C.UTF-8', MPD_HOST: mpd.host, MPD_PORT: String(mpd.port), MEDIAGATE_CONFIG_DIR: cfg, MEDIAGATE_STATE_DIR: state, XDG_RUNTIME_DIR: join(work, 'none') };
+  execFileSync(process.execPath, [bin, 'config', 'set', 'server.rateLimit.rps', '0'], { env });
+  const token = JSON.parse(execFileSync(process.execPath, [bin, 'token', 'create', '--label', 'bench', '--scope', 'read', '--json'], { env, encoding: 'utf8' })).token;
+  const serve = await startProcess([bin, 'serve', '--port', '0'], env);
+  const body = execFileSync('curl', ['-s', '-H', `Authorization: Bearer ${token}`, `${serve.url}/api/status`], { encoding: 'utf8' });
+  JSON.parse(body);
+  const bareSrc = join(work, 'bare.mjs');
+  writeFileSync(bareSrc, `import http from 'node:http';
+const body = ${JSON.stringify(body)};
+const s = http.createServer((req, res) => { res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' }); res.end(body); });
+s.listen(0, '127.0.0.1', () => process.stderr.write('listening on http://127.0.0.1:' + s.address().port + '\\n'));`);
+  const bare = await startProcess([bareSrc], { PATH: process.env.PATH });
+  const rounds = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const b = wrk(`${bare.url}/api/status`);
+    const m = wrk(`${serve.url}/api/status`, token);
+    rounds.push({ bare: b, serve: m, ratio: m / b });
+    process.stderr.write(`round ${r + 1}/${ROUNDS}: bare ${b.toFixed(0)} req/s, serve ${m.toFixed(0)} req/s, ratio ${(m / b).toFixed(2)}\n`);
+  }
+  const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const k = s.length >> 1; return s.length % 2 ? s[k] : (s[k - 1] + s[k]) / 2; };
+  const result = {
+    when: new Date().toISOString(),
+    node: process.version,
+    note: `GET /api/status, valid read token, keep-alive, wrk -t2 -c2 -d${SECONDS}s; bare = node:http returning the same JSON; medians of ${ROUNDS} rounds`,
+    bareRps: Math.round(median(rounds.map((x) => x.bare))),
+    serveRps: Math.round(median(rounds.map((x) => x.serve))),
+    ratio: Math.round(median(rounds.map((x) => x.ratio)) * 100) / 100,
+    rounds,
+  };
+  const path = join(root, 'bench', 'results.json');
+  const all = existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) : {};
+  all.server = result;
+  writeFileSync(path, `${JSON.stringify(all, null, 2)}\n`);
+  console.log(`GET /api/status: serve ${result.serveRps} req/s, bare node:http ${result.bareRps} req/s, ratio ${result.ratio}`);
+}
+
+try { await main(); } finally { for (const fn of cleanups.reverse()) await fn(); }
