@@ -1,6 +1,7 @@
 import { localActor } from '../core/actor.js';
-import type { AuditEventInput } from '../core/audit/types.js';
+import type { AuditEventInput, AuditSink } from '../core/audit/types.js';
 import type { Ctx } from './context.js';
+import { withAudit } from './handlers/security-audit.js';
 
 /**
  * Record one action of the local CLI user in the audit log and wait for it
@@ -8,12 +9,21 @@ import type { Ctx } from './context.js';
  * reported on stderr but does not undo or fail the action that happened.
  */
 export async function auditLocal(ctx: Ctx, event: Omit<AuditEventInput, 'actor'>): Promise<void> {
-  try {
-    const { openAuditLog } = await import('../core/audit/log.js');
-    const log = openAuditLog(ctx.env);
-    log.append({ actor: localActor(), ...event });
-    await log.close();
-  } catch (e) {
-    ctx.stderr.write(`mediagate: warning: could not write the audit log: ${(e as Error).message}\n`);
-  }
+  await withAudit(ctx, async (audit) => { audit.append({ actor: localActor(), ...event }); });
+}
+
+/**
+ * An audit sink that opens the log only when the first event arrives, so
+ * read-only commands never touch it; `close` writes what was recorded, with
+ * the same failure policy as withAudit.
+ */
+export function lazyAudit(ctx: Ctx): AuditSink & { close(): Promise<void> } {
+  const queued: AuditEventInput[] = [];
+  return {
+    append(e) { queued.push(e); },
+    async close() {
+      if (queued.length === 0) return;
+      await withAudit(ctx, async (audit) => { for (const e of queued) audit.append(e); });
+    },
+  };
 }

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Config } from './config/store.js';
+import type { VolumeResult } from './control.js';
 import { MediagateError } from './errors.js';
 import type { PlayerHub } from './players/hub.js';
 import { nameMatches, pickActive } from './players/select.js';
@@ -8,12 +9,8 @@ import { chooseMixer } from './volume/select.js';
 import type { MixerName } from './volume/types.js';
 import { watchMixer } from './volume/watch.js';
 
-export interface VolumeState {
-  level: number;
-  muted: boolean;
-  target: 'system' | 'player';
-  backend: MixerName;
-}
+/** The volume as LiveState tracks it: the same shape `volume --json` prints. */
+export type VolumeState = VolumeResult;
 
 export interface LiveSnapshot {
   players: PlayerState[];

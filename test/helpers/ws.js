@@ -15,7 +15,7 @@ import { openAuditLog, readAudit } from '../../dist/core/audit/log.js';
 import { Config } from '../../dist/core/config/store.js';
 import { LocalController } from '../../dist/core/control.js';
 import { LiveState } from '../../dist/core/live.js';
-import { statusJson } from '../../dist/cli/handlers/play.js';
+import { statusJson } from '../../dist/core/players/json.js';
 import { CorsPolicy } from '../../dist/server/cors.js';
 import { FailureLockout } from '../../dist/server/failure-lockout.js';
 import { TrustedProxies, clientIp } from '../../dist/server/client-ip.js';

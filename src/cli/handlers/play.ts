@@ -16,7 +16,6 @@ export interface PlayFlags {
   follow?: boolean | undefined;
 }
 
-export { statusJson };
 
 function clean(v: string | null): string {
   return v === null ? '—' : escapeValue(v, 'plain');

@@ -2,7 +2,7 @@ import { Config } from '../../core/config/store.js';
 import { LocalController, type Controller } from '../../core/control.js';
 import type { Ctx } from '../context.js';
 import { localActor } from '../../core/actor.js';
-import type { AuditEventInput, AuditSink } from '../../core/audit/types.js';
+import { lazyAudit } from '../audit-local.js';
 import { resolveRemote } from '../../client/profiles.js';
 import { UsageError } from '../../core/errors.js';
 import type { PlayerState } from '../../core/players/types.js';
@@ -12,29 +12,6 @@ async function mpdPassword(config: Config, env: NodeJS.ProcessEnv): Promise<stri
   if (!config.has('mpd.password')) return undefined;
   const { readSecret } = await import('../../core/secrets.js');
   return readSecret(config, 'mpd.password', env);
-}
-
-/**
- * An audit sink that opens the log only when the first event arrives, so
- * read-only commands never touch it; `close` waits for the write.
- */
-function lazyAudit(ctx: Ctx): AuditSink & { close(): Promise<void> } {
-  const queued: AuditEventInput[] = [];
-  return {
-    append(e) { queued.push(e); },
-    async close() {
-      if (queued.length === 0) return;
-      try {
-        const { openAuditLog } = await import('../../core/audit/log.js');
-        const log = openAuditLog(ctx.env);
-        for (const e of queued) log.append(e);
-        await log.close();
-      } catch (e) {
-        // The action happened; not being able to record it must not turn it into a failure.
-        ctx.stderr.write(`mediagate: warning: could not write the audit log: ${(e as Error).message}\n`);
-      }
-    },
-  };
 }
 
 /** The local controller for one command, always closed afterwards so the process can exit; control actions are audited. */

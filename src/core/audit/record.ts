@@ -13,10 +13,8 @@ import type { AuditActor, AuditOutcome } from './types.js';
 /** `prev` of the very first line. */
 export const GENESIS = '0'.repeat(64);
 
-/** One event as stored: the caller's fields plus time, sequence number and chain hashes. */
-export interface AuditRecord {
-  /** 1, 2, 3 … across all files, no gaps. */
-  seq: number;
+/** An event waiting in the queue: sanitized, timestamped, not yet numbered. */
+export interface PendingEvent {
   /** ISO 8601 UTC, taken when the event was appended. */
   time: string;
   actor: AuditActor;
@@ -26,22 +24,16 @@ export interface AuditRecord {
   target?: string;
   outcome: AuditOutcome;
   detail?: string;
+}
+
+/** One event as stored: the caller's fields plus time, sequence number and chain hashes. */
+export interface AuditRecord extends PendingEvent {
+  /** 1, 2, 3 … across all files, no gaps. */
+  seq: number;
   /** `hash` of the previous line (GENESIS for seq 1). */
   prev: string;
   /** SHA-256 of this line's canonical content, `prev` included. */
   hash: string;
-}
-
-/** An event waiting in the queue: sanitized, timestamped, not yet numbered. */
-export interface PendingEvent {
-  time: string;
-  actor: AuditActor;
-  ip?: string;
-  requestId?: string;
-  action: string;
-  target?: string;
-  outcome: AuditOutcome;
-  detail?: string;
 }
 
 /** JSON with keys sorted at every level: the same value always gives the same text. */
