@@ -1,5 +1,7 @@
 // An idle /api/ws: 10 subscribed clients and nothing changing. No timer may
-// fire more than once per second, and CPU stays far below 0.5% of a core.
+// fire more than once per second. CPU is reported, not asserted: this process
+// also runs tap and the clients on a shared machine, so a threshold here is a
+// timed test. The CPU target is measured on a real `serve` in bench/idle.js.
 // Its own file and server, so garbage from other tests does not land here.
 import t from 'tap';
 import { createHook } from 'node:async_hooks';
@@ -24,7 +26,7 @@ t.teardown(() => hook.disable());
 const mpd = await startMpd(t);
 const srv = await startWsServer(t, { mpd });
 
-t.test('idle: 10 subscribed clients, no timer fires more than once per second, little CPU', async (t) => {
+t.test('idle: 10 subscribed clients, no timer fires more than once per second', async (t) => {
   const WINDOW_MS = 10_000;
   const clients = [];
   for (let i = 0; i < 10; i++) {
@@ -54,7 +56,6 @@ t.test('idle: 10 subscribed clients, no timer fires more than once per second, l
   t.equal(from('ws'), 0, 'the WS module ran no timer while idle (keep-alive ping: every 30 s)');
   t.ok(totalTimer <= WINDOW_MS / 1000, `at most one timer callback per second (${totalTimer} in ${(ms / 1000).toFixed(1)} s)`);
   t.ok(Math.max(0, ...timerFires.map(([, n]) => n)) <= 1, 'no timer fired repeatedly');
-  t.ok(cpuPct < 0.5, `CPU ${cpuPct.toFixed(3)}% < 0.5% of one core`);
   for (const c of clients) t.ok(c.isOpen, 'still open');
   for (const c of clients) c.close();
 });
