@@ -26,6 +26,7 @@ import { type AuditActor, type AuditSink, nullAudit } from './audit/types.js';
 import { localActor } from './actor.js';
 import { type AuditContext, type TokenStore, openTokenStore } from './tokens.js';
 import { Config } from './config/store.js';
+import { runningServeUrl } from './serve-url.js';
 
 export const INVITES_FILE = 'invites.json';
 export const PAIRING_FILE = 'pairing.json';
@@ -120,7 +121,7 @@ export interface InviteStoreOptions {
   now?: () => Date;
   /** Where minted device tokens go (default: this environment's token store). */
   tokens?: TokenStore;
-  /** Base of invite links (default: config server.publicUrl, else http://127.0.0.1:8420). */
+  /** Base of invite links (default: config server.publicUrl, else the running serve's URL, else http://127.0.0.1:8420). */
   publicUrl?: string;
   /** Directory of invites.json and pairing.json (default: state dir). */
   dir?: string;
@@ -228,7 +229,7 @@ export class InviteStore {
   }
 
   private publicUrl(): string {
-    const url = this.publicUrlOverride ?? Config.load(this.env).get<string>('server.publicUrl') ?? DEFAULT_PUBLIC_URL;
+    const url = this.publicUrlOverride ?? Config.load(this.env).get<string>('server.publicUrl') ?? runningServeUrl(this.env) ?? DEFAULT_PUBLIC_URL;
     return url.replace(/\/+$/, '');
   }
 
