@@ -12,13 +12,17 @@
  *     bucket and nothing else). Every request spends it, failed
  *     authentications included.
  *   → router (400 bad path, 404, 405 + Allow)
- *   → authentication, for non-public routes (auth.ts): Bearer only; a
+ *   → authentication, for non-public routes (auth.ts): Bearer, or the web
+ *     remote's session cookie with the CSRF check (cookie-auth.ts); a
  *     locked-out address is refused before the secret is verified; a failure
  *     counts toward the lockout and is audited
  *   → scope (route scope vs token scope, read ⊂ control ⊂ admin)
  *   → handler (reads its JSON body itself: 64 KiB, application/json)
  *   → JSON answer (Cache-Control: no-store) or JSON error (respond.ts)
  *   → one line in the request log (log.ts)
+ *
+ * The web remote's pages and assets (web.ts, routes/web.ts) are public
+ * routes in the same table, answered from memory.
  *
  * Handlers that answer synchronously (GET /api/status from the LiveState
  * snapshot) run with no timer and no fs access; asynchronous ones get the
@@ -51,6 +55,8 @@ import { TokenStore, type AuditContext, type Principal, TOKENS_FILE } from '../c
 import { ArtworkSigner } from './artwork.js';
 import { DenialGate } from './audit-gate.js';
 import { ANONYMOUS, actorOf, Authenticator } from './auth.js';
+import { clearServeUrl, recordServeUrl } from '../core/serve-url.js';
+import { cookieName, SameOrigin } from './cookie-auth.js';
 import { clientIp, rateLimitKey, TrustedProxies } from './client-ip.js';
 import { CorsPolicy } from './cors.js';
 import { FailureLockout } from './failure-lockout.js';
@@ -65,6 +71,7 @@ import { ROUTES } from './routes/index.js';
 import { HANDLED, RawJson, Reply, type ApiRoute, type App, type Call } from './routes/types.js';
 import { deferHeader, secureResponseClass } from './security-headers.js';
 import { StatusView } from './status-view.js';
+import { WebAssets } from './web.js';
 
 export { ROUTES, routeTable } from './routes/index.js';
 
@@ -103,9 +110,10 @@ export interface ServerOptions {
 interface WsPrincipal { tokenId: string; label: string; scope: 'read' | 'control' | 'admin'; expiresAt?: string | null }
 interface WsDeps {
   authenticate(secret: string, ip: string): WsPrincipal | null;
+  cookieSecret?(req: IncomingMessage): string | null | undefined;
   stillValid(tokenId: string): boolean;
   onTokensChanged(listener: () => void): () => void;
-  originAllowed(origin: string | undefined): boolean;
+  originAllowed(origin: string | undefined, req?: IncomingMessage): boolean;
   clientIp(req: IncomingMessage): string;
   isLocked(ip: string): boolean;
   recordFailure(ip: string): void;
@@ -195,7 +203,10 @@ export async function createServer(opts: ServerOptions): Promise<MediagateServer
   const tokens = new TokenStore({ env, audit });
   const lockout = new FailureLockout();
   const gate = new DenialGate();
-  const auth = new Authenticator({ tokens, lockout, audit, gate });
+  // The web remote's cookie: valid only from this server's own origins (the listen address is added in listen()).
+  const cookies = { name: cookieName(tls), tls, sameOrigin: new SameOrigin(tls, [opts.publicUrl, config.get<string>('server.publicUrl')]) };
+  const auth = new Authenticator({ tokens, lockout, audit, gate, cookies });
+  const web = WebAssets.load();
   const artwork = new ArtworkSigner();
   // The server audits control actions per request (with caller, address and request id), so the controller gets no sink.
   const controller = new LocalController(env, config, { mpdPassword: opts.mpdPassword });
@@ -211,7 +222,7 @@ export async function createServer(opts: ServerOptions): Promise<MediagateServer
     env, config, stateDir, tokens,
     // Replaced in listen(), once the port (and so the default link base) is known.
     invites: new InviteStore({ env, audit, tokens, publicUrl: opts.publicUrl ?? config.get<string>('server.publicUrl') ?? 'http://127.0.0.1' }),
-    audit, controller, live, view, auth, artwork,
+    audit, controller, live, view, auth, artwork, cookies, web,
     creation: new RateLimiter({ ...CREATION_LIMIT, name: 'token/invite creation' }),
     scriptRuns: new RateLimiter({ ...SCRIPT_RUN_LIMIT, name: 'script runs' }),
     shutdown: shutdown.signal,
@@ -368,7 +379,9 @@ export async function createServer(opts: ServerOptions): Promise<MediagateServer
         watchTokens();
         return () => { tokenListeners.delete(listener); };
       },
-      originAllowed: (origin) => cors.originAllowed(origin),
+      // The allow-list, plus this server's own origin (the web remote's page).
+      originAllowed: (origin, req) => cors.originAllowed(origin) || (req !== undefined && cookies.sameOrigin.isSelf(origin, req.headers.host)),
+      cookieSecret: (req) => cookies.sameOrigin.wsCookie(req, cookies.name),
       clientIp: (req) => clientIp(req.socket.remoteAddress, req.headers['x-forwarded-for'], trusted),
       isLocked: (ip) => lockout.isLocked(ip).locked,
       recordFailure: (ip) => { lockout.recordFailure(ip); },
@@ -410,6 +423,9 @@ export async function createServer(opts: ServerOptions): Promise<MediagateServer
           const unspecified = host === '0.0.0.0' || host === '::';
           const base = opts.publicUrl ?? config.get<string>('server.publicUrl') ?? (unspecified ? `${tls ? 'https' : 'http'}://${hostname()}:${port}` : url);
           app.invites = new InviteStore({ env, audit, tokens, publicUrl: base });
+          cookies.sameOrigin.add(url);
+          cookies.sameOrigin.add(base);
+          recordServeUrl(env, base);
           watchTokens();
           audit.append({ actor: SERVER_ACTOR, action: 'server.start', target: url, outcome: 'ok', detail: `${tls ? 'TLS' : 'plain HTTP'}, rate limit ${general.enabled ? `${rl.rps}/s burst ${rl.burst}` : 'off'}` });
           resolve({ host, port, url });
@@ -458,7 +474,10 @@ export async function createServer(opts: ServerOptions): Promise<MediagateServer
           gate.clear();
           await tokens.flush();
           log.close();
-          if (listening) audit.append({ actor: SERVER_ACTOR, action: 'server.stop', outcome: 'ok' });
+          if (listening) {
+            clearServeUrl(env);
+            audit.append({ actor: SERVER_ACTOR, action: 'server.stop', outcome: 'ok' });
+          }
           await audit.close();
         }
       })();

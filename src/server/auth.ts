@@ -1,10 +1,14 @@
 /**
  * Who is calling, and may they? The one place the server decides.
  *
- * - Credentials: `Authorization: Bearer <token>` only. No query-string
- *   tokens (a token in a URL ends up in logs, histories and Referer
- *   headers: `?token=` / `?access_token=` is answered with a 401 that says
- *   so), no cookies (so no CSRF).
+ * - Credentials: `Authorization: Bearer <token>`, or — for the web remote
+ *   only — the device token in the `mediagate` cookie (cookie-auth.ts),
+ *   which counts only on requests that prove they come from the remote's
+ *   own page (X-Mediagate-CSRF header + own Origin, else 403 before the
+ *   token is looked at). A request with an Authorization header is judged
+ *   by it alone. No query-string tokens (a token in a URL ends up in logs,
+ *   histories and Referer headers: `?token=` / `?access_token=` is answered
+ *   with a 401 that says so).
  * - A locked-out address (failure-lockout.ts: 10 failures in 15 min) is
  *   refused with 429 BEFORE anything is verified, so even the right token
  *   does not get through while the lock lasts, and a guesser learns nothing.
@@ -34,6 +38,7 @@ import { PAIRING_PREFIX } from '../core/invites.js';
 import { scopeAllows, type Scope } from '../core/scopes.js';
 import type { Principal, ResolveFailure, TokenStore } from '../core/tokens.js';
 import type { DenialGate } from './audit-gate.js';
+import { clearedCookie, readCookie, type SameOrigin } from './cookie-auth.js';
 import type { FailureLockout } from './failure-lockout.js';
 import { ApiError } from './respond.js';
 
@@ -69,6 +74,8 @@ export interface AuthenticatorDeps {
   lockout: FailureLockout;
   audit: AuditSink;
   gate: DenialGate;
+  /** Cookie mode for the web remote: the cookie's name and this server's own origins. Absent: Bearer only. */
+  cookies?: { name: string; tls: boolean; sameOrigin: SameOrigin };
 }
 
 const FAILURE_TEXT: Record<ResolveFailure, { code: string; message: string; hint?: string }> = {
@@ -142,6 +149,10 @@ export class Authenticator {
   authenticate(req: IncomingMessage, query: URLSearchParams, f: RequestFacts): Principal {
     this.assertNotLocked(f);
     const secret = bearerSecret(req.headers.authorization);
+    if (secret === undefined && this.d.cookies) {
+      const cookie = readCookie(req.headers.cookie, this.d.cookies.name);
+      if (cookie !== undefined) return this.authenticateCookie(req, cookie, f);
+    }
     if (secret === undefined) {
       if (query.has('token') || query.has('access_token')) {
         this.deniedGated(ANONYMOUS, 'auth.token_in_url', f, 'a token was sent in the query string and ignored');
@@ -155,6 +166,34 @@ export class Authenticator {
     if (r.ok) return r.principal;
     if (secret.startsWith(PAIRING_PREFIX)) return this.fail(r.reason, f, 'a pairing token used as a bearer token');
     return this.fail(r.reason, f);
+  }
+
+  /**
+   * The web remote's cookie: first the CSRF check (403, no secret looked
+   * at, nothing counted), then the token like a bearer one. A cookie that
+   * fails is cleared in the same answer, so the browser stops sending it.
+   */
+  private authenticateCookie(req: IncomingMessage, cookie: string | null, f: RequestFacts): Principal {
+    const c = this.d.cookies!;
+    const problem = c.sameOrigin.csrfProblem(req);
+    if (problem !== null) {
+      this.deniedGated(ANONYMOUS, 'auth.csrf', f, `cookie refused: ${problem}`);
+      throw new ApiError(403, 'auth.csrf', 'a request authenticated by the web remote\'s cookie must come from the remote\'s own page', {
+        hint: `send the header "X-Mediagate-CSRF: 1" from a page of this server (same Origin), or use "Authorization: Bearer <token>"`,
+      });
+    }
+    const clear = { 'set-cookie': clearedCookie(c.tls) };
+    if (cookie === null || cookie.length === 0 || cookie.length > 512) {
+      this.d.audit.append({ actor: ANONYMOUS, action: 'auth.failure', target: f.target, outcome: 'denied', ip: f.ip, requestId: f.requestId, detail: 'malformed or repeated session cookie' });
+      throw new ApiError(401, 'auth.invalid_token', 'the session cookie is not valid', { headers: clear, hint: 'pair this browser again with an invite link' });
+    }
+    const r = this.resolve(cookie);
+    if (r.ok) return r.principal;
+    const result = this.d.lockout.recordFailure(f.ip);
+    const lockNote = result.locked ? 'address now locked out' : `failure ${result.failures} of ${this.d.lockout.maxFailures}`;
+    this.d.audit.append({ actor: ANONYMOUS, action: 'auth.failure', target: f.target, outcome: 'denied', ip: f.ip, requestId: f.requestId, detail: `${r.reason} session cookie; ${lockNote}` });
+    const t = FAILURE_TEXT[r.reason];
+    throw new ApiError(401, t.code, t.message.replace('bearer token', 'session cookie'), { headers: clear, hint: t.hint ?? 'pair this browser again with an invite link' });
   }
 
   private fail(reason: ResolveFailure, f: RequestFacts, why?: string): never {

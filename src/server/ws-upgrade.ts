@@ -6,7 +6,10 @@
  *
  * Credentials: `Authorization: Bearer <T>`, or the subprotocol
  * `mediagate.token.<T>` offered next to `mediagate.v1` (browsers cannot set
- * headers on a WebSocket). Never the URL: a query that carries something
+ * headers on a WebSocket), or — for the web remote's own page only — the
+ * session cookie (the caller passes it only when the Origin is this
+ * server's own; cookie-auth.ts). An explicit token wins over the cookie.
+ * Never the URL: a query that carries something
  * token-like is refused outright, because it has already been written to
  * some access log or browser history on its way here.
  */
@@ -19,7 +22,7 @@ import { WS_PROTOCOL, WS_TOKEN_PROTOCOL_PREFIX } from './ws-protocol.js';
 
 export type Credentials =
   | { kind: 'none' }
-  | { kind: 'secret'; secret: string; via: 'header' | 'subprotocol' }
+  | { kind: 'secret'; secret: string; via: 'header' | 'subprotocol' | 'cookie' }
   | { kind: 'invalid'; code: 'auth.invalid_token' | 'auth.token_in_url'; why: string };
 
 export interface OfferedProtocols {
@@ -54,8 +57,12 @@ function tokenInQuery(url: string | undefined): boolean {
 
 const BEARER = /^Bearer +([^\s,]+) *$/i;
 
-/** Find the secret the client presents (or why what it presents is refused). */
-export function credentialsOf(req: IncomingMessage, offered: OfferedProtocols): Credentials {
+/**
+ * Find the secret the client presents (or why what it presents is refused).
+ * `cookie`: the session cookie of a same-origin upgrade (undefined: none;
+ * null: sent more than once).
+ */
+export function credentialsOf(req: IncomingMessage, offered: OfferedProtocols, cookie?: string | null): Credentials {
   if (tokenInQuery(req.url)) {
     return { kind: 'invalid', code: 'auth.token_in_url', why: 'tokens are never accepted in the URL (URLs end up in logs and history); send it in the Authorization header or as the mediagate.token.<T> subprotocol' };
   }
@@ -76,6 +83,8 @@ export function credentialsOf(req: IncomingMessage, offered: OfferedProtocols): 
     if (fromProtocol[0] === '') return { kind: 'invalid', code: 'auth.invalid_token', why: 'the token subprotocol is empty' };
     return { kind: 'secret', secret: fromProtocol[0]!, via: 'subprotocol' };
   }
+  if (cookie === null) return { kind: 'invalid', code: 'auth.invalid_token', why: 'the session cookie was sent more than once' };
+  if (cookie !== undefined && cookie.length > 0) return { kind: 'secret', secret: cookie, via: 'cookie' };
   return { kind: 'none' };
 }
 

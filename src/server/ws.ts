@@ -5,10 +5,12 @@
  * Upgrade (before anything becomes a WebSocket, in this order):
  *   path must be exactly /api/ws (other paths: left to other upgrade
  *   listeners, else 404) → optional per-IP rate limit (429) → Origin against
- *   the allow-list (absent = non-browser = allowed; else 403, audited) →
+ *   the allow-list or this server's own origin (absent = non-browser =
+ *   allowed; else 403, audited) →
  *   failure lockout (429, asked BEFORE any secret is verified, so the right
  *   token is refused too) → credentials (Authorization: Bearer, or the
- *   `mediagate.token.<T>` subprotocol next to `mediagate.v1`; never the URL)
+ *   `mediagate.token.<T>` subprotocol next to `mediagate.v1`, or the web
+ *   remote's session cookie when the Origin is this server's own; never the URL)
  *   → authenticate (401, audited, counted as a failure). A token-like query
  *   parameter (?token=, ?access_token=, an `mg_…` value) is refused with 401
  *   even next to a valid header: that secret has already leaked into a
@@ -85,7 +87,10 @@ export interface WsDeps {
   stillValid(tokenId: string): boolean;
   /** Subscribe to token store changes (the app drives it); returns unsubscribe. */
   onTokensChanged(listener: () => void): () => void;
-  originAllowed(origin: string | undefined): boolean;
+  /** The CORS allow-list, or this server's own origin (judged with the request's Host). */
+  originAllowed(origin: string | undefined, req?: IncomingMessage): boolean;
+  /** Optional: the session cookie of an upgrade whose Origin is this server's own (undefined otherwise; null: sent twice). */
+  cookieSecret?(req: IncomingMessage): string | null | undefined;
   clientIp(req: IncomingMessage): string;
   isLocked(ip: string): boolean; // failure lockout: refuse before verifying
   recordFailure(ip: string): void;
@@ -568,7 +573,7 @@ export function attachWebSocket(server: Server, deps: WsDeps): { close(): Promis
         if (!r.allowed) return refuse(new HttpError(429, WsErrorCode.rateLimited, 'too many requests; slow down', { retryAfterSeconds: r.retryAfterSeconds }));
       }
       const origin = req.headers.origin;
-      if (!deps.originAllowed(origin)) {
+      if (!deps.originAllowed(origin, req)) {
         audit(ANONYMOUS, 'ws.connect', 'denied', ip, requestId, { detail: `auth.origin_denied origin ${JSON.stringify(String(origin).slice(0, 100))}` });
         return refuse(new HttpError(403, 'auth.origin_denied', 'this Origin is not allowed to open a WebSocket here; add it to server.corsOrigins'));
       }
@@ -580,7 +585,7 @@ export function attachWebSocket(server: Server, deps: WsDeps): { close(): Promis
       if (offered.all.length > 0 && !offered.hasV1) {
         return refuse(new HttpError(400, 'request.unsupported_protocol', `offer the subprotocol ${WS_PROTOCOL}`));
       }
-      const cred = credentialsOf(req, offered);
+      const cred = credentialsOf(req, offered, deps.cookieSecret?.(req));
       if (cred.kind !== 'secret') {
         deps.recordFailure(ip);
         const code = cred.kind === 'none' ? 'auth.missing_token' : cred.code;

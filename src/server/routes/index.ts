@@ -32,6 +32,8 @@
  * | POST   | /api/invites/{id}/rotate      | admin   |
  * | GET    | /api/audit                    | admin   |
  * | GET    | /api/audit/verify             | admin   |
+ * | GET    | /, /connect                   | public (web remote pages; data via the API) |
+ * | GET    | /manifest.webmanifest, /assets/{file} | public (web remote files) |
  *
  * WebSocket /api/ws (ws.ts) authenticates on upgrade; its messages declare
  * their own scopes.
@@ -42,6 +44,7 @@ import { MEDIA_ROUTES } from './media.js';
 import { PLAYER_ROUTES } from './player.js';
 import { PUBLIC_ROUTES } from './public.js';
 import type { ApiRoute } from './types.js';
+import { WEB_ROUTES } from './web.js';
 
 export const ROUTES: readonly ApiRoute[] = Object.freeze([
   ...PUBLIC_ROUTES,
@@ -49,6 +52,7 @@ export const ROUTES: readonly ApiRoute[] = Object.freeze([
   ...PLAYER_ROUTES,
   ...MEDIA_ROUTES,
   ...ADMIN_ROUTES,
+  ...WEB_ROUTES,
 ]);
 
 /** Method, path and scope of every route (no handlers), for docs and tests. */

@@ -16,6 +16,8 @@ import type { LiveState } from '../../core/live.js';
 import type { AuditContext, Principal, TokenStore } from '../../core/tokens.js';
 import type { ArtworkSigner } from '../artwork.js';
 import type { Authenticator } from '../auth.js';
+import type { SameOrigin } from '../cookie-auth.js';
+import type { WebAssets } from '../web.js';
 import type { RateLimiter } from '../rate-limit.js';
 import type { Route } from '../router.js';
 import type { StatusView } from '../status-view.js';
@@ -32,6 +34,10 @@ export interface App {
   view: StatusView;
   auth: Authenticator;
   artwork: ArtworkSigner;
+  /** The web remote's cookie: its name, TLS, and this server's own origins (for the CSRF check). */
+  cookies: { name: string; tls: boolean; sameOrigin: SameOrigin };
+  /** The web remote's pages and assets (null when dist/web was not built). */
+  web: WebAssets | null;
   /** Token and invite creation: 5 a minute per principal. */
   creation: RateLimiter;
   /** Script runs: 10 a minute per principal. */
