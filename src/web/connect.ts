@@ -104,6 +104,16 @@ async function main(): Promise<void> {
     byId('already-name').textContent = current.label;
     show(already, true);
   } catch { /* not paired yet: the usual case */ }
+  // Another invite link opened in this tab is only a fragment change: take its code.
+  addEventListener('hashchange', () => {
+    const next = codeFromFragment();
+    if (!next) return;
+    codeInput.value = next;
+    show(codeRow, false);
+    show(problem, false);
+    show(progress, false);
+    submit.disabled = false;
+  });
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
     const c = codeInput.value.trim();
