@@ -5,7 +5,7 @@ import { inviteCreate } from '../../cli/handlers/invite.js';
 
 export default class InviteCreate extends BaseCommand {
   static override summary = 'Create an invite code for pairing a device (shown once).';
-  static override description = 'Prints the code (XXXX-XXXX-XXXX-XXXX) and a link that carries it in the fragment (<server.publicUrl>/connect#code=…). Each redemption gives the device a token of this scope. A new invite for a label replaces that label\'s open one. Uses: 1–100 (default 5); expiry: up to 30d (default 1d).';
+  static override description = 'Prints the code (XXXX-XXXX-XXXX-XXXX) and a link that carries it in the fragment (<base>/connect#code=…; base: server.publicUrl, else the address of the running serve). Opened on a phone — scan --qr — the link pairs the browser as a web remote. Each redemption gives the device a token of this scope. A new invite for a label replaces that label\'s open one. Uses: 1–100 (default 5); expiry: up to 30d (default 1d).';
   static override examples = [
     '<%= config.bin %> invite create --label family --scope control',
     '<%= config.bin %> invite create --label guest --scope read --uses 1 --expires 2h --qr',
