@@ -5,6 +5,8 @@
  * plain HTTP it is ignored by browsers and would only mislead.
  * `Cache-Control: no-store` is among them (API JSON must not be cached); a
  * handler that serves cacheable content (artwork with an ETag) sets its own.
+ * The web remote's pages replace the CSP with their own (web.ts: PAGE_CSP,
+ * which lets them load this server's own scripts and nothing else).
  *
  * Two ways to attach them:
  *
