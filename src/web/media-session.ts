@@ -68,7 +68,7 @@ export class MediaSessionBridge {
     }
     if (s.duration !== null && s.duration > 0 && position !== null) {
       try {
-        ms.setPositionState({ duration: s.duration, position: Math.min(position, s.duration), playbackRate: s.status === 'playing' ? 1 : 1 });
+        ms.setPositionState({ duration: s.duration, position: Math.min(position, s.duration), playbackRate: 1 });
       } catch { /* inconsistent values: leave the last good one */ }
     }
   }
