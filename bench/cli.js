@@ -18,8 +18,10 @@ import { makeMusic } from '../test/helpers/proc.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = join(root, 'bin', 'run.cjs');
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const RUNS = Number(process.env.BENCH_RUNS ?? 15);
+// Many short rounds rather than a few long ones: the commands are interleaved
+// more finely, so a burst of load from elsewhere hits them all alike.
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 8);
+const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 
 const cleanups = [];
 const t = { teardown: (fn) => cleanups.push(fn) };
@@ -75,7 +77,7 @@ async function main() {
   const rounds = [];
   for (let r = 0; r < ROUNDS; r++) {
     const out = join(work, `round${r}.json`);
-    const args = ['--warmup', '3', '--runs', String(RUNS), '--shell=none', '--export-json', out, '--style', 'none'];
+    const args = ['--warmup', '2', '--runs', String(RUNS), '--shell=none', '--export-json', out, '--style', 'none'];
     for (const [name, cmd] of Object.entries(commands)) {
       if (prepare[name]) args.push('--prepare', prepare[name]); else args.push('--prepare', 'true');
       args.push('--command-name', name, cmd);
@@ -99,6 +101,7 @@ async function main() {
     rounds: ROUNDS,
     runsPerRound: RUNS,
     note: 'medians over rounds of per-round hyperfine medians; ratio = command / `node -e 0` in the same round; NODE_EXTRA_CA_CERTS unset',
+    loadAverage: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).map(Number),
     results: rows,
   };
   writeFileSync(resultsPath, `${JSON.stringify(all, null, 2)}\n`);
