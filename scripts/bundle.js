@@ -7,7 +7,6 @@
 // dbus-next stays a separate file so commands that never touch D-Bus do not
 // parse it. Other packages stay external and load lazily, as in the source.
 import { build } from 'esbuild';
-import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -38,17 +37,3 @@ await build({
   // Optional transports dbus-next tries to require; not used here.
   external: ['x11', 'usocket', 'abstract-socket'],
 });
-
-// V8 code cache for dist/fast.cjs, read by bin/run.cjs (Node 20 has no module
-// compile cache): made by the Node that builds, after the bundle's top level
-// has run, so it holds the functions compiled by then. Another Node rejects
-// it and compiles the file as usual. Saves ~2 ms of each fast-path start.
-execFileSync(process.execPath, ['-e', `
-  const fs = require('node:fs'), vm = require('node:vm'), Module = require('node:module'), path = require('node:path');
-  const file = ${JSON.stringify(join(root, 'dist/fast.cjs'))};
-  const script = new vm.Script(Module.wrap(fs.readFileSync(file, 'utf8')), { filename: file, importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER });
-  const mod = { exports: {} };
-  script.runInThisContext()(mod.exports, Module.createRequire(file), mod, file, path.dirname(file));
-  mod.exports.normalizeArgv(['status']);
-  fs.writeFileSync(file + '.cache', script.createCachedData());
-`], { stdio: 'inherit', env: Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_EXTRA_CA_CERTS')) });
