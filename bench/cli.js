@@ -15,6 +15,7 @@ import { startMpd } from '../test/helpers/mpd.js';
 import { startSessionBus, startMpv } from '../test/helpers/dbus.js';
 import { startPulse } from '../test/helpers/pulse.js';
 import { makeMusic } from '../test/helpers/proc.js';
+import { startServe, cliToken } from '../test/helpers/serve.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = join(root, 'bin', 'run.cjs');
@@ -50,6 +51,9 @@ async function main() {
     MEDIAGATE_CONFIG_DIR: cfg,
     MEDIAGATE_STATE_DIR: state,
   };
+  // A running serve, for the figure a script gets by asking it instead of spawning mediagate.
+  const token = (await cliToken(env, 'bench', 'read')).token;
+  const srv = await startServe(t, env);
   const node = process.execPath;
   const commands = {
     'node -e 0': `${node} -e 0`,
@@ -60,6 +64,7 @@ async function main() {
     'mediagate volume +5 (PulseAudio)': `${node} ${bin} volume +5`,
     'mediagate volume (PulseAudio)': `${node} ${bin} volume`,
     'mediagate play status --json via oclif (fast path off)': `env MEDIAGATE_NO_FAST_PATH=1 ${node} ${bin} play status --json --player mpd`,
+    'curl GET /api/status (running serve)': `curl -sf -o /dev/null -H 'Authorization: Bearer ${token}' ${srv.url}/api/status`,
     'mpc status': `mpc -h ${mpd.host} -p ${mpd.port} status`,
     'playerctl status': `playerctl -p ${mpv.name} status`,
     'pactl get-sink-volume': 'pactl get-sink-volume @DEFAULT_SINK@',

@@ -32,14 +32,14 @@ if (r.resolveToken) {
 }
 if (r.idle) rows.push([`serve idle ${Math.round(r.idle.windowSeconds)} s, MPD playing, 10 WS`, '–', `${r.idle.cpuPercent}% CPU, ${r.idle.mainThreadWakeupsPerSecond} wake-ups/s`, '–', '< 0.5%, no timer > 1/s', yes(r.idle.met)]);
 if (r.limiter) rows.push(['limiter memory, 100,000 addresses', `100: ${r.limiter.heapMB.after100} MB`, `${r.limiter.heapMB.after100k} MB (+${r.limiter.growthMB}), idle ${r.limiter.heapMB.afterIdle} MB`, '–', '< 30 MB growth, back to baseline', yes(r.limiter.met)]);
-if (r.audit) rows.push([`audit under ${r.audit.rate} control req/s`, `reads p99 ${r.audit.reads.latencyMs.p99} ms`, `${r.audit.control.achievedPerSecond}/s, p99 ${r.audit.control.latencyMs.p99} ms, lost ${r.audit.lost}, verify ${r.audit.verify.ok ? 'ok' : 'FAILED'}`, '–', 'no disk wait, none lost, verify ok', yes(r.audit.met)]);
+if (r.audit) rows.push([`audit under ${r.audit.rate} control req/s`, `reads alone p99 ${r.audit.reads.latencyMs.p99} ms`, `${r.audit.control.achievedPerSecond}/s; reads during it p99 ${r.audit.probeDuringControl?.latencyMs.p99 ?? '?'} ms; lost ${r.audit.lost}; verify ${r.audit.verify.ok ? 'ok' : 'FAILED'}`, '–', 'no disk wait, none lost, verify ok', yes(r.audit.met)]);
 if (soak) {
   const g = soak.rssGrowthPercent ?? soak.growthPercent ?? soak.ratio;
   rows.push(['serve RSS after 1 h-equivalent soak', soak.baselineRssMB !== undefined ? `warm: ${soak.baselineRssMB} MB` : 'after warm-up', soak.finalRssMB !== undefined ? `${soak.finalRssMB} MB` : JSON.stringify(soak).slice(0, 40), g !== undefined ? `${g}` : '–', '< 10% growth', yes(soak.met)]);
 } else {
   rows.push(['serve RSS after 1 h-equivalent soak', '–', 'bench/soak.json not present', '–', '< 10% growth', '?']);
 }
-for (const [label, name] of [['mpc status (for the record)', 'mpc status'], ['playerctl status (for the record)', 'playerctl status'], ['volume (read) cold start', 'mediagate volume (PulseAudio)'], ['status --json (MPRIS) cold start', 'mediagate status --json (MPRIS)'], ['pause (MPD, audited) cold start', 'mediagate pause (MPD, audited)']]) {
+for (const [label, name] of [['curl to a running serve (for the record)', 'curl GET /api/status (running serve)'], ['mpc status (for the record)', 'mpc status'], ['playerctl status (for the record)', 'playerctl status'], ['volume (read) cold start', 'mediagate volume (PulseAudio)'], ['status --json (MPRIS) cold start', 'mediagate status --json (MPRIS)'], ['pause (MPD, audited) cold start', 'mediagate pause (MPD, audited)']]) {
   const x = cli[name];
   if (x) rows.push([label, `node -e 0: ${ms(node0?.medianMs)}`, ms(x.medianMs), `${x.ratioToNode.toFixed(2)}×`, '–', '–']);
 }
