@@ -52,8 +52,15 @@ async function main() {
     MEDIAGATE_STATE_DIR: state,
   };
   // A running serve, for the figure a script gets by asking it instead of spawning mediagate.
-  const token = (await cliToken(env, 'bench', 'read')).token;
-  const srv = await startServe(t, env);
+  // Its own MPD, state and no sound server: it must not react to (and compete with) the
+  // volume and pause commands measured here.
+  const mpd2 = await startMpd(t, { musicDir: music });
+  mpd2.mpc('-q', 'play');
+  const serveDir = join(work, 'serve');
+  execFileSync('mkdir', ['-p', '-m', '700', join(serveDir, 'config'), join(serveDir, 'state')]);
+  const serveEnv = { ...env, MPD_PORT: String(mpd2.port), MPD_HOST: mpd2.host, XDG_RUNTIME_DIR: join(serveDir, 'none'), DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent', MEDIAGATE_CONFIG_DIR: join(serveDir, 'config'), MEDIAGATE_STATE_DIR: join(serveDir, 'state') };
+  const token = (await cliToken(serveEnv, 'bench', 'read')).token;
+  const srv = await startServe(t, serveEnv);
   const node = process.execPath;
   const commands = {
     'node -e 0': `${node} -e 0`,
