@@ -15,11 +15,14 @@ import { startMpd } from '../test/helpers/mpd.js';
 import { startSessionBus, startMpv } from '../test/helpers/dbus.js';
 import { startPulse } from '../test/helpers/pulse.js';
 import { makeMusic } from '../test/helpers/proc.js';
+import { startServe, cliToken } from '../test/helpers/serve.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = join(root, 'bin', 'run.cjs');
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const RUNS = Number(process.env.BENCH_RUNS ?? 15);
+// Many short rounds rather than a few long ones: the commands are interleaved
+// more finely, so a burst of load from elsewhere hits them all alike.
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 8);
+const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 
 const cleanups = [];
 const t = { teardown: (fn) => cleanups.push(fn) };
@@ -48,6 +51,16 @@ async function main() {
     MEDIAGATE_CONFIG_DIR: cfg,
     MEDIAGATE_STATE_DIR: state,
   };
+  // A running serve, for the figure a script gets by asking it instead of spawning mediagate.
+  // Its own MPD, state and no sound server: it must not react to (and compete with) the
+  // volume and pause commands measured here.
+  const mpd2 = await startMpd(t, { musicDir: music });
+  mpd2.mpc('-q', 'play');
+  const serveDir = join(work, 'serve');
+  execFileSync('mkdir', ['-p', '-m', '700', join(serveDir, 'config'), join(serveDir, 'state')]);
+  const serveEnv = { ...env, MPD_PORT: String(mpd2.port), MPD_HOST: mpd2.host, XDG_RUNTIME_DIR: join(serveDir, 'none'), DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent', MEDIAGATE_CONFIG_DIR: join(serveDir, 'config'), MEDIAGATE_STATE_DIR: join(serveDir, 'state') };
+  const token = (await cliToken(serveEnv, 'bench', 'read')).token;
+  const srv = await startServe(t, serveEnv);
   const node = process.execPath;
   const commands = {
     'node -e 0': `${node} -e 0`,
@@ -58,6 +71,7 @@ async function main() {
     'mediagate volume +5 (PulseAudio)': `${node} ${bin} volume +5`,
     'mediagate volume (PulseAudio)': `${node} ${bin} volume`,
     'mediagate play status --json via oclif (fast path off)': `env MEDIAGATE_NO_FAST_PATH=1 ${node} ${bin} play status --json --player mpd`,
+    'curl GET /api/status (running serve)': `curl -sf -o /dev/null -H 'Authorization: Bearer ${token}' ${srv.url}/api/status`,
     'mpc status': `mpc -h ${mpd.host} -p ${mpd.port} status`,
     'playerctl status': `playerctl -p ${mpv.name} status`,
     'pactl get-sink-volume': 'pactl get-sink-volume @DEFAULT_SINK@',
@@ -75,7 +89,7 @@ async function main() {
   const rounds = [];
   for (let r = 0; r < ROUNDS; r++) {
     const out = join(work, `round${r}.json`);
-    const args = ['--warmup', '3', '--runs', String(RUNS), '--shell=none', '--export-json', out, '--style', 'none'];
+    const args = ['--warmup', '2', '--runs', String(RUNS), '--shell=none', '--export-json', out, '--style', 'none'];
     for (const [name, cmd] of Object.entries(commands)) {
       if (prepare[name]) args.push('--prepare', prepare[name]); else args.push('--prepare', 'true');
       args.push('--command-name', name, cmd);
@@ -99,6 +113,7 @@ async function main() {
     rounds: ROUNDS,
     runsPerRound: RUNS,
     note: 'medians over rounds of per-round hyperfine medians; ratio = command / `node -e 0` in the same round; NODE_EXTRA_CA_CERTS unset',
+    loadAverage: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).map(Number),
     results: rows,
   };
   writeFileSync(resultsPath, `${JSON.stringify(all, null, 2)}\n`);

@@ -2,8 +2,11 @@
 // GET /api/status with a valid token on a real `mediagate serve` (real MPD,
 // keep-alive, 2 connections, wrk) against a bare node:http server returning
 // the same JSON, side by side in each round; medians over rounds, ratio
-// serve / bare. Writes bench/results.json key "server". The WS broadcast
-// figure is bench/ws-broadcast.js. NODE_EXTRA_CA_CERTS is unset for servers.
+// serve / bare. Rounds alternate which server goes first. Also the server's
+// CPU time per request (from /proc/PID/stat), which the machine's load
+// disturbs less than throughput. Writes bench/results.json key "server".
+// The WS broadcast figure is bench/ws-broadcast.js. NODE_EXTRA_CA_CERTS is
+// unset for servers.
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, existsSync, rmSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,12 +16,19 @@ import { startMpd } from '../test/helpers/mpd.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = join(root, 'bin', 'run.cjs');
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS_SERVER ?? 7);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const cleanups = [];
 const t = { teardown: (fn) => cleanups.push(fn) };
 const work = mkdtempSync(join(tmpdir(), 'mg-bench-srv-'));
 cleanups.push(() => rmSync(work, { recursive: true, force: true }));
+
+function cpuTicks(pid) {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
+  return Number(rest[11]) + Number(rest[12]);
+}
+const CLK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 
 function startProcess(args, env) {
   const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -29,17 +39,21 @@ function startProcess(args, env) {
     const timer = setTimeout(() => reject(new Error(`no start:\n${err}`)), 20000);
     child.stderr.on('data', () => {
       const m = /listening on (http:\/\/\S+)/.exec(err);
-      if (m) { clearTimeout(timer); resolve({ url: m[1], err: () => err }); }
+      if (m) { clearTimeout(timer); resolve({ url: m[1], err: () => err, pid: child.pid }); }
     });
   });
 }
 
-function wrk(url, token) {
+/** wrk against `url` on the server process `pid`: requests/s and that process's CPU µs per request. */
+function wrk(url, pid, token) {
+  const before = cpuTicks(pid);
   const out = execFileSync('wrk', ['-t2', '-c2', `-d${SECONDS}s`, ...(token ? ['-H', `Authorization: Bearer ${token}`] : []), url], { encoding: 'utf8' });
+  const ticks = cpuTicks(pid) - before;
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)[1]);
+  const n = Number(/(\d+) requests in/.exec(out)[1]);
   const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(out);
   if (non2xx) throw new Error(`wrk saw ${non2xx[1]} error responses from ${url}`);
-  return rps;
+  return { rps, cpuUs: (ticks / CLK / n) * 1e6 };
 }
 
 async function main() {
@@ -62,20 +76,26 @@ const s = http.createServer((req, res) => { res.writeHead(200, { 'content-type':
 s.listen(0, '127.0.0.1', () => process.stderr.write('listening on http://127.0.0.1:' + s.address().port + '\\n'));`);
   const bare = await startProcess([bareSrc], { PATH: process.env.PATH });
   const rounds = [];
+  wrk(`${bare.url}/api/status`, bare.pid); // warm up both
+  wrk(`${serve.url}/api/status`, serve.pid, token);
   for (let r = 0; r < ROUNDS; r++) {
-    const b = wrk(`${bare.url}/api/status`);
-    const m = wrk(`${serve.url}/api/status`, token);
-    rounds.push({ bare: b, serve: m, ratio: m / b });
-    process.stderr.write(`round ${r + 1}/${ROUNDS}: bare ${b.toFixed(0)} req/s, serve ${m.toFixed(0)} req/s, ratio ${(m / b).toFixed(2)}\n`);
+    let b;
+    let m;
+    if (r % 2) { m = wrk(`${serve.url}/api/status`, serve.pid, token); b = wrk(`${bare.url}/api/status`, bare.pid); } else { b = wrk(`${bare.url}/api/status`, bare.pid); m = wrk(`${serve.url}/api/status`, serve.pid, token); }
+    rounds.push({ bare: b.rps, serve: m.rps, ratio: m.rps / b.rps, bareCpuUs: Math.round(b.cpuUs * 10) / 10, serveCpuUs: Math.round(m.cpuUs * 10) / 10 });
+    process.stderr.write(`round ${r + 1}/${ROUNDS}: bare ${b.rps.toFixed(0)} req/s (${b.cpuUs.toFixed(1)} µs CPU/req), serve ${m.rps.toFixed(0)} req/s (${m.cpuUs.toFixed(1)} µs), ratio ${(m.rps / b.rps).toFixed(2)}\n`);
   }
   const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const k = s.length >> 1; return s.length % 2 ? s[k] : (s[k - 1] + s[k]) / 2; };
   const result = {
     when: new Date().toISOString(),
     node: process.version,
-    note: `GET /api/status, valid read token, keep-alive, wrk -t2 -c2 -d${SECONDS}s; bare = node:http returning the same JSON; medians of ${ROUNDS} rounds`,
+    note: `GET /api/status, valid read token, keep-alive, wrk -t2 -c2 -d${SECONDS}s; bare = node:http returning the same JSON; median of ${ROUNDS} rounds' ratios, order alternating`,
     bareRps: Math.round(median(rounds.map((x) => x.bare))),
     serveRps: Math.round(median(rounds.map((x) => x.serve))),
     ratio: Math.round(median(rounds.map((x) => x.ratio)) * 100) / 100,
+    cpuUsPerRequest: { bare: median(rounds.map((x) => x.bareCpuUs)), serve: median(rounds.map((x) => x.serveCpuUs)) },
+    loadAverage: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).map(Number),
+    target: '≥ 0.8',
     rounds,
   };
   const path = join(root, 'bench', 'results.json');

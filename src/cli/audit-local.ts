@@ -21,6 +21,9 @@ export function lazyAudit(ctx: Ctx): AuditSink & { close(): Promise<void> } {
   const queued: AuditEventInput[] = [];
   return {
     append(e) { queued.push(e); },
+    // Load the log's writer (and node:crypto, fs/promises: ~4 ms) while the
+    // action runs; close() then finds it loaded.
+    prepare() { import('../core/audit/log.js').catch(() => undefined); },
     async close() {
       if (queued.length === 0) return;
       await withAudit(ctx, async (audit) => { for (const e of queued) audit.append(e); });

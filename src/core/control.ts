@@ -9,7 +9,7 @@ import { percentToSeconds, type SeekTarget } from './players/seek.js';
 import { pickActive } from './players/select.js';
 import type { Capabilities, PlayerAction, PlayerState } from './players/types.js';
 import { applyChange } from './volume/request.js';
-import { chooseMixer } from './volume/select.js';
+import { chooseMixer, chooseMixerForChange } from './volume/select.js';
 import type { MixerName, VolumeRequest } from './volume/types.js';
 
 export interface PlayerRow {
@@ -82,6 +82,7 @@ export class LocalController implements Controller {
   /** Run a control action and record it (ok, or error with its code). */
   private async audited<T extends { player: string }>(action: string, detail: string | undefined, run: () => Promise<T>): Promise<T> {
     if (!this.audit || !this.actor) return run();
+    this.audit.prepare?.();
     try {
       const done = await run();
       this.audit.append({ actor: this.actor, action, target: done.player, outcome: 'ok', ...(detail ? { detail } : {}) });
@@ -156,26 +157,20 @@ export class LocalController implements Controller {
   }
 
   private async readOrChangeVolume(request: VolumeRequest, target: VolumeTarget, player?: string): Promise<VolumeResult> {
-    const { mixer, reading } = await chooseMixer({ env: this.env, config: this.config, target, player, hub: this.hub });
+    const o = { env: this.env, config: this.config, target, player, hub: this.hub };
+    if (request.kind === 'set' || request.kind === 'change') {
+      // Send the new level as soon as the current one is known; the mute state is read meanwhile.
+      const { mixer, reading } = await chooseMixerForChange(o);
+      const level = request.kind === 'set' ? request.level : applyChange(reading, request.delta);
+      const [, muted] = await Promise.all([request.kind === 'set' || level !== reading.level ? mixer.set(level) : undefined, reading.muted]);
+      return { level, muted, target: mixer.target, backend: mixer.backend };
+    }
+    const { mixer, reading } = await chooseMixer(o);
     let after = reading;
-    switch (request.kind) {
-      case 'get':
-        break;
-      case 'set':
-        await mixer.set(request.level);
-        after = { ...reading, level: request.level };
-        break;
-      case 'change': {
-        const level = applyChange(reading, request.delta);
-        if (level !== reading.level) await mixer.set(level);
-        after = { ...reading, level };
-        break;
-      }
-      default: {
-        const muted = request.kind === 'mute' ? true : request.kind === 'unmute' ? false : !reading.muted;
-        if (muted !== reading.muted) await mixer.setMuted(muted);
-        after = await mixer.get();
-      }
+    if (request.kind !== 'get') {
+      const muted = request.kind === 'mute' ? true : request.kind === 'unmute' ? false : !reading.muted;
+      if (muted !== reading.muted) await mixer.setMuted(muted);
+      after = await mixer.get();
     }
     return { level: after.level, muted: after.muted, target: mixer.target, backend: mixer.backend };
   }

@@ -11,7 +11,10 @@
  * gated: the failure lockout already bounds them to 10 per 15 minutes per
  * address, and each one matters.
  *
- * Memory is bounded: at most `maxKeys` entries, oldest evicted first.
+ * Memory is bounded: at most `maxKeys` entries, oldest evicted first; and
+ * after a flood, an unref'd timer (armed only while entries exist, at most
+ * once per second) drops the entries whose window has passed with nothing
+ * counted, so an idle server holds none of them.
  */
 export interface GateDecision {
   /** Write this event. */
@@ -22,8 +25,11 @@ export interface GateDecision {
 
 interface Entry { until: number; suppressed: number }
 
+const MIN_SWEEP_MS = 1000;
+
 export class DenialGate {
   private readonly entries = new Map<string, Entry>();
+  private timer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly windowMs = 60_000,
@@ -48,7 +54,33 @@ export class DenialGate {
     }
     while (this.entries.size >= this.maxKeys) this.entries.delete(this.entries.keys().next().value as string);
     this.entries.set(key, { until: t + this.windowMs, suppressed: 0 });
+    if (this.timer === null) this.armSweep(t);
     return { record: true, suppressed };
+  }
+
+  /** Drop entries whose window has passed with nothing counted (they carry no information). */
+  prune(): number {
+    const t = this.now();
+    let n = 0;
+    for (const [k, v] of this.entries) {
+      if (v.until > t) break; // in order of their window's start: the rest are younger
+      if (v.suppressed > 0) continue;
+      this.entries.delete(k);
+      n++;
+    }
+    return n;
+  }
+
+  private armSweep(now: number): void {
+    const head = this.entries.values().next().value as Entry | undefined;
+    if (head === undefined) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.prune();
+      // Entries holding a count stay until a later denial writes it; they need no sweeping.
+      for (const v of this.entries.values()) if (v.suppressed === 0) { this.armSweep(this.now()); break; }
+    }, Math.max(MIN_SWEEP_MS, Math.ceil(head.until - now)));
+    this.timer.unref();
   }
 
   get size(): number {
@@ -57,5 +89,7 @@ export class DenialGate {
 
   clear(): void {
     this.entries.clear();
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
   }
 }

@@ -38,6 +38,17 @@ const FLUSH_MS = 50;
 const MAX_PENDING = 256;
 const quoted = new Map<string, string>();
 
+/** The ISO time of `ms`, made once per millisecond (many requests share one under load). */
+let isoMs = -1;
+let isoText = '';
+function isoTime(ms: number): string {
+  if (ms !== isoMs) {
+    isoMs = ms;
+    isoText = new Date(ms).toISOString();
+  }
+  return isoText;
+}
+
 function quoteLabel(label: string | undefined): string {
   if (label === undefined) return '-';
   let q = quoted.get(label);
@@ -59,7 +70,7 @@ export class RequestLog {
   /** Record one finished request. `method` is node's parsed method (a known token). */
   request(method: string | undefined, url: string | undefined, status: number, ms: number, requestId: string, actorLabel: string | undefined): void {
     if (this.closed) return;
-    const line = `${new Date().toISOString()} ${method ?? '-'} ${logPath(url, this.known)} ${status} ${ms < 10 ? ms.toFixed(1) : Math.round(ms)}ms rid=${requestId} actor=${quoteLabel(actorLabel)}\n`;
+    const line = `${isoTime(Date.now())} ${method ?? '-'} ${logPath(url, this.known)} ${status} ${ms < 10 ? ms.toFixed(1) : Math.round(ms)}ms rid=${requestId} actor=${quoteLabel(actorLabel)}\n`;
     this.lines.push(line);
     if (this.lines.length >= MAX_PENDING) this.flush();
     else if (this.timer === null) {

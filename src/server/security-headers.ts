@@ -97,12 +97,35 @@ function overlaps(a: readonly unknown[], b: readonly string[]): boolean {
   return false;
 }
 
+/** Does any name of flat list `a` (any case) belong to `names` (lower case)? */
+function overlapsSet(a: readonly unknown[], names: ReadonlySet<string>): boolean {
+  for (let i = 0; i < a.length; i += 2) {
+    const n = a[i];
+    if (typeof n === 'string' && (names.has(n) || names.has(n.toLowerCase()))) return true;
+  }
+  return false;
+}
+
 /** Responses made by `secureResponseClass`: they hold deferred headers until writeHead. */
 export class SecureServerResponse extends ServerResponse<IncomingMessage> {
   /** Flat [name, value, …] list of security headers: on the prototype, set per class. */
   declare protected readonly securityDefaults: readonly string[];
+  /** The names in securityDefaults: on the prototype too. */
+  declare protected readonly securityNames: ReadonlySet<string>;
   /** Flat [name, value, …] list of headers deferred by middleware (created on first use). */
   declare private deferred: string[] | undefined;
+  /** setHeader/appendHeader was called: the general path of writeHead (cheaper than asking getHeaderNames() each time). */
+  declare private headersTouched: boolean | undefined;
+
+  override setHeader(name: string, value: number | string | readonly string[]): this {
+    this.headersTouched = true;
+    return super.setHeader(name, value);
+  }
+
+  override appendHeader(name: string, value: string | readonly string[]): this {
+    this.headersTouched = true;
+    return super.appendHeader(name, value);
+  }
 
   /** Add `name: value` when the head is written, unless the handler sets `name` itself. */
   defer(name: string, value: string): void {
@@ -132,11 +155,12 @@ export class SecureServerResponse extends ServerResponse<IncomingMessage> {
     const given = typeof a === 'string' ? b : a;
     const deferred = this.deferred ?? EMPTY;
     const defaults = this.securityDefaults;
-    if (this.getHeaderNames().length === 0 && (given === undefined || isFlatList(given))) {
+    if ((this.headersTouched !== true || this.getHeaderNames().length === 0) && (given === undefined || isFlatList(given))) {
       // Fast path: nothing set progressively, so node takes one flat list as is.
       const g: readonly OutgoingHttpHeader[] = given ?? EMPTY;
+      const names = this.securityNames;
       let out: OutgoingHttpHeader[];
-      if (!overlaps(g, defaults) && !overlaps(g, deferred) && !overlaps(deferred, defaults)) {
+      if (!overlapsSet(g, names) && !overlaps(g, deferred) && !overlapsSet(deferred, names)) {
         out = g.concat(deferred, defaults); // the usual case: no name appears twice
       } else {
         out = g.slice();
@@ -165,7 +189,12 @@ function flatList(opts: SecurityHeaderOptions): readonly string[] {
   return Object.freeze(headerList(opts).flatMap(([n, v]) => [n, v]));
 }
 
+function nameSet(opts: SecurityHeaderOptions): ReadonlySet<string> {
+  return new Set(headerList(opts).map(([n]) => n));
+}
+
 Object.defineProperty(SecureServerResponse.prototype, 'securityDefaults', { value: flatList({ tls: false }) });
+Object.defineProperty(SecureServerResponse.prototype, 'securityNames', { value: nameSet({ tls: false }) });
 
 /**
  * A ServerResponse class for `http.createServer({ ServerResponse: cls })`
@@ -174,6 +203,7 @@ Object.defineProperty(SecureServerResponse.prototype, 'securityDefaults', { valu
 export function secureResponseClass(opts: SecurityHeaderOptions): typeof SecureServerResponse {
   const cls = class extends SecureServerResponse {};
   Object.defineProperty(cls.prototype, 'securityDefaults', { value: flatList(opts) });
+  Object.defineProperty(cls.prototype, 'securityNames', { value: nameSet(opts) });
   return cls;
 }
 

@@ -13,6 +13,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertNotWritableByOthers } from '../paths.js';
 import { writeFileAtomic } from '../state/atomic.js';
+import { writeFileAtomicAsync } from '../state/atomic-async.js';
 
 export const LOG_FILE = 'audit.jsonl';
 export const HEAD_FILE = 'audit.head';
@@ -99,4 +100,9 @@ export function readHead(dir: string): HeadRead {
 
 export function writeHead(dir: string, head: AuditHead): void {
   writeFileAtomic(headPath(dir), `${JSON.stringify(head)}\n`, 0o600);
+}
+
+/** writeHead off the event loop (the writer's path: a server must not wait on its fsync). */
+export function writeHeadAsync(dir: string, head: AuditHead): Promise<void> {
+  return writeFileAtomicAsync(headPath(dir), `${JSON.stringify(head)}\n`, 0o600);
 }

@@ -23,6 +23,12 @@ export interface AuditEventInput {
 /** Where core code sends audit events. Must not block the caller or throw. */
 export interface AuditSink {
   append(event: AuditEventInput): void;
+  /**
+   * Optional hint that an event will follow (a control action is starting):
+   * a sink that loads its writer lazily can do it now, while the action waits
+   * on a player or mixer, instead of after it.
+   */
+  prepare?(): void;
 }
 
 /** A sink that drops events (for pure unit tests). */

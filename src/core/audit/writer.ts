@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { ensurePrivateDir } from '../paths.js';
 import { withLock } from '../state/lock.js';
 import { GENESIS, parseLine, sealRecord, type AuditRecord, type PendingEvent } from './record.js';
-import { assertPrivate, LOG_FILE, logPath, readHead, rotatedName, rotatedNumbers, writeHead, type AuditHead } from './files.js';
+import { assertPrivate, LOG_FILE, logPath, readHead, rotatedName, rotatedNumbers, writeHeadAsync, type AuditHead } from './files.js';
 import type { AuditActor } from './types.js';
 
 /** Who writes the log's own events (dropped events, recovery notes). */
@@ -216,7 +216,7 @@ export async function writeBatch(dir: string, events: PendingEvent[], opts: Writ
       // The head says how far the file goes; the size it records is the file's real size.
       const real = (await stat(path)).size;
       const head: AuditHead = { v: 1, seq, hash, file: LOG_FILE, size: real, rotations, time: opts.now().toISOString() };
-      writeHead(dir, head);
+      await writeHeadAsync(dir, head);
     }, { timeoutMs: opts.lockTimeoutMs });
   } catch (e) {
     throw new BatchError(e, Math.max(0, committedLines - noticeCount));

@@ -1,6 +1,5 @@
 import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 
 /**
  * Replace `path` with `data` so that a reader (or a crash) sees either the old
@@ -8,6 +7,9 @@ import { randomBytes } from 'node:crypto';
  * rename over, fsync the directory. The file is created with `mode` (0600).
  */
 export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o600): void {
+  // node:crypto loaded on first use, not at import: this module is on the
+  // CLI's hot path, where loading crypto costs ~3 ms of cold start.
+  const { randomBytes } = process.getBuiltinModule('node:crypto');
   const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
   let fd = -1;
   try {

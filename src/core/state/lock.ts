@@ -1,5 +1,4 @@
 import { closeSync, openSync, readFileSync, renameSync, unlinkSync, writeSync, linkSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import { ConfigError } from '../errors.js';
 
 export interface LockOptions {
@@ -24,12 +23,17 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * holds "pid nonce"; we move it aside atomically and only delete it if it is
  * still the same dead owner's file, else put it back.
  */
+function randomHex(bytes: number): string {
+  // node:crypto loaded on first use (it costs ~3 ms of CLI cold start at import).
+  return process.getBuiltinModule('node:crypto').randomBytes(bytes).toString('hex');
+}
+
 function breakIfStale(lockPath: string): void {
   let content: string;
   try { content = readFileSync(lockPath, 'utf8'); } catch { return; }
   const pid = Number(content.split(' ')[0]);
   if (content === '' || pidAlive(pid)) return; // empty: owner is between open and write
-  const aside = `${lockPath}.stale-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const aside = `${lockPath}.stale-${process.pid}-${randomHex(4)}`;
   try { renameSync(lockPath, aside); } catch { return; }
   let moved = '';
   try { moved = readFileSync(aside, 'utf8'); } catch { /* gone */ }
@@ -50,7 +54,7 @@ function breakIfStale(lockPath: string): void {
 export async function withLock<T>(target: string, fn: () => Promise<T> | T, opts: LockOptions = {}): Promise<T> {
   const lockPath = `${target}.lock`;
   const deadline = Date.now() + (opts.timeoutMs ?? 5000);
-  const nonce = `${process.pid} ${randomBytes(8).toString('hex')}`;
+  const nonce = `${process.pid} ${randomHex(8)}`;
   let attempt = 0;
   for (;;) {
     try {

@@ -1,7 +1,7 @@
 import { NoPlayerError } from '../errors.js';
 import type { Player } from '../players/types.js';
 import { runTool } from './exec.js';
-import type { Mixer, VolumeReading } from './types.js';
+import type { Mixer, SplitReading, VolumeReading } from './types.js';
 
 interface ToolOptions { env: NodeJS.ProcessEnv; timeoutMs: number }
 
@@ -27,16 +27,29 @@ export class PulseMixer implements Mixer {
 
   async get(): Promise<VolumeReading> {
     // Both at once; on failure report the volume call's error, whichever finished first.
-    const [volR, muteR] = await Promise.allSettled([this.pactl('get-sink-volume', '@DEFAULT_SINK@'), this.pactl('get-sink-mute', '@DEFAULT_SINK@')]);
+    const { level, muted } = this.startReads();
+    const [volR, muteR] = await Promise.allSettled([level, muted]);
     if (volR.status === 'rejected') throw volR.reason;
     if (muteR.status === 'rejected') throw muteR.reason;
-    const vol = volR.value;
-    const mute = muteR.value;
-    const levels = percentages(vol.split('\n')[0] ?? '');
-    const m = /Mute:\s*(yes|no)/.exec(mute);
-    if (levels.length === 0) throw unparseable('pactl', vol);
-    if (!m) throw unparseable('pactl', mute);
-    return { level: average(levels), muted: m[1] === 'yes' };
+    return { level: volR.value, muted: muteR.value };
+  }
+  async readSplit(): Promise<SplitReading> {
+    const { level, muted } = this.startReads();
+    muted.catch(() => undefined); // the caller awaits it later; never an unhandled rejection meanwhile
+    return { level: await level, muted };
+  }
+  private startReads(): { level: Promise<number>; muted: Promise<boolean> } {
+    const level = this.pactl('get-sink-volume', '@DEFAULT_SINK@').then((vol) => {
+      const levels = percentages(vol.split('\n')[0] ?? '');
+      if (levels.length === 0) throw unparseable('pactl', vol);
+      return average(levels);
+    });
+    const muted = this.pactl('get-sink-mute', '@DEFAULT_SINK@').then((mute) => {
+      const m = /Mute:\s*(yes|no)/.exec(mute);
+      if (!m) throw unparseable('pactl', mute);
+      return m[1] === 'yes';
+    });
+    return { level, muted };
   }
   async set(level: number): Promise<void> { await this.pactl('set-sink-volume', '@DEFAULT_SINK@', `${level}%`); }
   async setMuted(muted: boolean): Promise<void> { await this.pactl('set-sink-mute', '@DEFAULT_SINK@', muted ? '1' : '0'); }

@@ -21,6 +21,6 @@ export function parseVolumeRequest(arg: string | undefined): VolumeRequest {
 }
 
 /** The level a relative change leads to, kept within 0–100. */
-export function applyChange(current: VolumeReading, delta: number): number {
+export function applyChange(current: Pick<VolumeReading, 'level'>, delta: number): number {
   return Math.max(0, Math.min(100, Math.round(current.level) + delta));
 }

@@ -6,7 +6,7 @@ import { ensurePrivateDir, stateDir } from '../paths.js';
 import { writeFileAtomic } from '../state/atomic.js';
 import type { PlayerHub } from '../players/hub.js';
 import { AlsaMixer, PipewireMixer, PlayerMixer, PulseMixer } from './mixers.js';
-import type { Mixer, MixerName, VolumeReading } from './types.js';
+import type { Mixer, MixerName, SplitReading, VolumeReading } from './types.js';
 
 export interface MixerChoice {
   mixer: Mixer;
@@ -49,29 +49,52 @@ function playerVolumeMemory(env: NodeJS.ProcessEnv) {
   };
 }
 
+/** Read a mixer while choosing it: the full reading, or the level first (see Mixer.readSplit). */
+type Probe<R> = (mixer: Mixer) => Promise<R>;
+const full: Probe<VolumeReading> = (m) => m.get();
+const split: Probe<SplitReading> = async (m) => {
+  if (m.readSplit) return m.readSplit();
+  const r = await m.get();
+  return { level: r.level, muted: Promise.resolve(r.muted) };
+};
+
 /**
  * Choose the volume control: `volume.backend` when set, else the first system
  * mixer that answers (PulseAudio, which PipeWire also serves; then wpctl; then
  * ALSA), else — unless `--target system` was asked for — the player's own volume.
  */
 export async function chooseMixer(o: MixerOptions): Promise<MixerChoice> {
+  const { mixer, reading } = await choose(o, full);
+  return { mixer, reading };
+}
+
+/**
+ * chooseMixer for a change: the level as soon as it is known and the mute
+ * state still on its way, so the change can be sent meanwhile (PulseAudio:
+ * one pactl call less on the critical path of `volume +5`).
+ */
+export async function chooseMixerForChange(o: MixerOptions): Promise<{ mixer: Mixer; reading: SplitReading }> {
+  return choose(o, split);
+}
+
+async function choose<R>(o: MixerOptions, probe: Probe<R>): Promise<{ mixer: Mixer; reading: R }> {
   const configured = o.config.get<string>('volume.backend') ?? 'auto';
   const timeoutMs = o.hub.timeoutMs;
   if (o.target === 'player' || configured === 'player') {
     if (o.target === 'system') throw new MediagateError('config.conflict', "--target system conflicts with volume.backend 'player'", 2);
     const { player } = await o.hub.select(o.player);
     const mixer = new PlayerMixer(player, playerVolumeMemory(o.env));
-    return { mixer, reading: await mixer.get() };
+    return { mixer, reading: await probe(mixer) };
   }
   if (configured !== 'auto') {
     const mixer = systemMixer(configured as Exclude<MixerName, 'player'>, o, timeoutMs);
-    return { mixer, reading: await mixer.get() };
+    return { mixer, reading: await probe(mixer) };
   }
   const problems: string[] = [];
   for (const name of ['pulse', 'pipewire', 'alsa'] as const) {
     const mixer = systemMixer(name, o, timeoutMs);
     try {
-      return { mixer, reading: await mixer.get() };
+      return { mixer, reading: await probe(mixer) };
     } catch (e) {
       problems.push(`${name}: ${(e as Error).message}`);
     }
@@ -82,7 +105,7 @@ export async function chooseMixer(o: MixerOptions): Promise<MixerChoice> {
   try {
     const { player } = await o.hub.select(o.player);
     const mixer = new PlayerMixer(player, playerVolumeMemory(o.env));
-    return { mixer, reading: await mixer.get() };
+    return { mixer, reading: await probe(mixer) };
   } catch (e) {
     const why = e instanceof MediagateError ? e.message : String(e);
     throw new NoPlayerError('no volume control found: no system mixer and no player volume', `${problems.join('; ')}; player: ${why}`, 'volume.no_mixer');
