@@ -27,29 +27,34 @@ export class PulseMixer implements Mixer {
 
   async get(): Promise<VolumeReading> {
     // Both at once; on failure report the volume call's error, whichever finished first.
-    const { level, muted } = this.startReads();
-    const [volR, muteR] = await Promise.allSettled([level, muted]);
+    const [volR, muteR] = await Promise.allSettled([this.readLevel(), this.readMuted()]);
     if (volR.status === 'rejected') throw volR.reason;
     if (muteR.status === 'rejected') throw muteR.reason;
     return { level: volR.value, muted: muteR.value };
   }
+  /**
+   * The level alone, with the mute read started only when first awaited: a
+   * relative change then runs `get-sink-volume` with no second pactl competing
+   * for the CPU and the sound server, and the mute read overlaps the set.
+   */
   async readSplit(): Promise<SplitReading> {
-    const { level, muted } = this.startReads();
-    muted.catch(() => undefined); // the caller awaits it later; never an unhandled rejection meanwhile
-    return { level: await level, muted };
+    let muted: Promise<boolean> | undefined;
+    const lazy: PromiseLike<boolean> = { then: (ok, fail) => (muted ??= this.readMuted()).then(ok, fail) };
+    return { level: await this.readLevel(), muted: lazy };
   }
-  private startReads(): { level: Promise<number>; muted: Promise<boolean> } {
-    const level = this.pactl('get-sink-volume', '@DEFAULT_SINK@').then((vol) => {
+  private readLevel(): Promise<number> {
+    return this.pactl('get-sink-volume', '@DEFAULT_SINK@').then((vol) => {
       const levels = percentages(vol.split('\n')[0] ?? '');
       if (levels.length === 0) throw unparseable('pactl', vol);
       return average(levels);
     });
-    const muted = this.pactl('get-sink-mute', '@DEFAULT_SINK@').then((mute) => {
+  }
+  private readMuted(): Promise<boolean> {
+    return this.pactl('get-sink-mute', '@DEFAULT_SINK@').then((mute) => {
       const m = /Mute:\s*(yes|no)/.exec(mute);
       if (!m) throw unparseable('pactl', mute);
       return m[1] === 'yes';
     });
-    return { level, muted };
   }
   async set(level: number): Promise<void> { await this.pactl('set-sink-volume', '@DEFAULT_SINK@', `${level}%`); }
   async setMuted(muted: boolean): Promise<void> { await this.pactl('set-sink-mute', '@DEFAULT_SINK@', muted ? '1' : '0'); }

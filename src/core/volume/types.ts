@@ -9,7 +9,8 @@ export interface VolumeReading {
 /** A reading whose mute state may still be on its way (rejections are the caller's to handle). */
 export interface SplitReading {
   level: number;
-  muted: Promise<boolean>;
+  /** Read when first awaited: a mixer may start that read only then (after the set it overlaps). */
+  muted: PromiseLike<boolean>;
 }
 
 /** One volume control: the system mixer, or a player's own volume. */
