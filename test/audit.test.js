@@ -74,7 +74,8 @@ t.test('allowed: an empty or missing log verifies with count 0; a new state dir 
 t.test('allowed: rotation by size keeps the chain across files; verify walks them in order', async (t) => {
   const dir = stateDir(t);
   await writeEvents(dir, 40, { maxBytes: 2000, batchSize: 7 });
-  const log2 = new AuditLog(dir, { maxBytes: 2000, now: steppingClock(Date.parse('2025-03-02T00:00:00Z')) });
+  // The second writer uses blocking calls (the CLI's way): same chain, same rotation.
+  const log2 = new AuditLog(dir, { maxBytes: 2000, syncIo: true, now: steppingClock(Date.parse('2025-03-02T00:00:00Z')) });
   for (let i = 41; i <= 60; i++) log2.append(ev(i));
   await log2.close();
   const names = readdirSync(dir).filter((n) => n.endsWith('.jsonl')).sort();
@@ -94,11 +95,11 @@ t.test('allowed: rotation by size keeps the chain across files; verify walks the
   t.same(all.map((e) => e.seq), Array.from({ length: 60 }, (_, i) => i + 1), 'reader returns every file in order');
 });
 
-t.test('allowed: two real processes appending at once — 400 events, chain intact', async (t) => {
+t.test('allowed: two real processes appending at once (one on the thread pool like serve, one with blocking calls like the CLI) — 400 events, chain intact', async (t) => {
   const dir = stateDir(t);
   const script = `
     const { AuditLog } = await import(${JSON.stringify(LOG_MODULE)});
-    const log = new AuditLog(process.argv[1], { maxBytes: 20000, batchSize: 10 });
+    const log = new AuditLog(process.argv[1], { maxBytes: 20000, batchSize: 10, syncIo: process.argv[2] === 'b' });
     // Both start at the same moment (node start-up times differ).
     await new Promise((r) => setTimeout(r, Math.max(0, Number(process.argv[3]) - Date.now())));
     const start = Date.now();

@@ -14,7 +14,7 @@ async function shown(ctx: Ctx, key: string, value: unknown, mode: 'get' | 'list'
   if (mode !== 'reveal') return secrets.displayValue(key, value as string, ctx.env, { onError: mode === 'list' ? 'mark' : 'throw' });
   const { openAuditLog } = await import('../../core/audit/log.js');
   const { localActor } = await import('../../core/actor.js');
-  const audit = openAuditLog(ctx.env);
+  const audit = openAuditLog(ctx.env, { syncIo: true });
   try {
     return secrets.revealSecret(Config.load(ctx.env), key, ctx.env, { audit, actor: localActor() });
   } finally {

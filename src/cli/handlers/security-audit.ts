@@ -14,7 +14,7 @@ export async function withAudit<T>(ctx: Ctx, fn: (audit: AuditSink) => Promise<T
   let close: () => Promise<void> = async () => {};
   try {
     const { openAuditLog } = await import('../../core/audit/log.js');
-    const log = openAuditLog(ctx.env);
+    const log = openAuditLog(ctx.env, { syncIo: true });
     sink = log;
     close = () => log.close();
   } catch (e) {

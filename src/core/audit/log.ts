@@ -25,7 +25,7 @@
 import { stateDir } from '../paths.js';
 import type { AuditEventInput, AuditSink } from './types.js';
 import { sanitizeEvent, type Sanitizer } from './sanitize.js';
-import { BatchError, SYSTEM_ACTOR, writeBatch } from './writer.js';
+import { BatchError, SYSTEM_ACTOR, writeBatch, type WriteOptions } from './writer.js';
 import type { PendingEvent } from './record.js';
 
 export { verifyAudit, type VerifyResult, type VerifyFailure, type TamperKind, type BadLine } from './verify.js';
@@ -49,6 +49,11 @@ export interface AuditLogOptions {
   fsync?: boolean;
   /** How long a batch waits for the cross-process lock (default 5000 ms). */
   lockTimeoutMs?: number;
+  /**
+   * Blocking file calls instead of the thread pool: for a CLI process, which
+   * waits for its audit line before it exits anyway. A server leaves it off.
+   */
+  syncIo?: boolean;
   /** Clock for event times (tests). */
   now?: () => Date;
   /** Called on the first write failure (and, with `everyError`, on each). Default: one line on stderr. */
@@ -88,7 +93,7 @@ export class AuditLog implements AuditSink {
   readonly dir: string;
   private readonly maxQueue: number;
   private readonly batchSize: number;
-  private readonly writeOpts: { maxBytes: number; fsync: boolean; lockTimeoutMs: number; now: () => Date };
+  private readonly writeOpts: WriteOptions;
   private readonly now: () => Date;
   private readonly onError: (err: Error) => void;
   private readonly everyError: boolean;
@@ -114,6 +119,7 @@ export class AuditLog implements AuditSink {
       fsync: opts.fsync ?? true,
       lockTimeoutMs: opts.lockTimeoutMs ?? 5000,
       now: this.now,
+      io: opts.syncIo ? 'sync' : 'async',
     };
     this.everyError = Boolean(opts.everyError);
     this.onError = opts.onError ?? ((err) => {

@@ -15,12 +15,12 @@
  *    keeps reporting the gap instead of a new writer papering over it.
  */
 import { open, rename, stat } from 'node:fs/promises';
-import { existsSync, readFileSync, statSync, truncateSync } from 'node:fs';
+import { closeSync, existsSync, fdatasyncSync, openSync, readFileSync, renameSync, statSync, truncateSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensurePrivateDir } from '../paths.js';
 import { withLock } from '../state/lock.js';
 import { GENESIS, parseLine, sealRecord, type AuditRecord, type PendingEvent } from './record.js';
-import { assertPrivate, LOG_FILE, logPath, readHead, rotatedName, rotatedNumbers, writeHeadAsync, type AuditHead } from './files.js';
+import { assertPrivate, LOG_FILE, logPath, readHead, rotatedName, rotatedNumbers, writeHead, writeHeadAsync, type AuditHead } from './files.js';
 import type { AuditActor } from './types.js';
 
 /** Who writes the log's own events (dropped events, recovery notes). */
@@ -33,7 +33,45 @@ export interface WriteOptions {
   fsync: boolean;
   lockTimeoutMs: number;
   now: () => Date;
+  /** 'sync' for a process about to exit (the CLI), 'async' (default) for a server. */
+  io?: 'sync' | 'async';
 }
+
+/**
+ * The file calls of one batch, in two flavours with the same steps: on
+ * libuv's thread pool for a server (no request waits on an fsync), or plain
+ * blocking calls for a CLI process that only waits for them anyway (no
+ * thread-pool round trip per call: a few ms of every audited command).
+ */
+interface AppendFile {
+  write(buf: Buffer, off: number, len: number): Promise<number> | number;
+  datasync(): Promise<void> | void;
+  close(): Promise<void> | void;
+}
+interface BatchIo {
+  open(path: string): Promise<AppendFile> | AppendFile;
+  rename(from: string, to: string): Promise<void> | void;
+  size(path: string): Promise<number> | number;
+  writeHead(dir: string, head: AuditHead): Promise<void> | void;
+}
+const SYNC_IO: BatchIo = {
+  open(path) {
+    const fd = openSync(path, 'a', 0o600);
+    return { write: (b, off, len) => writeSync(fd, b, off, len), datasync: () => fdatasyncSync(fd), close: () => closeSync(fd) };
+  },
+  rename: renameSync,
+  size: (path) => statSync(path).size,
+  writeHead,
+};
+const ASYNC_IO: BatchIo = {
+  async open(path) {
+    const fh = await open(path, 'a', 0o600);
+    return { write: async (b, off, len) => (await fh.write(b, off, len)).bytesWritten, datasync: () => fh.datasync(), close: () => fh.close() };
+  },
+  rename,
+  size: async (path) => (await stat(path)).size,
+  writeHead: writeHeadAsync,
+};
 
 /** A batch failed; `committed` of its events reached the file before the failure. */
 export class BatchError extends Error {
@@ -161,6 +199,7 @@ function locateTail(dir: string, now: () => Date): Tail {
 export async function writeBatch(dir: string, events: PendingEvent[], opts: WriteOptions): Promise<void> {
   let committedLines = 0;
   let noticeCount = 0;
+  const io = opts.io === 'sync' ? SYNC_IO : ASYNC_IO;
   try {
     ensurePrivateDir(dir);
     assertPrivate(dir);
@@ -170,7 +209,7 @@ export async function writeBatch(dir: string, events: PendingEvent[], opts: Writ
       const all = noticeCount ? [...tail.notices, ...events] : events;
       const path = logPath(dir);
       let { seq, hash, size, rotations } = tail;
-      let fh = await open(path, 'a', 0o600);
+      let fh = await io.open(path);
       try {
         let chunk: string[] = [];
         let chunkBytes = 0;
@@ -180,7 +219,7 @@ export async function writeBatch(dir: string, events: PendingEvent[], opts: Writ
           if (chunkBytes === 0) return;
           const data = Buffer.from(chunk.join(''), 'utf8');
           let off = 0;
-          while (off < data.length) off += (await fh.write(data, off, data.length - off)).bytesWritten;
+          while (off < data.length) off += await fh.write(data, off, data.length - off);
           size += data.length;
           committedLines += chunkLines;
           chunk = [];
@@ -197,10 +236,10 @@ export async function writeBatch(dir: string, events: PendingEvent[], opts: Writ
             await fh.close();
             let next = rotations + 1;
             while (existsSync(join(dir, rotatedName(next)))) next++;
-            await rename(path, join(dir, rotatedName(next)));
+            await io.rename(path, join(dir, rotatedName(next)));
             rotations = next;
             size = 0;
-            fh = await open(path, 'a', 0o600);
+            fh = await io.open(path);
           }
           chunk.push(line);
           chunkBytes += n;
@@ -211,12 +250,12 @@ export async function writeBatch(dir: string, events: PendingEvent[], opts: Writ
         await writeChunk();
         if (opts.fsync) await fh.datasync();
       } finally {
-        await fh.close().catch(() => undefined);
+        try { await fh.close(); } catch { /* already failing, or closed */ }
       }
       // The head says how far the file goes; the size it records is the file's real size.
-      const real = (await stat(path)).size;
+      const real = await io.size(path);
       const head: AuditHead = { v: 1, seq, hash, file: LOG_FILE, size: real, rotations, time: opts.now().toISOString() };
-      await writeHeadAsync(dir, head);
+      await io.writeHead(dir, head);
     }, { timeoutMs: opts.lockTimeoutMs });
   } catch (e) {
     throw new BatchError(e, Math.max(0, committedLines - noticeCount));
