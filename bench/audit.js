@@ -12,13 +12,13 @@
 //  - `mediagate audit verify` exits 0.
 // Writes bench/results.json key "audit".
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
 import { startMpd } from '../test/helpers/mpd.js';
 import { startServe, cliToken } from '../test/helpers/serve.js';
-import { BIN, loadAverage, round, teardowns, writeResult } from './lib.js';
+import { BIN, loadAverage, privateEnv, round, teardowns, writeResult } from './lib.js';
 
 const RATE = Number(process.env.BENCH_AUDIT_RATE ?? 2000);
 const SECONDS = Number(process.env.BENCH_AUDIT_SECONDS ?? 10);
@@ -72,15 +72,7 @@ async function main() {
   t.teardown(() => rmSync(work, { recursive: true, force: true }));
   const mpd = await startMpd(t);
   mpd.mpc('-q', 'play');
-  const cfg = join(work, 'config');
-  const state = join(work, 'state');
-  mkdirSync(cfg, { mode: 0o700 });
-  mkdirSync(state, { mode: 0o700 });
-  writeFileSync(join(cfg, 'config.json'), `${JSON.stringify({ server: { rateLimit: { rps: 0 } }, volume: { backend: 'player' } })}\n`, { mode: 0o600 });
-  const env = {
-    PATH: process.env.PATH, HOME: join(work, 'home'), LANG: 'C.UTF-8', NO_COLOR: '1', XDG_RUNTIME_DIR: join(work, 'none'),
-    MPD_HOST: mpd.host, MPD_PORT: String(mpd.port), MEDIAGATE_CONFIG_DIR: cfg, MEDIAGATE_STATE_DIR: state,
-  };
+  const env = privateEnv(work, mpd, { config: { server: { rateLimit: { rps: 0 } }, volume: { backend: 'player' } }, HOME: join(work, 'home') });
   const token = (await cliToken(env, 'audit-bench', 'control')).token;
   const srv = await startServe(t, env);
   const pool = new Pool(srv.url, { connections: CONNECTIONS, pipelining: 1 });
@@ -91,7 +83,7 @@ async function main() {
   for (let i = 0; i < 200; i++) await (await pool.request({ method: 'GET', path: '/api/status', headers })).body.dump();
   for (let i = 0; i < 20; i++) await (await pool.request({ method: 'POST', path: '/api/player/toggle', headers, body: BODY })).body.dump();
   await sleep(1000); // the warm-up's audit lines reach the file
-  const linesBefore = countToggles(state);
+  const linesBefore = countToggles(env.MEDIAGATE_STATE_DIR);
   const logBefore = srv.out().length;
   const reads = await paced(pool, { method: 'GET', path: '/api/status', headers });
   // While the control requests run, a probe of reads (100/s, its own connection): if the
@@ -116,7 +108,7 @@ async function main() {
   };
   control.serverMs = serverMs('POST', '/api/player/toggle');
   reads.serverMs = serverMs('GET', '/api/status');
-  const lines = countToggles(state) - linesBefore;
+  const lines = countToggles(env.MEDIAGATE_STATE_DIR) - linesBefore;
   let verify;
   try {
     execFileSync(process.execPath, [BIN, 'audit', 'verify'], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });

@@ -14,14 +14,14 @@
 // Target: < 0.5% of one core, no timer more often than once a second.
 // Writes bench/results.json key "idle". BENCH_IDLE_SECONDS changes the window.
 import { join } from 'node:path';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import WebSocket from 'ws';
 import { startMpd } from '../test/helpers/mpd.js';
 import { startPulse } from '../test/helpers/pulse.js';
 import { makeMusic } from '../test/helpers/proc.js';
 import { startServe, cliToken } from '../test/helpers/serve.js';
-import { CLK_TCK, childrenOf, cpuNs, cpuTicks, loadAverage, round, teardowns, wakeups, writeResult } from './lib.js';
+import { CLK_TCK, childrenOf, cpuNs, cpuTicks, loadAverage, privateEnv, round, teardowns, wakeups, writeResult } from './lib.js';
 
 const WINDOW_S = Number(process.env.BENCH_IDLE_SECONDS ?? 60);
 const CLIENTS = 10;
@@ -36,16 +36,7 @@ async function main() {
   mpd.mpc('-q', 'repeat', 'on');
   mpd.mpc('-q', 'play');
   const pa = await startPulse(t);
-  const cfg = join(work, 'config');
-  const state = join(work, 'state');
-  mkdirSync(cfg, { mode: 0o700 });
-  mkdirSync(state, { mode: 0o700 });
-  writeFileSync(join(cfg, 'config.json'), '{}\n', { mode: 0o600 });
-  const env = {
-    PATH: process.env.PATH, HOME: pa.home, LANG: 'C.UTF-8', NO_COLOR: '1',
-    XDG_RUNTIME_DIR: pa.runtime, MPD_HOST: mpd.host, MPD_PORT: String(mpd.port),
-    MEDIAGATE_CONFIG_DIR: cfg, MEDIAGATE_STATE_DIR: state,
-  };
+  const env = privateEnv(work, mpd, { config: {}, HOME: pa.home, XDG_RUNTIME_DIR: pa.runtime });
   const token = (await cliToken(env, 'idle-bench', 'read')).token;
   const srv = await startServe(t, env);
 

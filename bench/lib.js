@@ -1,7 +1,7 @@
 // Shared pieces of the benches: results.json merging, medians, a stand-in
 // for tap's `t` so the test helpers (real MPD, PulseAudio, serve) can be
 // reused, an environment without NODE_EXTRA_CA_CERTS, /proc readings.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
@@ -94,4 +94,22 @@ export function childrenOf(pid) {
 
 export function loadAverage() {
   return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).map(Number);
+}
+
+/**
+ * Private config and state dirs (0700) under `work` for a bench's own
+ * mediagate, an optional config.json, and the environment that points at
+ * them and at `mpd` (plus `extra`: HOME, XDG_RUNTIME_DIR of a sound server…).
+ */
+export function privateEnv(work, mpd, { config, ...extra } = {}) {
+  const cfg = join(work, 'config');
+  const state = join(work, 'state');
+  mkdirSync(cfg, { mode: 0o700 });
+  mkdirSync(state, { mode: 0o700 });
+  if (config) writeFileSync(join(cfg, 'config.json'), `${JSON.stringify(config)}\n`, { mode: 0o600 });
+  return {
+    PATH: process.env.PATH, HOME: work, LANG: 'C.UTF-8', NO_COLOR: '1', XDG_RUNTIME_DIR: join(work, 'none'),
+    MPD_HOST: mpd.host, MPD_PORT: String(mpd.port), MEDIAGATE_CONFIG_DIR: cfg, MEDIAGATE_STATE_DIR: state,
+    ...extra,
+  };
 }

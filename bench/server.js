@@ -8,11 +8,12 @@
 // The WS broadcast figure is bench/ws-broadcast.js. NODE_EXTRA_CA_CERTS is
 // unset for servers.
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, existsSync, rmSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startMpd } from '../test/helpers/mpd.js';
+import { CLK_TCK, cpuTicks, privateEnv } from './lib.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = join(root, 'bin', 'run.cjs');
@@ -22,13 +23,6 @@ const cleanups = [];
 const t = { teardown: (fn) => cleanups.push(fn) };
 const work = mkdtempSync(join(tmpdir(), 'mg-bench-srv-'));
 cleanups.push(() => rmSync(work, { recursive: true, force: true }));
-
-function cpuTicks(pid) {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
-  return Number(rest[11]) + Number(rest[12]);
-}
-const CLK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 
 function startProcess(args, env) {
   const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -53,17 +47,13 @@ function wrk(url, pid, token) {
   const n = Number(/(\d+) requests in/.exec(out)[1]);
   const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(out);
   if (non2xx) throw new Error(`wrk saw ${non2xx[1]} error responses from ${url}`);
-  return { rps, cpuUs: (ticks / CLK / n) * 1e6 };
+  return { rps, cpuUs: (ticks / CLK_TCK / n) * 1e6 };
 }
 
 async function main() {
   const mpd = await startMpd(t);
   mpd.mpc('-q', 'play');
-  const cfg = join(work, 'config');
-  const state = join(work, 'state');
-  mkdirSync(cfg, { mode: 0o700 });
-  mkdirSync(state, { mode: 0o700 });
-  const env = { PATH: process.env.PATH, HOME: work, LANG: 'C.UTF-8', MPD_HOST: mpd.host, MPD_PORT: String(mpd.port), MEDIAGATE_CONFIG_DIR: cfg, MEDIAGATE_STATE_DIR: state, XDG_RUNTIME_DIR: join(work, 'none') };
+  const env = privateEnv(work, mpd);
   execFileSync(process.execPath, [bin, 'config', 'set', 'server.rateLimit.rps', '0'], { env });
   const token = JSON.parse(execFileSync(process.execPath, [bin, 'token', 'create', '--label', 'bench', '--scope', 'read', '--json'], { env, encoding: 'utf8' })).token;
   const serve = await startProcess([bin, 'serve', '--port', '0'], env);
