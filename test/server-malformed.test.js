@@ -1,5 +1,5 @@
-// Requests node's HTTP parser refuses, CONNECT, Host-less requests and
-// broken WebSocket handshakes, against a real
+// Requests node's HTTP parser refuses, CONNECT, Host-less requests, broken
+// WebSocket handshakes and duplicate Authorization headers, against a real
 // `mediagate serve`: each is answered with a JSON error carrying the
 // security headers and a request id — never silence, an empty body or the
 // ws library's plain text. (Found by the adversarial suite's HTTP fuzzer.)
@@ -61,6 +61,21 @@ t.test('malformed HTTP, CONNECT and Host-less requests get JSON errors', async (
   t.same(ok.json, { ok: true });
 });
 
+t.test('duplicate Authorization headers are refused (node would read only the first)', async (t) => {
+  const { env } = await serveEnv(t, {}, { 'server.rateLimit.rps': 0 });
+  const tok = await cliToken(env, 'dup-auth', 'read');
+  const srv = await startServe(t, env);
+  const get = (auth) => raw(srv.port, `GET /api/auth/whoami HTTP/1.1\r\nHost: x\r\nConnection: close\r\n${auth.map((a) => `Authorization: ${a}\r\n`).join('')}\r\n`, { from: '127.0.5.1' });
+
+  const one = await get([`Bearer ${tok.token}`]);
+  t.equal(one.status, 200, 'allowed: one valid Authorization header');
+  t.equal(one.json.label, 'dup-auth');
+  isJsonError(t, await get([`Bearer ${tok.token}`, 'Bearer mg_garbage']), 401, 'auth.invalid_token', 'valid first, garbage second');
+  isJsonError(t, await get(['Bearer mg_garbage', `Bearer ${tok.token}`]), 401, 'auth.invalid_token', 'garbage first, valid second');
+  isJsonError(t, await get([`Bearer ${tok.token}`, `Bearer ${tok.token}`]), 401, 'auth.invalid_token', 'the same valid header twice');
+  t.match((await get([`Bearer ${tok.token}`, `Bearer ${tok.token}`])).json.error.message, /exactly one Authorization header/);
+});
+
 t.test('broken WebSocket handshakes get JSON errors; a good one still upgrades', async (t) => {
   const { env } = await serveEnv(t, {}, { 'server.rateLimit.rps': 0 });
   const tok = await cliToken(env, 'ws-hs', 'read');
@@ -77,4 +92,5 @@ t.test('broken WebSocket handshakes get JSON errors; a good one still upgrades',
   const v = await hs({ version: '7' });
   isJsonError(t, v, 400, 'request.bad_upgrade', 'unsupported version');
   t.equal(v.headers['sec-websocket-version'], '13', 'names the supported version');
+  isJsonError(t, await hs({ auth: [`Bearer ${tok.token}`, 'Bearer mg_garbage'] }), 401, 'auth.invalid_token', 'two Authorization headers on the upgrade');
 });

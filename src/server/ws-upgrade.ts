@@ -12,6 +12,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { authorizationCount } from './auth.js';
 import { HttpError } from './http-error.js';
 import { sendSocketError } from './socket-error.js';
 import { WS_PROTOCOL, WS_TOKEN_PROTOCOL_PREFIX } from './ws-protocol.js';
@@ -62,6 +63,7 @@ export function credentialsOf(req: IncomingMessage, offered: OfferedProtocols): 
   if (fromProtocol.length > 1) return { kind: 'invalid', code: 'auth.invalid_token', why: 'offer one mediagate.token.<T> subprotocol, not several' };
   const auth = req.headers.authorization;
   let fromHeader: string | undefined;
+  if (auth !== undefined && authorizationCount(req) > 1) return { kind: 'invalid', code: 'auth.invalid_token', why: 'send exactly one Authorization header' };
   if (auth !== undefined) {
     const m = BEARER.exec(auth);
     if (!m) return { kind: 'invalid', code: 'auth.invalid_token', why: 'the Authorization header must be "Bearer <token>"' };
