@@ -2,7 +2,7 @@
 // of DESIGN.md "Errors" and "Headers", checked on raw responses.
 
 /** A stack frame, a source position or an absolute path of this machine (not /etc: the fuzzer sends /etc/passwd itself, and a player name is echoed). */
-export const LEAKY = /\n\s+at |\bat [\w.<>]+ \(|\.(?:js|ts|cjs|mjs):\d+|(?:^|[\s"'(=:])\/(?:tmp|home|root|work|usr|var|proc|opt)\/|node_modules|file:\/\//;
+export const LEAKY = /\n\s+at |\bat [\w$.<>]+ \([^)]*:\d+:\d+\)|\.(?:js|ts|cjs|mjs):\d+|(?:^|[\s"'(=:])\/(?:tmp|home|root|work|usr|var|proc|opt)\/|node_modules|file:\/\//;
 
 /** 5xx answers that are deliberate: a backend or the state is unavailable, said so with Retry-After. */
 export function deliberate503(res, json) {
