@@ -1,4 +1,4 @@
-import { closeSync, openSync, readFileSync, renameSync, unlinkSync, writeSync, linkSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync, linkSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { ConfigError } from '../errors.js';
 
@@ -20,20 +20,34 @@ function pidAlive(pid: number): boolean {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
+ * An empty lock file older than this was left by an owner that died (or hit
+ * a full disk) between creating it and writing its pid — a window of
+ * microseconds for a live owner.
+ */
+export const EMPTY_LOCK_STALE_MS = 2000;
+
+/**
  * Try to remove a lock left by a process that died (kill -9). The lock file
  * holds "pid nonce"; we move it aside atomically and only delete it if it is
  * still the same dead owner's file, else put it back.
  */
 function breakIfStale(lockPath: string): void {
   let content: string;
-  try { content = readFileSync(lockPath, 'utf8'); } catch { return; }
+  let mtimeMs: number;
+  let ino: number;
+  try {
+    ({ mtimeMs, ino } = statSync(lockPath));
+    content = readFileSync(lockPath, 'utf8');
+  } catch { return; }
   const pid = Number(content.split(' ')[0]);
-  if (content === '' || pidAlive(pid)) return; // empty: owner is between open and write
+  if (content === '' ? Date.now() - mtimeMs < EMPTY_LOCK_STALE_MS : pidAlive(pid)) return; // a fresh empty one: its owner is between open and write
   const aside = `${lockPath}.stale-${process.pid}-${randomBytes(4).toString('hex')}`;
   try { renameSync(lockPath, aside); } catch { return; }
   let moved = '';
-  try { moved = readFileSync(aside, 'utf8'); } catch { /* gone */ }
-  if (moved === content) {
+  let movedIno = -1;
+  try { moved = readFileSync(aside, 'utf8'); movedIno = statSync(aside).ino; } catch { /* gone */ }
+  // Same content AND the same file: an empty content alone would not tell a fresh lock from the stale one.
+  if (moved === content && movedIno === ino) {
     try { unlinkSync(aside); } catch { /* gone */ }
   } else {
     // We moved a fresh lock by mistake: put it back unless someone took the name meanwhile.
@@ -55,7 +69,15 @@ export async function withLock<T>(target: string, fn: () => Promise<T> | T, opts
   for (;;) {
     try {
       const fd = openSync(lockPath, 'wx', 0o600);
-      try { writeSync(fd, nonce); } finally { closeSync(fd); }
+      try {
+        writeSync(fd, nonce);
+      } catch (e) {
+        // No room for our pid (a full disk): take the empty lock file away again, or it blocks everyone.
+        closeSync(fd);
+        try { unlinkSync(lockPath); } catch { /* already gone */ }
+        throw e;
+      }
+      closeSync(fd);
       break;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
