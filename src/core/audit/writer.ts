@@ -210,6 +210,11 @@ export async function writeBatch(dir: string, events: PendingEvent[], opts: Writ
         }
         await writeChunk();
         if (opts.fsync) await fh.datasync();
+      } catch (e) {
+        // A write that failed part-way (a full disk) must leave neither half a line nor whole lines of
+        // a chunk the caller will send again: cut the file back to the end of the last complete chunk.
+        await fh.truncate(size).catch(() => undefined);
+        throw e;
       } finally {
         await fh.close().catch(() => undefined);
       }
