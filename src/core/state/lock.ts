@@ -1,6 +1,7 @@
 import { closeSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync, linkSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { ConfigError } from '../errors.js';
+import { unwritable } from './fs-errors.js';
 
 export interface LockOptions {
   /** Give up after this long, ms (default 5000). */
@@ -80,7 +81,7 @@ export async function withLock<T>(target: string, fn: () => Promise<T> | T, opts
       closeSync(fd);
       break;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw unwritable(lockPath, e);
     }
     if (attempt % 10 === 5) breakIfStale(lockPath);
     if (Date.now() > deadline) {
