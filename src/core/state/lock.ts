@@ -8,7 +8,8 @@ export interface LockOptions {
   timeoutMs?: number;
 }
 
-function pidAlive(pid: number): boolean {
+/** Whether a process with this pid runs (one we may not signal counts as running). */
+export function pidAlive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
