@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { toolEnv } from './exec.js';
 import type { MixerName } from './types.js';
 
 /**
@@ -18,7 +19,7 @@ export function watchMixer(backend: MixerName, env: NodeJS.ProcessEnv, onChange:
   let backoff = 1000;
   let settleTimer: NodeJS.Timeout | undefined;
   const start = (restarted = false) => {
-    child = spawn('pactl', ['subscribe'], { env: { ...env, LC_ALL: 'C' }, stdio: ['ignore', 'pipe', 'ignore'] });
+    child = spawn('pactl', ['subscribe'], { env: toolEnv(env), stdio: ['ignore', 'pipe', 'ignore'] });
     if (restarted) {
       // Reconnected after an outage: the volume may have moved meanwhile, and no event says so.
       const c = child;
