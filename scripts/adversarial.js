@@ -4,7 +4,7 @@
 // requests, …), then one report table of every part. Each part also prints
 // its own table in the TAP output. Extra arguments go to tap.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +14,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const reportDir = mkdtempSync(join(tmpdir(), 'mg-adv-report-'));
 const env = { ...process.env, MEDIAGATE_ADVERSARIAL: process.env.MEDIAGATE_ADVERSARIAL ?? 'full', MEDIAGATE_ADV_REPORT_DIR: reportDir };
 const started = Date.now();
-const r = spawnSync(join(root, 'node_modules', '.bin', 'tap'), ['--disable-coverage', '--timeout', '1500', ...process.argv.slice(2), 'test/adversarial/'],
+const files = readdirSync(join(root, 'test', 'adversarial')).filter((n) => n.endsWith('.test.js')).map((n) => join('test', 'adversarial', n));
+const r = spawnSync(join(root, 'node_modules', '.bin', 'tap'), ['--disable-coverage', '--timeout', '1500', ...process.argv.slice(2), ...files],
   { cwd: root, env, stdio: 'inherit' });
 const rows = readReport(reportDir);
 rmSync(reportDir, { recursive: true, force: true });

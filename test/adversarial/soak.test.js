@@ -147,8 +147,9 @@ t.test(`soak: ${WARMUP_S} s warm-up + ${SOAK_S} s of mixed load, sampled every $
   };
   const started = performance.now();
   while ((performance.now() - started) / 1000 < WARMUP_S) { await sleep(SIZE.soakSampleSeconds * 1000); await sample('warm-up'); }
-  const baseMem = await inspector.memoryAfterGc();
+  // RSS first: the forced GC below shrinks the heap, and RSS takes a minute or two to grow back to its working size.
   const base = await sample('baseline');
+  const baseMem = await inspector.memoryAfterGc();
   t.comment(`baseline after ${WARMUP_S} s warm-up: RSS ${mb(base.rssKb)}, heap after GC ${mb(baseMem.heapUsed / 1024)}, ${base.fds} fds, health ${base.healthMs} ms, ${base.requests} requests so far`);
   const soakStart = performance.now();
   while ((performance.now() - soakStart) / 1000 < SOAK_S) {

@@ -15,6 +15,8 @@ export function deliberate503(res, json) {
  */
 export function checkResponse(res, { sentSecrets = [], method } = {}) {
   const problems = [];
+  // A fuzzed request can be a well-formed WebSocket handshake: 101 switches protocols, no HTTP answer follows.
+  if (res.status === 101) return problems;
   let json;
   if (res.body.length > 0) {
     try { json = JSON.parse(res.body); } catch { /* judged below */ }
