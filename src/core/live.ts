@@ -34,6 +34,9 @@ export interface LiveOptions {
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
+/** Problems meaning our session bus connection is dead (and with it the MPRIS watch). */
+const BUS_GONE: ReadonlySet<string> = new Set(['mpris.bus_lost', 'mpris.no_bus', 'mpris.bus_error']);
+
 /**
  * The current state of every player and of the volume, kept up to date by
  * events (MPD idle, D-Bus signals, pactl subscribe) — nothing runs while
@@ -87,6 +90,7 @@ export class LiveState extends EventEmitter {
       }
     }
     if (missing) this.retryLater();
+    else if (added) this.retryMs = 1000; // everything watched again: the next outage starts the back-off afresh
     return added;
   }
 
@@ -121,8 +125,9 @@ export class LiveState extends EventEmitter {
     const players = this.opts.player ? states.filter((s) => nameMatches(this.opts.player!, s.player)) : states;
     const active = pickActive(players) ?? null;
     const next: LiveSnapshot = { players, active, volume: this.snap.volume, problems: problems.map((p) => p.message) };
-    if (problems.some((p) => p.code === 'mpris.bus_lost')) {
+    if (problems.some((p) => BUS_GONE.has(p.code))) {
       // The bus went away and took our subscription with it: watch again once it is back.
+      // (Lost mid-call it is bus_lost; found gone on the next attempt, no_bus or bus_error.)
       for (const [s, stop] of this.stops) if (s.backend === 'mpris') { this.stops.delete(s); void stop(); await s.close(); }
       this.retryLater();
     }

@@ -61,10 +61,11 @@ import { clientIp, rateLimitKey, TrustedProxies } from './client-ip.js';
 import { CorsPolicy } from './cors.js';
 import { FailureLockout } from './failure-lockout.js';
 import { ApiError, sendApiError, sendJsonText } from './respond.js';
+import { clientErrorAnswer, sendSocketError } from './socket-error.js';
 import { readJsonBody } from './json-body.js';
 import { logPath, RequestLog } from './log.js';
 import { CREATION_LIMIT, perSecondLimiter, RateLimiter, SCRIPT_RUN_LIMIT } from './rate-limit.js';
-import { requestIdFrom } from './request-id.js';
+import { newRequestId, requestIdFrom } from './request-id.js';
 import { configureServerTimeouts, REQUEST_TIMEOUT_MS, startRequestTimeout } from './request-timeout.js';
 import { routeError, Router } from './router.js';
 import { ROUTES } from './routes/index.js';
@@ -244,6 +245,8 @@ export async function createServer(opts: ServerOptions): Promise<MediagateServer
     try {
       // Security headers come with the response class (added at writeHead); the id too, deferred.
       deferHeader(res, 'x-request-id', requestId);
+      // Node's own refusal of a Host-less HTTP/1.1 request has no body (requireHostHeader is off below): answer it here.
+      if (req.headers.host === undefined && req.httpVersionMinor === 1) throw new ApiError(400, 'request.missing_host', 'an HTTP/1.1 request needs a Host header');
       if (CorsPolicy.isPreflight(req)) {
         cors.handlePreflight(req, res, requestId);
         return;
@@ -302,22 +305,30 @@ export async function createServer(opts: ServerOptions): Promise<MediagateServer
   const server: Server = opts.tls
     ? (() => {
       try {
-        return createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key, passphrase: opts.tls.passphrase, ServerResponse: ResponseClass }, onRequest) as unknown as Server;
+        return createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key, passphrase: opts.tls.passphrase, ServerResponse: ResponseClass, requireHostHeader: false }, onRequest) as unknown as Server;
       } catch (e) {
         throw new ConfigError(`cannot use the TLS certificate and key: ${(e as Error).message}`,
           'check server.tlsCert / server.tlsKey (PEM files) and, for an encrypted key, server.tlsKeyPassphrase', 'config.tls_invalid');
       }
     })()
-    : createHttpServer({ ServerResponse: ResponseClass }, onRequest) as unknown as Server;
+    : createHttpServer({ ServerResponse: ResponseClass, requireHostHeader: false }, onRequest) as unknown as Server;
   configureServerTimeouts(server);
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-    // Malformed requests, TLS garbage, header timeouts: answer if we still can, never log secrets.
-    if (socket.writable && !(socket as { _httpMessage?: unknown })._httpMessage) {
-      const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-      socket.end(`HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    // Malformed requests, TLS garbage, header timeouts: a JSON error if we still can answer, never log secrets.
+    // A request still in flight on this connection whose answer has not started is abandoned
+    // (the connection is broken from here on), as node itself does: the client gets this error instead of silence.
+    socket.on('error', () => {});
+    const inFlight = (socket as { _httpMessage?: ServerResponse | null })._httpMessage;
+    if (socket.writable && (!inFlight || !inFlight.headersSent)) {
+      sendSocketError(socket, clientErrorAnswer(err), newRequestId(), tls);
     } else {
       socket.destroy();
     }
+  });
+  // CONNECT (proxy tunnels) is not ours to serve; without a listener node would drop the socket unanswered.
+  server.on('connect', (req: IncomingMessage, socket) => {
+    socket.on('error', () => {});
+    sendSocketError(socket, new ApiError(405, 'route.method_not_allowed', 'CONNECT is not supported here'), requestIdFrom(req.headers['x-request-id']), tls);
   });
 
   // tokens.json changes (CLI revocations, our own writes): tell the WebSocket side, event-driven.

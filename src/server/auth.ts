@@ -62,6 +62,23 @@ export function bearerSecret(header: string | undefined): string | null | undefi
   return null;
 }
 
+/**
+ * How many Authorization headers the request carries. Node keeps only the
+ * first in `req.headers`; a proxy in front may pick another one, so a
+ * request with two is refused rather than read one way here and another
+ * way there.
+ */
+export function authorizationCount(req: IncomingMessage): number {
+  const raw = req.rawHeaders;
+  if (!raw) return req.headers.authorization === undefined ? 0 : 1; // a hand-made request object
+  let n = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    const k = raw[i]!;
+    if (k.length === 13 && k.toLowerCase() === 'authorization') n++;
+  }
+  return n;
+}
+
 export interface RequestFacts {
   ip: string;
   requestId: string;
@@ -162,6 +179,7 @@ export class Authenticator {
       throw new AuthError('this endpoint needs a token', 'send the header "Authorization: Bearer <token>"; create a token with `mediagate token create` or pair a device with an invite', 'auth.missing_token');
     }
     if (secret === null) return this.fail('malformed', f, 'not a Bearer credential');
+    if (authorizationCount(req) > 1) return this.fail('malformed', f, 'more than one Authorization header');
     const r = this.resolve(secret);
     if (r.ok) return r.principal;
     if (secret.startsWith(PAIRING_PREFIX)) return this.fail(r.reason, f, 'a pairing token used as a bearer token');
@@ -200,6 +218,9 @@ export class Authenticator {
     const result = this.d.lockout.recordFailure(f.ip);
     const lockNote = result.locked ? 'address now locked out' : `failure ${result.failures} of ${this.d.lockout.maxFailures}`;
     this.d.audit.append({ actor: ANONYMOUS, action: 'auth.failure', target: f.target, outcome: 'denied', ip: f.ip, requestId: f.requestId, detail: `${why ?? `${reason} token`}; ${lockNote}` });
+    if (why === 'more than one Authorization header') {
+      throw new AuthError('send exactly one Authorization header', undefined, 'auth.invalid_token');
+    }
     if (why?.startsWith('a pairing token')) {
       throw new AuthError('a pairing token is not an API token', 'exchange it for a token with POST /api/auth/exchange {pairingToken, device}', 'auth.invalid_token');
     }

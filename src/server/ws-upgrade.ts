@@ -14,10 +14,10 @@
  * some access log or browser history on its way here.
  */
 import type { IncomingMessage } from 'node:http';
-import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { errorBody, JSON_CONTENT_TYPE, toErrorResponse } from './http-error.js';
-import { HSTS_VALUE, SECURITY_HEADERS } from './security-headers.js';
+import { authorizationCount } from './auth.js';
+import { HttpError } from './http-error.js';
+import { sendSocketError } from './socket-error.js';
 import { WS_PROTOCOL, WS_TOKEN_PROTOCOL_PREFIX } from './ws-protocol.js';
 
 export type Credentials =
@@ -70,6 +70,7 @@ export function credentialsOf(req: IncomingMessage, offered: OfferedProtocols, c
   if (fromProtocol.length > 1) return { kind: 'invalid', code: 'auth.invalid_token', why: 'offer one mediagate.token.<T> subprotocol, not several' };
   const auth = req.headers.authorization;
   let fromHeader: string | undefined;
+  if (auth !== undefined && authorizationCount(req) > 1) return { kind: 'invalid', code: 'auth.invalid_token', why: 'send exactly one Authorization header' };
   if (auth !== undefined) {
     const m = BEARER.exec(auth);
     if (!m) return { kind: 'invalid', code: 'auth.invalid_token', why: 'the Authorization header must be "Bearer <token>"' };
@@ -88,6 +89,32 @@ export function credentialsOf(req: IncomingMessage, offered: OfferedProtocols, c
   return { kind: 'none' };
 }
 
+const WS_KEY = /^[+/0-9A-Za-z]{22}==$/;
+
+/**
+ * What is wrong with the handshake itself (method, Upgrade, key, version),
+ * as the JSON error to answer — checked before anything else, so a broken
+ * handshake is never answered by the ws library's plain-text refusals.
+ * null when it is a well-formed WebSocket handshake.
+ */
+export function handshakeProblem(req: IncomingMessage): HttpError | null {
+  if (req.method !== 'GET') {
+    return new HttpError(405, 'route.method_not_allowed', 'a WebSocket is opened with GET', { headers: { allow: 'GET' } });
+  }
+  if (req.headers.upgrade?.toLowerCase() !== 'websocket') {
+    return new HttpError(400, 'request.bad_upgrade', 'the Upgrade header must be "websocket"');
+  }
+  const key = req.headers['sec-websocket-key'];
+  if (key === undefined || !WS_KEY.test(key)) {
+    return new HttpError(400, 'request.bad_upgrade', 'missing or invalid Sec-WebSocket-Key header');
+  }
+  const version = req.headers['sec-websocket-version'];
+  if (version !== '13' && version !== '8') {
+    return new HttpError(400, 'request.bad_upgrade', 'missing or unsupported Sec-WebSocket-Version (use 13)', { headers: { 'sec-websocket-version': '13' } });
+  }
+  return null;
+}
+
 /** The path of the request URL, without the query. */
 export function pathOf(url: string | undefined): string {
   const u = url ?? '';
@@ -101,18 +128,5 @@ export function pathOf(url: string | undefined): string {
  * Returns the status sent.
  */
 export function refuseUpgrade(socket: Duplex, err: unknown, requestId: string, tls: boolean): number {
-  const e = toErrorResponse(err);
-  const body = errorBody(e.code, e.message, requestId);
-  const lines = [`HTTP/1.1 ${e.status} ${STATUS_CODES[e.status] ?? 'Error'}`];
-  for (const [k, v] of SECURITY_HEADERS) lines.push(`${k}: ${v}`);
-  if (tls) lines.push(`strict-transport-security: ${HSTS_VALUE}`);
-  for (const [k, v] of Object.entries(e.headers)) lines.push(`${k}: ${v}`);
-  lines.push(`content-type: ${JSON_CONTENT_TYPE}`, `content-length: ${Buffer.byteLength(body)}`, `x-request-id: ${requestId}`, 'connection: close');
-  if (socket.writable) {
-    socket.once('finish', () => socket.destroy());
-    socket.end(`${lines.join('\r\n')}\r\n\r\n${body}`);
-  } else {
-    socket.destroy();
-  }
-  return e.status;
+  return sendSocketError(socket, err, requestId, tls);
 }

@@ -62,7 +62,7 @@ import {
   type Command, commandAuditAction, commandDetail, errorMessage, type MessageId, parseCommand, parseEnvelope,
   resultMessage, WS_PROTOCOL, WsErrorCode, WsProtocolError,
 } from './ws-protocol.js';
-import { credentialsOf, offeredProtocols, pathOf, refuseUpgrade } from './ws-upgrade.js';
+import { credentialsOf, handshakeProblem, offeredProtocols, pathOf, refuseUpgrade } from './ws-upgrade.js';
 
 export { WS_PROTOCOL, WS_TOKEN_PROTOCOL_PREFIX, WsErrorCode } from './ws-protocol.js';
 
@@ -191,6 +191,10 @@ export function attachWebSocket(server: Server, deps: WsDeps): { close(): Promis
   wss.on('headers', (headers, req) => {
     const id = requestIds.get(req);
     if (id) headers.push(`X-Request-ID: ${id}`);
+  });
+  // Handshake problems ws finds itself (a malformed Sec-WebSocket-Protocol): a JSON error like every other refusal.
+  wss.on('wsClientError', (err: Error, socket: Duplex, req: IncomingMessage) => {
+    refuseUpgrade(socket, new HttpError(400, 'request.bad_upgrade', sanitizeMessage(err.message)), requestIds.get(req) ?? requestIdFrom(req.headers['x-request-id']), deps.tls === true);
   });
 
   const conns = new Set<Conn>();
@@ -567,6 +571,8 @@ export function attachWebSocket(server: Server, deps: WsDeps): { close(): Promis
     };
     try {
       ip = deps.clientIp(req);
+      const malformed = handshakeProblem(req);
+      if (malformed) return refuse(malformed);
       if (closed) return refuse(new HttpError(503, 'server.shutting_down', 'the server is shutting down', { retryAfterSeconds: 5 }));
       if (deps.rateLimit) {
         const r = deps.rateLimit(ip);

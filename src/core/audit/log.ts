@@ -106,6 +106,8 @@ export class AuditLog implements AuditSink {
   private retryTimer: NodeJS.Timeout | undefined;
   private backoffMs = 0;
   private exitTried = false;
+  /** A batch reached the file but its head record did not (a full disk): write the head on the next attempt. */
+  private headPending = false;
   private readonly counters: Sanitizer & Omit<AuditLogStats, 'queued' | 'lastError' | 'redacted'> = { written: 0, dropped: 0, failed: 0, errors: 0, redacted: 0 };
   private lastError: string | undefined;
 
@@ -164,9 +166,9 @@ export class AuditLog implements AuditSink {
   async flush(): Promise<void> {
     if (this.retryTimer) { clearTimeout(this.retryTimer); this.retryTimer = undefined; }
     const target = this.counters.written + this.queue.length + (this.droppedRun > 0 ? 1 : 0);
-    while (this.counters.written < target) {
+    while (this.counters.written < target || this.headPending) {
       if (this.writing) { await this.writing; continue; }
-      if (this.queue.length === 0 && this.droppedRun === 0) return;
+      if (this.queue.length === 0 && this.droppedRun === 0 && !this.headPending) return;
       if (!(await this.drain())) return;
     }
   }
@@ -179,6 +181,7 @@ export class AuditLog implements AuditSink {
       this.queue = [];
       this.droppedRun = 0;
     }
+    this.headPending = false; // the next writer finds the lines past the head and records them
     if (this.retryTimer) { clearTimeout(this.retryTimer); this.retryTimer = undefined; }
     pendingLogs.delete(this);
   }
@@ -233,7 +236,7 @@ export class AuditLog implements AuditSink {
     if (this.writing) return this.writing.then(() => this.queue.length === 0);
     let ok = true;
     this.writing = (async () => {
-      while (this.queue.length > 0 || this.droppedRun > 0) {
+      while (this.queue.length > 0 || this.droppedRun > 0 || this.headPending) {
         if (this.queue.length < this.maxQueue) this.queueDroppedNote(this.now().toISOString());
         const batch = this.queue.slice(0, this.batchSize);
         try {
@@ -241,12 +244,16 @@ export class AuditLog implements AuditSink {
           this.queue.splice(0, batch.length);
           this.counters.written += batch.length;
           this.backoffMs = 0;
+          this.headPending = false;
         } catch (e) {
           const committed = e instanceof BatchError ? e.committed : 0;
           if (committed > 0) {
             this.queue.splice(0, committed);
             this.counters.written += committed;
           }
+          // Every line is in the file but the head record is not: nothing is left to send, yet the
+          // head must still be written, or verify reports the lines as inserted until some later event.
+          if (e instanceof BatchError && committed === batch.length) this.headPending = true;
           this.fail(e instanceof BatchError && e.cause instanceof Error ? e.cause : (e as Error));
           ok = false;
           break;
@@ -254,7 +261,7 @@ export class AuditLog implements AuditSink {
       }
     })().finally(() => {
       this.writing = undefined;
-      if (this.queue.length === 0 && this.droppedRun === 0) pendingLogs.delete(this);
+      if (this.queue.length === 0 && this.droppedRun === 0 && !this.headPending) pendingLogs.delete(this);
       else if (ok) this.schedule();
     });
     return this.writing.then(() => ok);

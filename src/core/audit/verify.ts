@@ -229,8 +229,9 @@ export async function verifyAudit(dir: string): Promise<VerifyResult> {
   try {
     return await withLock(logPath(dir), () => verifyUnlocked(dir), { timeoutMs: 10_000 });
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EACCES' || code === 'EROFS' || code === 'EPERM' || code === 'ENOENT') return verifyUnlocked(dir);
+    const code = ((e as { cause?: NodeJS.ErrnoException }).cause ?? (e as NodeJS.ErrnoException)).code;
+    // No lock to be had (read-only copy, no permission, a full disk): check what is there without it.
+    if (code === 'EACCES' || code === 'EROFS' || code === 'EPERM' || code === 'ENOENT' || code === 'ENOSPC' || code === 'EDQUOT') return verifyUnlocked(dir);
     throw e;
   }
 }

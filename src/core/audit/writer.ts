@@ -15,7 +15,7 @@
  *    keeps reporting the gap instead of a new writer papering over it.
  */
 import { open, rename, stat } from 'node:fs/promises';
-import { closeSync, existsSync, fdatasyncSync, openSync, readFileSync, renameSync, statSync, truncateSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fdatasyncSync, ftruncateSync, openSync, readFileSync, renameSync, statSync, truncateSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensurePrivateDir } from '../paths.js';
 import { withLock } from '../state/lock.js';
@@ -46,6 +46,7 @@ export interface WriteOptions {
 interface AppendFile {
   write(buf: Buffer, off: number, len: number): Promise<number> | number;
   datasync(): Promise<void> | void;
+  truncate(size: number): Promise<void> | void;
   close(): Promise<void> | void;
 }
 interface BatchIo {
@@ -57,7 +58,12 @@ interface BatchIo {
 const SYNC_IO: BatchIo = {
   open(path) {
     const fd = openSync(path, 'a', 0o600);
-    return { write: (b, off, len) => writeSync(fd, b, off, len), datasync: () => fdatasyncSync(fd), close: () => closeSync(fd) };
+    return {
+      write: (b, off, len) => writeSync(fd, b, off, len),
+      datasync: () => fdatasyncSync(fd),
+      truncate: (size) => ftruncateSync(fd, size),
+      close: () => closeSync(fd),
+    };
   },
   rename: renameSync,
   size: (path) => statSync(path).size,
@@ -66,7 +72,12 @@ const SYNC_IO: BatchIo = {
 const ASYNC_IO: BatchIo = {
   async open(path) {
     const fh = await open(path, 'a', 0o600);
-    return { write: async (b, off, len) => (await fh.write(b, off, len)).bytesWritten, datasync: () => fh.datasync(), close: () => fh.close() };
+    return {
+      write: async (b, off, len) => (await fh.write(b, off, len)).bytesWritten,
+      datasync: () => fh.datasync(),
+      truncate: (size) => fh.truncate(size),
+      close: () => fh.close(),
+    };
   },
   rename,
   size: async (path) => (await stat(path)).size,
@@ -249,6 +260,11 @@ export async function writeBatch(dir: string, events: PendingEvent[], opts: Writ
         }
         await writeChunk();
         if (opts.fsync) await fh.datasync();
+      } catch (e) {
+        // A write that failed part-way (a full disk) must leave neither half a line nor whole lines of
+        // a chunk the caller will send again: cut the file back to the end of the last complete chunk.
+        try { await fh.truncate(size); } catch { /* the disk may refuse even that */ }
+        throw e;
       } finally {
         try { await fh.close(); } catch { /* already failing, or closed */ }
       }

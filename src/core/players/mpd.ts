@@ -292,10 +292,10 @@ export class MpdPlayer implements Player {
     switch (action) {
       case 'play':
         // `play` when stopped; resume (a no-op when already playing) otherwise.
-        await this.source.run(st.status === 'stopped' ? ['play'] : ['pause', '0']);
+        await this.runNow(st.status === 'stopped' ? ['play'] : ['pause', '0'], 'play', 'canPlay');
         return;
       case 'pause':
-        await this.source.run(['pause', '1']);
+        await this.runNow(['pause', '1'], 'pause', 'canPause');
         return;
       case 'toggle':
         if (st.status === 'playing') await this.source.run(['pause', '1']);
@@ -307,11 +307,25 @@ export class MpdPlayer implements Player {
         await this.source.run(['stop']);
         return;
       case 'next':
-        await this.source.run(['next']);
+        await this.runNow(['next'], 'go to the next song', 'canGoNext');
         return;
       case 'previous':
-        await this.source.run(['previous']);
+        await this.runNow(['previous'], 'go to the previous song', 'canGoPrevious');
         return;
+    }
+  }
+
+  /**
+   * Run a command the state allowed a moment ago. If MPD refuses it with
+   * "Not playing" (ACK 55: another client stopped it in between), answer as
+   * if our own check had refused it — player.unsupported, not a failure.
+   */
+  private async runNow(cmd: Cmd, what: string, cap: keyof Capabilities): Promise<void> {
+    try {
+      await this.source.run(cmd);
+    } catch (e) {
+      if (e instanceof MpdAckError && e.ack === Ack.playerSync) throw unsupported(what, this.name, cap);
+      throw e;
     }
   }
 
@@ -325,7 +339,7 @@ export class MpdPlayer implements Player {
       throw new UsageError(`seek position ${fmt(seconds)} s is past the end of the song (${fmt(st.duration)} s)`,
         undefined, 'usage.out_of_range');
     }
-    await this.source.run(['seekcur', seconds]);
+    await this.runNow(['seekcur', seconds], 'seek', 'canSeek');
   }
 
   async seekBy(offsetSeconds: number): Promise<void> {
@@ -336,12 +350,12 @@ export class MpdPlayer implements Player {
     if (!st.capabilities.canSeek) throw unsupported('seek', this.name, 'canSeek');
     const at = st.position ?? 0;
     const target = at + offsetSeconds;
-    if (target <= 0) { await this.source.run(['seekcur', 0]); return; }
-    if (st.duration !== null && target >= st.duration) { await this.source.run(['seekcur', st.duration]); return; }
+    if (target <= 0) { await this.runNow(['seekcur', 0], 'seek', 'canSeek'); return; }
+    if (st.duration !== null && target >= st.duration) { await this.runNow(['seekcur', st.duration], 'seek', 'canSeek'); return; }
     // Relative seek: MPD applies it to its own current position, so time
     // passing between our status read and the seek does not skew it.
     const rel = offsetSeconds >= 0 ? `+${fmt(offsetSeconds)}` : `-${fmt(-offsetSeconds)}`;
-    await this.source.run(['seekcur', rel]);
+    await this.runNow(['seekcur', rel], 'seek', 'canSeek');
   }
 
   async setVolume(level: number): Promise<void> {

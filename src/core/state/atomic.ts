@@ -1,10 +1,31 @@
-import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
+import { pidAlive } from './lock.js';
+
+/**
+ * Remove temp files of `path` left by writers that died (kill -9) between
+ * writing their temp file and renaming it: `.<name>.tmp-<pid>-…` (and
+ * `.<name>.new-<pid>-…`) of a pid that no longer runs. They may hold a copy
+ * of what was being written — for the key file, a key rotated away since.
+ */
+export function removeStaleTemps(path: string): void {
+  const dir = dirname(path);
+  const prefix = `.${basename(path)}.`;
+  let names: string[];
+  try { names = readdirSync(dir); } catch { return; }
+  for (const n of names) {
+    if (!n.startsWith(prefix)) continue;
+    const m = /^(?:tmp|new)-(\d+)-[0-9a-f]+$/.exec(n.slice(prefix.length));
+    if (!m || Number(m[1]) === process.pid || pidAlive(Number(m[1]))) continue;
+    try { unlinkSync(join(dir, n)); } catch { /* gone meanwhile */ }
+  }
+}
 
 /**
  * Replace `path` with `data` so that a reader (or a crash) sees either the old
  * file or the new one, never half of it: write a temp file beside it, fsync,
  * rename over, fsync the directory. The file is created with `mode` (0600).
+ * Temp files of this path left by writers that were killed are removed.
  */
 export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o600): void {
   // node:crypto loaded on first use, not at import: this module is on the
@@ -26,6 +47,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 
     try { unlinkSync(tmp); } catch { /* may not exist */ }
     throw e;
   }
+  removeStaleTemps(path);
   try {
     const dfd = openSync(dirname(path), 'r');
     try { fsyncSync(dfd); } finally { closeSync(dfd); }

@@ -4,6 +4,7 @@ import { ConfigError } from '../errors.js';
 import { assertNotWritableByOthers, ensurePrivateDir } from '../paths.js';
 import { withLock } from './lock.js';
 import { writeFileAtomic } from './atomic.js';
+import { unwritable } from './fs-errors.js';
 
 export interface JsonStateFileOptions<T> {
   path: string;
@@ -112,7 +113,11 @@ export class JsonStateFile<T> {
     const result = fn(doc);
     const after = JSON.stringify(doc);
     if (after !== before) {
-      writeFileAtomic(this.path, `${after}\n`, 0o600);
+      try {
+        writeFileAtomic(this.path, `${after}\n`, 0o600);
+      } catch (e) {
+        throw unwritable(this.path, e);
+      }
       const st = this.stat();
       this.signature = st ? st.sig : 'absent';
     } else {
