@@ -34,8 +34,9 @@ if (r.idle) rows.push([`serve idle ${Math.round(r.idle.windowSeconds)} s, MPD pl
 if (r.limiter) rows.push(['limiter memory, 100,000 addresses', `100: ${r.limiter.heapMB.after100} MB`, `${r.limiter.heapMB.after100k} MB (+${r.limiter.growthMB}), idle ${r.limiter.heapMB.afterIdle} MB`, '–', '< 30 MB growth, back to baseline', yes(r.limiter.met)]);
 if (r.audit) rows.push([`audit under ${r.audit.rate} control req/s`, `reads alone p99 ${r.audit.reads.latencyMs.p99} ms`, `${r.audit.control.achievedPerSecond}/s; reads during it p99 ${r.audit.probeDuringControl?.latencyMs.p99 ?? '?'} ms; lost ${r.audit.lost}; verify ${r.audit.verify.ok ? 'ok' : 'FAILED'}`, '–', 'no disk wait, none lost, verify ok', yes(r.audit.met)]);
 if (soak) {
-  const g = soak.rssGrowthPercent ?? soak.growthPercent ?? soak.ratio;
-  rows.push(['serve RSS after 1 h-equivalent soak', soak.baselineRssMB !== undefined ? `warm: ${soak.baselineRssMB} MB` : 'after warm-up', soak.finalRssMB !== undefined ? `${soak.finalRssMB} MB` : JSON.stringify(soak).slice(0, 40), g !== undefined ? `${g}` : '–', '< 10% growth', yes(soak.met)]);
+  const mb = (kb) => `${(kb / 1024).toFixed(1)} MB`;
+  rows.push(['serve RSS after 1 h-equivalent soak', `after ${soak.warmupSeconds} s warm-up: ${mb(soak.rssBaselineKb)}`,
+    `${mb(soak.rssEndKb)} after ${soak.requestsInSoak} requests (+${soak.rssGrowthPct}%)`, '–', `< ${soak.targetPct}% growth`, yes(soak.met)]);
 } else {
   rows.push(['serve RSS after 1 h-equivalent soak', '–', 'bench/soak.json not present', '–', '< 10% growth', '?']);
 }
