@@ -30,11 +30,29 @@ export function checkResponse(res, { sentSecrets = [], method } = {}) {
     } else if (!/^application\/json/.test(res.headers['content-type'] ?? '')) problems.push(`${res.status} error with content-type ${res.headers['content-type']}`);
     if ((res.status === 429 || res.status === 503) && res.headers['retry-after'] === undefined) problems.push(`${res.status} without Retry-After`);
   } else if (res.body.length > 0 && json === undefined && !/^image\//.test(res.headers['content-type'] ?? '')) {
-    problems.push(`${res.status} body is not JSON: ${res.body.slice(0, 80)}`);
+    if (isWebRemoteAnswer(res)) problems.push(...webRemoteProblems(res));
+    else problems.push(`${res.status} body is not JSON: ${res.body.slice(0, 80)}`);
   }
   const leak = LEAKY.exec(res.body);
   if (leak) problems.push(`body has a stack or absolute path: …${res.body.slice(Math.max(0, leak.index - 80), leak.index + 60)}…`);
   for (const s of sentSecrets) if (s && s.length >= 8 && (res.body.includes(s) || JSON.stringify(res.headers).includes(s))) problems.push('the answer echoes a secret the request carried');
+  return problems;
+}
+
+/** The web remote's pages and assets (served by `serve` too): HTML, script, style, maybe gzipped. */
+const WEB_TYPES = /^(?:text\/html|text\/css|text\/javascript|application\/javascript|application\/manifest\+json)\b/;
+function isWebRemoteAnswer(res) {
+  return WEB_TYPES.test(res.headers['content-type'] ?? '');
+}
+
+/** A page must carry the strict page CSP and no-store; an asset is served as what it is. */
+function webRemoteProblems(res) {
+  const problems = [];
+  if (/^text\/html/.test(res.headers['content-type'])) {
+    const csp = res.headers['content-security-policy'] ?? '';
+    if (!/(?:^|;\s*)script-src 'self'(?:;|$)/.test(csp) || !/frame-ancestors 'none'/.test(csp)) problems.push(`a page without the page CSP: ${csp}`);
+    if (!/no-store/.test(res.headers['cache-control'] ?? '')) problems.push('a page without Cache-Control: no-store');
+  }
   return problems;
 }
 
