@@ -6,31 +6,15 @@
 //    (no room for it) stayed that way until some later event: until then
 //    `audit verify` reported the lines as inserted.
 import t from 'tap';
-import { execFileSync } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AuditLog, verifyAudit } from '../dist/core/audit/log.js';
-import { tempDir } from './helpers/proc.js';
+import { smallFilesystem } from './helpers/tmpfs.js';
 
+/** A 128 KiB tmpfs (null when it cannot be mounted) and its filler. */
 function mountSmall(t) {
-  const dir = join(tempDir(t), 'mnt');
-  mkdirSync(dir);
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=128k,mode=0700', 'tmpfs', dir], { stdio: 'pipe' });
-  } catch { return null; }
-  t.teardown(() => { try { execFileSync('umount', ['-l', dir]); } catch { /* best effort */ } });
-  return dir;
-}
-
-/** Take every free block, in 4 KiB files (so a few can be given back). */
-function fill(dir) {
-  const files = [];
-  for (let i = 0; ; i++) {
-    const p = join(dir, `filler.${i}`);
-    const fd = openSync(p, 'w');
-    try { writeSync(fd, Buffer.alloc(4096)); files.push(p); } catch (e) { closeSync(fd); rmSync(p); if (e.code === 'ENOSPC') return files; throw e; }
-    closeSync(fd);
-  }
+  const fs = smallFilesystem(t, 128);
+  return fs.skip ? null : fs;
 }
 
 function lines(state) {
@@ -41,7 +25,7 @@ function lines(state) {
 t.test('a batch that fails part-way leaves nothing behind and is written once later', async (t) => {
   const mnt = mountSmall(t);
   if (!mnt) { t.skip('needs root to mount a tmpfs'); return; }
-  const state = join(mnt, 'state');
+  const state = join(mnt.dir, 'state');
   mkdirSync(state, { mode: 0o700 });
   const errors = [];
   const log = new AuditLog(state, { onError: (e) => errors.push(e.message), everyError: true });
@@ -50,8 +34,8 @@ t.test('a batch that fails part-way leaves nothing behind and is written once la
   await log.flush();
   t.equal(log.stats().written, 1, 'allowed: written while there is room');
 
-  const fillers = fill(mnt);
-  rmSync(fillers.pop()); // one block back: room for the lock file's pid, not for the batch
+  mnt.fill({ blocksPerFile: 1 });
+  mnt.giveBack(); // one block back: room for the lock file's pid, not for the batch
   // 60 events are more than the slack at the end of the log's last block: the write stops part-way.
   for (let i = 1; i <= 60; i++) log.append(ev(i));
   await log.flush();
@@ -60,7 +44,7 @@ t.test('a batch that fails part-way leaves nothing behind and is written once la
   t.ok(text.endsWith('\n'), 'denied: no half-written line in the file (was: a torn line)');
   t.same(records.map((r) => r.requestId), ['r0'], 'and no whole lines of the failed batch either (the retry sends them all again)');
 
-  for (const f of fillers) rmSync(f, { force: true });
+  mnt.free();
   await log.flush();
   await log.close();
   ({ text, records } = lines(state));
@@ -73,14 +57,14 @@ t.test('a batch that fails part-way leaves nothing behind and is written once la
 t.test('lines written but no room for the head record: the head catches up on the next flush', async (t) => {
   const mnt = mountSmall(t);
   if (!mnt) { t.skip('needs root to mount a tmpfs'); return; }
-  const state = join(mnt, 'state');
+  const state = join(mnt.dir, 'state');
   mkdirSync(state, { mode: 0o700 });
   const errors = [];
   const log = new AuditLog(state, { onError: (e) => errors.push(e.message), everyError: true });
   log.append({ actor: { id: 'test' }, action: 'test.first', outcome: 'ok' });
   await log.flush();
-  const fillers = fill(mnt);
-  rmSync(fillers.pop()); // one block back: the lock file's pid takes it
+  mnt.fill({ blocksPerFile: 1 });
+  mnt.giveBack(); // one block back: the lock file's pid takes it
   // One short event fits in the slack of the log's last block; the new head record needs a block of its own.
   log.append({ actor: { id: 'test' }, action: 'test.second', outcome: 'ok' });
   await log.flush();
@@ -88,7 +72,7 @@ t.test('lines written but no room for the head record: the head catches up on th
   t.same(lines(state).records.map((r) => r.action), ['test.first', 'test.second'], 'the line itself is in the file');
   t.equal((await verifyAudit(state)).kind, 'inserted', 'while the disk is full, verify sees a line past the head record');
 
-  for (const f of fillers) rmSync(f, { force: true });
+  mnt.free();
   await log.flush();
   const v = await verifyAudit(state);
   t.equal(v.ok, true, `once there is room, a flush writes the head and verify passes (was: 'inserted' until some later event) ${v.reason ?? ''}`);

@@ -5,11 +5,11 @@
 // "could not lock in time" — even after space was freed. (Found by the
 // adversarial suite's full-disk test.)
 import t from 'tap';
-import { execFileSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { withLock, EMPTY_LOCK_STALE_MS } from '../dist/core/state/lock.js';
 import { tempDir } from './helpers/proc.js';
+import { smallFilesystem } from './helpers/tmpfs.js';
 
 t.test('allowed: a lock is taken and released; a held one makes others wait', async (t) => {
   const dir = tempDir(t);
@@ -36,58 +36,39 @@ t.test('empty lock files: a fresh one is respected, an old one is stale', async 
 });
 
 t.test('a full disk: the lock attempt fails loudly and leaves no lock file', async (t) => {
-  const dir = join(tempDir(t), 'mnt');
-  mkdirSync(dir);
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k,mode=0700', 'tmpfs', dir], { stdio: 'pipe' });
-  } catch {
-    t.skip('needs root to mount a tmpfs');
-    return;
-  }
-  t.teardown(() => { try { execFileSync('umount', ['-l', dir]); } catch { /* best effort */ } });
+  const disk = smallFilesystem(t, 64);
+  if (disk.skip) { t.skip(disk.skip); return; }
+  const dir = disk.dir;
   const target = join(dir, 'tokens.json');
   // Take every data block; inodes remain, so the lock file itself can still be created.
-  const fd = openSync(join(dir, 'filler'), 'w');
-  try { for (;;) writeSync(fd, Buffer.alloc(4096)); } catch (e) { t.equal(e.code, 'ENOSPC', 'disk full'); } finally { closeSync(fd); }
+  disk.fill();
+  t.equal(disk.freeBytes(), 0, 'disk full');
 
   const e = await withLock(target, () => 1, { timeoutMs: 1000 }).then(() => null, (x) => x);
   t.equal(e?.code, 'state.unwritable', 'denied: fails loudly, as a state error (exit 5, 503 from serve)');
   t.match(e?.message, /cannot write .*tokens\.json\.lock: no space left on the device \(ENOSPC\)/, 'naming the file and the reason');
   t.equal(e?.cause?.code, 'ENOSPC', 'the errno stays on cause');
   t.same(readdirSync(dir).filter((n) => n.endsWith('.lock')), [], 'no empty lock file left behind');
-  rmSync(join(dir, 'filler'));
+  disk.free();
   const r = await withLock(target, () => 'after', { timeoutMs: 1000 });
   t.equal(r, 'after', 'allowed: once there is space, the lock works at once (was: locked out for good)');
 });
 
 t.test('a full disk: creating a token fails as state.unwritable and changes nothing', async (t) => {
   const { TokenStore } = await import('../dist/core/tokens.js');
-  const dir = join(tempDir(t), 'mnt');
-  mkdirSync(dir);
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k,mode=0700', 'tmpfs', dir], { stdio: 'pipe' });
-  } catch {
-    t.skip('needs root to mount a tmpfs');
-    return;
-  }
-  t.teardown(() => { try { execFileSync('umount', ['-l', dir]); } catch { /* best effort */ } });
+  const disk = smallFilesystem(t, 64);
+  if (disk.skip) { t.skip(disk.skip); return; }
+  const dir = disk.dir;
   const store = new TokenStore({ path: join(dir, 'tokens.json') });
   await store.create({ label: 'before', scope: 'read' });
   const before = readFileSync(join(dir, 'tokens.json'), 'utf8');
-  const fillers = [];
-  try {
-    for (let i = 0; ; i++) {
-      const p = join(dir, `f${i}`);
-      const fd = openSync(p, 'w');
-      try { writeSync(fd, Buffer.alloc(4096)); fillers.push(p); } finally { closeSync(fd); }
-    }
-  } catch (e) { t.equal(e.code, 'ENOSPC', 'disk full'); }
-  rmSync(fillers.pop()); // one block back: the lock's pid fits, the new tokens.json does not
+  disk.fill({ blocksPerFile: 1 });
+  disk.giveBack(); // one block back: the lock's pid fits, the new tokens.json does not
   const e = await store.create({ label: 'full', scope: 'read' }).then(() => null, (x) => x);
   t.equal(e?.code, 'state.unwritable', 'denied: a ConfigError state.unwritable (was: a bare ENOSPC error, a 500 from serve)');
   t.match(e?.message, /cannot write .*tokens\.json: no space left on the device/);
   t.equal(readFileSync(join(dir, 'tokens.json'), 'utf8'), before, 'tokens.json unchanged');
   t.same(readdirSync(dir).filter((n) => n.startsWith('.') || n.endsWith('.lock')), [], 'no temp or lock file left');
-  for (const f of readdirSync(dir).filter((n) => /^f\d+$/.test(n))) rmSync(join(dir, f));
+  disk.free();
   t.ok((await store.create({ label: 'after', scope: 'read' })).token, 'allowed: works again once there is room');
 });

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { runCli, cliEnv } from '../helpers/cli.js';
 import { waitFor } from '../helpers/proc.js';
 import { api, cliToken, startServe } from '../helpers/serve.js';
-import { smallFilesystem } from './lib/tmpfs.js';
+import { smallFilesystem } from '../helpers/tmpfs.js';
 import { LEAKY } from './lib/holds.js';
 import { SecretBook } from './lib/leaks.js';
 import { Report } from './lib/report.js';

@@ -4,7 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, rmSync, statfsSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempDir } from '../../helpers/proc.js';
+import { tempDir } from './proc.js';
 
 /** Mount a `sizeKb` tmpfs; resolves {dir, fill(), free(), freeBytes()} or {skip: reason}. */
 export function smallFilesystem(t, sizeKb = 256) {
@@ -23,14 +23,17 @@ export function smallFilesystem(t, sizeKb = 256) {
   return {
     dir,
     freeBytes() { const s = statfsSync(dir); return s.bavail * s.bsize; },
-    /** Take all free space (several files, so a page or two can be handed back later). */
-    fill() {
+    /**
+     * Take all free space, in files of `blocksPerFile` 4 KiB blocks (so a
+     * little can be handed back later with giveBack()).
+     */
+    fill({ blocksPerFile = 4 } = {}) {
       const chunk = Buffer.alloc(4096, 0x66);
       for (;;) {
         const fd = openSync(`${filler}.${fillers++}`, 'w');
         let wrote = 0;
         try {
-          for (let i = 0; i < 4; i++) { writeSync(fd, chunk); wrote++; }
+          for (let i = 0; i < blocksPerFile; i++) { writeSync(fd, chunk); wrote++; }
         } catch (e) {
           if (e.code !== 'ENOSPC') throw e;
           closeSync(fd);
@@ -39,6 +42,10 @@ export function smallFilesystem(t, sizeKb = 256) {
         }
         closeSync(fd);
       }
+    },
+    /** Give back the last filler file (one block with blocksPerFile 1). */
+    giveBack() {
+      if (fillers > 0) rmSync(`${filler}.${--fillers}`, { force: true });
     },
     /** Give back everything fill() took. */
     free() {
