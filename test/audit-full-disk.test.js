@@ -11,10 +11,15 @@ import { join } from 'node:path';
 import { AuditLog, verifyAudit } from '../dist/core/audit/log.js';
 import { smallFilesystem } from './helpers/tmpfs.js';
 
-/** A 128 KiB tmpfs (null when it cannot be mounted) and its filler. */
-function mountSmall(t) {
-  const fs = smallFilesystem(t, 128);
-  return fs.skip ? null : fs;
+/** An audit log in a state dir on a 128 KiB tmpfs (null when it cannot be mounted), reporting every error. */
+function logOnSmallDisk(t) {
+  const mnt = smallFilesystem(t, 128);
+  if (mnt.skip) return null;
+  const state = join(mnt.dir, 'state');
+  mkdirSync(state, { mode: 0o700 });
+  const errors = [];
+  const log = new AuditLog(state, { onError: (e) => errors.push(e.message), everyError: true });
+  return { mnt, state, errors, log };
 }
 
 function lines(state) {
@@ -23,12 +28,9 @@ function lines(state) {
 }
 
 t.test('a batch that fails part-way leaves nothing behind and is written once later', async (t) => {
-  const mnt = mountSmall(t);
-  if (!mnt) { t.skip('needs root to mount a tmpfs'); return; }
-  const state = join(mnt.dir, 'state');
-  mkdirSync(state, { mode: 0o700 });
-  const errors = [];
-  const log = new AuditLog(state, { onError: (e) => errors.push(e.message), everyError: true });
+  const small = logOnSmallDisk(t);
+  if (!small) { t.skip('needs root to mount a tmpfs'); return; }
+  const { mnt, state, errors, log } = small;
   const ev = (i) => ({ actor: { id: 'test' }, action: 'test.event', outcome: 'ok', requestId: `r${i}`, detail: 'x'.repeat(150) });
   log.append(ev(0));
   await log.flush();
@@ -55,12 +57,9 @@ t.test('a batch that fails part-way leaves nothing behind and is written once la
 });
 
 t.test('lines written but no room for the head record: the head catches up on the next flush', async (t) => {
-  const mnt = mountSmall(t);
-  if (!mnt) { t.skip('needs root to mount a tmpfs'); return; }
-  const state = join(mnt.dir, 'state');
-  mkdirSync(state, { mode: 0o700 });
-  const errors = [];
-  const log = new AuditLog(state, { onError: (e) => errors.push(e.message), everyError: true });
+  const small = logOnSmallDisk(t);
+  if (!small) { t.skip('needs root to mount a tmpfs'); return; }
+  const { mnt, state, errors, log } = small;
   log.append({ actor: { id: 'test' }, action: 'test.first', outcome: 'ok' });
   await log.flush();
   mnt.fill({ blocksPerFile: 1 });

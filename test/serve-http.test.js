@@ -3,20 +3,14 @@
 // body and routing errors, request ids, and error bodies that never carry a
 // stack or an absolute path.
 import t from 'tap';
+import { API_SECURITY_HEADERS } from './helpers/security.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import net from 'node:net';
 import { runCli } from './helpers/cli.js';
 import { api, auditEvents, cliToken, selfSigned, serveEnv, startServe } from './helpers/serve.js';
 
-const SECURITY = {
-  'x-content-type-options': 'nosniff',
-  'x-frame-options': 'DENY',
-  'referrer-policy': 'no-referrer',
-  'cross-origin-resource-policy': 'same-site',
-  'content-security-policy': "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
-  'cache-control': 'no-store',
-};
+const SECURITY = API_SECURITY_HEADERS;
 
 function checkSecurityHeaders(t, res, what) {
   for (const [k, v] of Object.entries(SECURITY)) t.equal(res.headers[k], v, `${what}: ${k}`);

@@ -1,6 +1,7 @@
 // Security headers (exact, HSTS only under TLS), CORS allow-list and
 // preflight, X-Request-ID — on real node:http / node:https servers on 127.0.0.1.
 import t from 'tap';
+import { API_SECURITY_HEADERS } from './helpers/security.js';
 import http from 'node:http';
 import https from 'node:https';
 import { execFileSync } from 'node:child_process';
@@ -48,14 +49,7 @@ function request(port, { method = 'GET', path = '/api/status', headers = {}, tls
   });
 }
 
-const EXPECTED = {
-  'x-content-type-options': 'nosniff',
-  'x-frame-options': 'DENY',
-  'referrer-policy': 'no-referrer',
-  'cross-origin-resource-policy': 'same-site',
-  'content-security-policy': "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
-  'cache-control': 'no-store',
-};
+const EXPECTED = API_SECURITY_HEADERS;
 
 t.test('security headers: exact values over plain HTTP, no HSTS', async (t) => {
   for (const mode of ['class', 'setHeader']) {

@@ -50,3 +50,16 @@ export function runChild(args, env) {
     });
   });
 }
+
+/**
+ * The headers every API answer must carry, written out literally (not read
+ * from the code under test) so that a change to them fails the tests.
+ */
+export const API_SECURITY_HEADERS = Object.freeze({
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'cross-origin-resource-policy': 'same-site',
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+  'cache-control': 'no-store',
+});
