@@ -5,7 +5,7 @@
 // processes.
 import { readdirSync, readFileSync, lstatSync } from 'node:fs';
 import { join } from 'node:path';
-import { cmdline, processTree } from './procfs.js';
+import { cmdline, ppidOf, processTree } from './procfs.js';
 
 const TOKEN_RE = /\bmg_[A-Za-z0-9_-]{43}\b/g;
 const PAIRING_RE = /\bmgp_[A-Za-z0-9_-]{43}\b/g;
@@ -90,6 +90,11 @@ export class SecretBook {
   scanChildren(rootPid, what) {
     for (const pid of processTree(rootPid)) {
       if (pid === rootPid) continue;
+      // Between fork and exec a child is still a copy of its parent (same
+      // command line, same environment): not a process of its own yet. It is
+      // read again once it has exec'd (watchChildren samples every 50 ms).
+      const ppid = ppidOf(pid);
+      if (ppid !== undefined && cmdline(pid) !== '' && cmdline(pid) === cmdline(ppid)) continue;
       this.scanned.processes++;
       this.scanText(`cmdline of ${what} child ${pid} (${cmdline(pid).slice(0, 60)})`, cmdline(pid));
       let environ = '';

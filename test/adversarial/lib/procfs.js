@@ -34,7 +34,7 @@ export function alive(pid) {
   } catch { return false; }
 }
 
-function ppidOf(pid) {
+export function ppidOf(pid) {
   try {
     const st = readFileSync(`/proc/${pid}/stat`, 'utf8');
     return Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[1]);
