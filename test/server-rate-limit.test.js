@@ -153,19 +153,6 @@ t.test('limiter: new keys prune idle ones on the way, and the sweep timer emptie
   real.close();
 });
 
-t.test('limiter: check cost', async (t) => {
-  const l = new RateLimiter({ ...GENERAL_LIMIT, sweep: false });
-  const keys = Array.from({ length: 1000 }, (_, i) => `192.168.${i >> 8}.${i & 255}`);
-  const N = 2_000_000;
-  for (let i = 0; i < 100_000; i++) l.check(keys[i % 1000]); // warm up
-  const t0 = process.hrtime.bigint();
-  for (let i = 0; i < N; i++) l.check(keys[i % 1000]);
-  const ns = Number(process.hrtime.bigint() - t0) / N;
-  t.ok(ns < 2000, `check(): ${ns.toFixed(0)} ns/op over 1,000 keys`);
-  t.comment(`limiter check: ${ns.toFixed(0)} ns/op`);
-  l.close();
-});
-
 t.test('lockout: 10 failures lock the IP; the correct secret is refused while locked', async (t) => {
   const now = fakeClock();
   const lock = new FailureLockout({ now, sweep: false });
