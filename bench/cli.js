@@ -2,7 +2,7 @@
 // Cold-start benchmark of the hot CLI commands, side by side with baselines in
 // the same run: a bare `node -e 0`, `mpc status`, `playerctl status`.
 // Starts its own MPD (null output) and mpv + mpv-mpris on a private bus,
-// runs hyperfine (warm-up, then --runs per round) for several rounds, and
+// runs hyperfine (3 warm-up runs, then 15 measured runs per round) for several rounds, and
 // reports medians and their ratio to `node -e 0`. NODE_EXTRA_CA_CERTS is
 // removed from every measured process (it adds ~85 ms to each Node start).
 // Writes bench/results.json (merged with other benches' sections).
@@ -22,7 +22,9 @@ const bin = join(root, 'bin', 'run.cjs');
 // Many short rounds rather than a few long ones: the commands are interleaved
 // more finely, so a burst of load from elsewhere hits them all alike.
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 8);
-const RUNS = Number(process.env.BENCH_RUNS ?? 7);
+// hyperfine --runs per round (≥ 10, after --warmup WARMUP), median per round.
+const RUNS = Number(process.env.BENCH_RUNS ?? 15);
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
 
 const cleanups = [];
 const t = { teardown: (fn) => cleanups.push(fn) };
@@ -70,6 +72,8 @@ async function main() {
     'mediagate pause (MPD, audited)': `${node} ${bin} pause --player mpd`,
     'mediagate volume +5 (PulseAudio)': `${node} ${bin} volume +5`,
     'mediagate volume (PulseAudio)': `${node} ${bin} volume`,
+    // Module-load cost alone: the bundle the fast path requires, and nothing run.
+    'node: require dist/fast.cjs (bundle load only)': `${node} -e "require('${join(root, 'dist', 'fast.cjs')}')"`,
     'mediagate play status --json via oclif (fast path off)': `env MEDIAGATE_NO_FAST_PATH=1 ${node} ${bin} play status --json --player mpd`,
     'curl GET /api/status (running serve)': `curl -sf -o /dev/null -H 'Authorization: Bearer ${token}' ${srv.url}/api/status`,
     'mpc status': `mpc -h ${mpd.host} -p ${mpd.port} status`,
@@ -89,7 +93,7 @@ async function main() {
   const rounds = [];
   for (let r = 0; r < ROUNDS; r++) {
     const out = join(work, `round${r}.json`);
-    const args = ['--warmup', '2', '--runs', String(RUNS), '--shell=none', '--export-json', out, '--style', 'none'];
+    const args = ['--warmup', String(WARMUP), '--runs', String(RUNS), '--shell=none', '--export-json', out, '--style', 'none'];
     for (const [name, cmd] of Object.entries(commands)) {
       if (prepare[name]) args.push('--prepare', prepare[name]); else args.push('--prepare', 'true');
       args.push('--command-name', name, cmd);
@@ -112,6 +116,7 @@ async function main() {
     node: process.version,
     rounds: ROUNDS,
     runsPerRound: RUNS,
+    warmupRuns: WARMUP,
     note: 'medians over rounds of per-round hyperfine medians; ratio = command / `node -e 0` in the same round; NODE_EXTRA_CA_CERTS unset',
     loadAverage: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).map(Number),
     results: rows,

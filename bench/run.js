@@ -9,7 +9,6 @@ import { ROOT, cleanEnv, loadAverage } from './lib.js';
 const benches = [
   ['cli', ['bench/cli.js']],
   ['server', ['bench/server.js']],
-  ['ws', ['bench/ws-broadcast.js']],
   ['tokens', ['bench/resolve-token.js']],
   ['limiter', ['--expose-gc', 'bench/limiter.js']],
   ['audit', ['bench/audit.js']],

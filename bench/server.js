@@ -1,24 +1,35 @@
 #!/usr/bin/env node
-// GET /api/status with a valid token on a real `mediagate serve` (real MPD,
-// keep-alive, 2 connections, wrk) against a bare node:http server returning
-// the same JSON, side by side in each round; medians over rounds, ratio
-// serve / bare. Rounds alternate which server goes first. Also the server's
-// CPU time per request (from /proc/PID/stat), which the machine's load
-// disturbs less than throughput. Writes bench/results.json key "server".
-// The WS broadcast figure is bench/ws-broadcast.js. NODE_EXTRA_CA_CERTS is
-// unset for servers.
+// `npm run bench:server`, two parts in one run, each against its baseline:
+// 1. GET /api/status with a valid token on a real `mediagate serve` (real MPD,
+//    keep-alive, 2 connections, wrk) against a bare node:http server returning
+//    the same JSON, side by side in each round; medians over rounds, ratio
+//    serve / bare. Rounds alternate which server goes first. Also the server's
+//    CPU time per request (from /proc/PID/stat), which the machine's load
+//    disturbs less than throughput. bench/results.json key "server".
+// 2. One real volume change (`pactl set-sink-volume` on a PulseAudio null
+//    sink) reaching 1,000 WebSocket clients of a real `mediagate serve`,
+//    against a bare `ws` server broadcasting the same-size message on the
+//    same kind of event (bench/ws-volume.js). Key "wsVolume".
+// The HTTP part's servers are stopped before the WS part starts.
+// `--only http` or `--only ws` runs one part. NODE_EXTRA_CA_CERTS is unset
+// for every Node process.
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, existsSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startMpd } from '../test/helpers/mpd.js';
-import { CLK_TCK, cpuTicks, privateEnv } from './lib.js';
+import { CLK_TCK, cpuTicks, privateEnv, teardowns, writeResult } from './lib.js';
+import { wsVolume } from './ws-volume.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = join(root, 'bin', 'run.cjs');
 const ROUNDS = Number(process.env.BENCH_ROUNDS_SERVER ?? 7);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : null;
+if (only !== null && only !== 'http' && only !== 'ws') throw new Error('--only takes http or ws');
+// HTTP part's processes (stopped before the WS part), and the whole run's (MPD).
+const httpTd = teardowns();
 const cleanups = [];
 const t = { teardown: (fn) => cleanups.push(fn) };
 const work = mkdtempSync(join(tmpdir(), 'mg-bench-srv-'));
@@ -28,7 +39,7 @@ function startProcess(args, env) {
   const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   child.stderr.setEncoding('utf8').on('data', (d) => { err += d; });
-  cleanups.push(() => new Promise((r) => { child.once('exit', r); child.kill('SIGTERM'); setTimeout(() => child.kill('SIGKILL'), 3000).unref(); }));
+  httpTd.t.teardown(() => new Promise((r) => { if (child.exitCode !== null || child.signalCode !== null) { r(); return; } child.once('exit', r); child.kill('SIGTERM'); setTimeout(() => child.kill('SIGKILL'), 3000).unref(); }));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no start:\n${err}`)), 20000);
     child.stderr.on('data', () => {
@@ -53,6 +64,16 @@ function wrk(url, pid, token) {
 async function main() {
   const mpd = await startMpd(t);
   mpd.mpc('-q', 'play');
+  if (only !== 'ws') await httpPart(mpd);
+  await httpTd.run();
+  if (only !== 'http') {
+    const ws = await wsVolume({ t, mpd, rounds: Number(process.env.BENCH_ROUNDS_WS ?? 15) });
+    writeResult('wsVolume', ws);
+    console.log(`volume change to ${ws.clients} WS clients (pactl exit → last client): serve ${ws.mediagateMedianMs} ms, bare ws ${ws.bareMedianMs} ms, ratio ${ws.ratio}; bare ws + re-read ${ws.bareRereadMedianMs} ms, ratio ${ws.ratioToReread}`);
+  }
+}
+
+async function httpPart(mpd) {
   const env = privateEnv(work, mpd);
   execFileSync(process.execPath, [bin, 'config', 'set', 'server.rateLimit.rps', '0'], { env });
   const token = JSON.parse(execFileSync(process.execPath, [bin, 'token', 'create', '--label', 'bench', '--scope', 'read', '--json'], { env, encoding: 'utf8' })).token;
@@ -88,11 +109,8 @@ s.listen(0, '127.0.0.1', () => process.stderr.write('listening on http://127.0.0
     target: '≥ 0.8',
     rounds,
   };
-  const path = join(root, 'bench', 'results.json');
-  const all = existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) : {};
-  all.server = result;
-  writeFileSync(path, `${JSON.stringify(all, null, 2)}\n`);
+  writeResult('server', result);
   console.log(`GET /api/status: serve ${result.serveRps} req/s, bare node:http ${result.bareRps} req/s, ratio ${result.ratio}`);
 }
 
-try { await main(); } finally { for (const fn of cleanups.reverse()) await fn(); }
+try { await main(); } finally { await httpTd.run(); for (const fn of cleanups.reverse()) await fn(); }

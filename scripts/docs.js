@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 // Generate the man pages (man/man1/*.1) and the README's command reference
 // from the oclif manifest (itself generated from the command classes) and the
-// config key registry. `--check` writes nothing and exits 1 listing every file
-// that is stale; the test suite runs it.
+// config key registry; the HTTP API reference of `mediagate serve` (in its man
+// page and in the README reference) from the built route table (routeTable()),
+// the limits from the build's constants, and each route's request/answer line
+// from scripts/api-doc.js. `--check` writes nothing and exits 1 listing every
+// file that is stale; the test suite runs it.
 import { readFileSync, writeFileSync, readdirSync, mkdirSync, unlinkSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +19,14 @@ const END = '<!-- reference:end -->';
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const manifest = JSON.parse(readFileSync(join(root, 'oclif.manifest.json'), 'utf8'));
 const { describeKeys } = await import(join(root, 'dist/core/config/store.js'));
+const api = await import('./api-doc.js');
+const dist = (p) => import(join(root, 'dist', p));
+const { routeTable } = await dist('server/routes/index.js');
+const { BODY_LIMIT_BYTES } = await dist('server/json-body.js');
+const { REQUEST_TIMEOUT_MS } = await dist('server/request-timeout.js');
+const { WS_DEFAULTS, WS_MAX_PAYLOAD } = await dist('server/ws.js');
+const { DEFAULT_LOCKOUT } = await dist('server/failure-lockout.js');
+const { SCRIPT_RUN_LIMIT, CREATION_LIMIT } = await dist('server/rate-limit.js');
 
 const commands = Object.values(manifest.commands).filter((c) => !c.hidden).sort((a, b) => a.id.localeCompare(b.id));
 const words = (c) => c.id.split(':').join(' ');
@@ -32,6 +43,48 @@ function synopsis(c) {
   const args = Object.values(c.args ?? {}).map(argUsage);
   const flags = Object.values(c.flags ?? {}).map((f) => `[${f.char ? `-${f.char}` : `--${f.name}`}${f.type === 'option' ? ` ${f.helpValue ?? (f.options ? f.options.join('|') : 'VALUE')}` : ''}]`);
   return ['mediagate', words(c), ...args, ...flags].join(' ');
+}
+
+// ---- the HTTP API of `mediagate serve`
+const keyDefault = (key) => describeKeys().find((k) => k.key === key)?.default;
+const perMinute = (l) => `${l.rate} a minute${l.perMs === 60_000 ? '' : ` (per ${l.perMs} ms)`}`;
+const routes = routeTable().map((r) => {
+  const shape = api.ROUTE_SHAPES[`${r.method} ${r.path}`];
+  if (!shape) process.stderr.write(`docs: warning: no request/answer line for ${r.method} ${r.path} in scripts/api-doc.js\n`);
+  const scope = r.scopeCheckedInHandler ? `${r.scope} + the script's own scope` : r.scope;
+  return { method: r.method, path: r.path, scope, request: shape?.[0] ?? '?', answer: shape?.[1] ?? 'see the source (src/server/routes)' };
+});
+for (const k of Object.keys(api.ROUTE_SHAPES)) {
+  if (!routes.some((r) => `${r.method} ${r.path}` === k)) process.stderr.write(`docs: warning: scripts/api-doc.js describes ${k}, which is not in the route table\n`);
+}
+const ERROR_SHAPE = '{"error":{"code":"auth.invalid_token","message":"…","requestId":"…"}}';
+const API_NOTES = [
+  ['Auth', 'Every route but the public ones needs Authorization: Bearer TOKEN with a scope that covers the route (read ⊂ control ⊂ admin); the web remote\'s session cookie works only from its own pages. A token in the URL (?token=…) is refused. Pairing tokens are never bearer tokens.'],
+  ['Errors', `Every error is JSON: ${ERROR_SHAPE} — 400 malformed request, 401 no or bad token (WWW-Authenticate: Bearer), 403 wrong scope or Origin, 404, 405 (with Allow), 409 wrong state, 413 body too large, 415 not JSON, 422 invalid value (the message names the field), 429 limited (Retry-After), 503 player or backend unavailable (Retry-After). Messages never hold a secret, a stack or an absolute path; X-Request-ID is answered on every request.`],
+  ['Limits', `Request bodies: JSON only (Content-Type: application/json), at most ${BODY_LIMIT_BYTES / 1024} KiB. A request runs at most ${REQUEST_TIMEOUT_MS / 1000} s. Per client address: ${keyDefault('server.rateLimit.rps')} requests/s, burst ${keyDefault('server.rateLimit.burst')} (server.rateLimit.rps and .burst; 0 turns it off). Failed authentications, redeems and exchanges: ${DEFAULT_LOCKOUT.maxFailures} in ${DEFAULT_LOCKOUT.windowMs / 60_000} min lock the address out for ${DEFAULT_LOCKOUT.lockMs / 60_000} min (the right secret is refused meanwhile). Per token: token and invite creations and rotations ${perMinute(CREATION_LIMIT)}, script runs ${perMinute(SCRIPT_RUN_LIMIT)}. WebSocket: frames up to ${WS_MAX_PAYLOAD / 1024} KiB, ${WS_DEFAULTS.messagesPerSecond} messages/s per socket (burst ${WS_DEFAULTS.messageBurst}; ${WS_DEFAULTS.maxStrikes} refused in a row close it), ${WS_DEFAULTS.maxInFlight} commands in flight, ${WS_DEFAULTS.maxConnections.toLocaleString('en')} sockets; a client that does not read is skipped, then closed after ${WS_DEFAULTS.slowCloseMs / 1000} s.`],
+];
+const mdCell = (s) => String(s).replaceAll('|', '\\|');
+
+function apiMarkdown() {
+  const out = ['### HTTP API (`mediagate serve`)', '', 'Generated from the server\'s route table. Base URL: the address `serve` prints; JSON in and out.', '',
+    '| method | path | scope | request | answer |', '|---|---|---|---|---|'];
+  for (const r of routes) out.push(`| ${r.method} | \`${r.path}\` | ${r.scope} | ${mdCell(r.request)} | ${mdCell(r.answer)} |`);
+  out.push('');
+  for (const [term, text] of API_NOTES) out.push(`**${term}.** ${text}`, '');
+  out.push('**WebSocket `/api/ws`.**', '');
+  for (const [term, text] of api.WS_PROTOCOL) out.push(`- ${term}: ${text}`);
+  out.push('');
+  return out;
+}
+
+const plain = (s) => String(s).replaceAll('`', '');
+function apiRoff() {
+  const out = ['.SH HTTP API', para('Every route of the server, generated from its route table: method, path, scope, then the request (query or JSON body) and the answer.')];
+  for (const r of routes) out.push('.TP', `.B ${roff(`${r.method} ${r.path}`)}`, roff(`[${r.scope}] ${r.request === '—' ? '' : `${plain(r.request)} `}\u2192 ${plain(r.answer)}`));
+  for (const [term, text] of API_NOTES) out.push(`.SS ${roff(term)}`, roff(text));
+  out.push('.SH WEBSOCKET');
+  for (const [term, text] of api.WS_PROTOCOL) out.push('.TP', `.B ${roff(term)}`, roff(text));
+  return out;
 }
 
 // ---- roff
@@ -78,6 +131,7 @@ function commandPage(c) {
     out.push('.SH EXAMPLES');
     for (const e of c.examples) out.push('.PP', '.nf', roff(`$ ${example(e)}`), '.fi');
   }
+  if (c.id === 'serve') out.push(...apiRoff());
   out.push('.SH EXIT STATUS');
   for (const [code, what] of EXIT) out.push('.TP', `.B ${code}`, roff(what));
   out.push('.SH SEE ALSO', '.BR mediagate (1)');
@@ -113,6 +167,7 @@ function reference() {
     out.push('```', '');
     if (c.aliases?.length) out.push(`Alias: ${c.aliases.map((a) => `\`mediagate ${a.split(':').join(' ')}\``).join(', ')}`, '');
   }
+  out.push(...apiMarkdown());
   out.push(END);
   return out.join('\n');
 }
