@@ -8,6 +8,9 @@ import { freePort } from './helpers/mpd.js';
 import { runCli } from './helpers/cli.js';
 import { api, auditEvents, cliToken, selfSigned, serveEnv, startServe } from './helpers/serve.js';
 
+// Real daemons and serve processes on a shared, loaded machine: more than the default 120 s.
+t.setTimeout(300000);
+
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** A raw HTTP/1.1 connection to 127.0.0.1:port: write by hand, collect the answer. */

@@ -16,6 +16,9 @@ import { makeMusic, tempDir } from './helpers/proc.js';
 import { runCli } from './helpers/cli.js';
 import { api, auditEvents, cliToken, serveEnv, startServe } from './helpers/serve.js';
 
+// Real daemons and serve processes on a shared, loaded machine: more than the default 120 s.
+t.setTimeout(300000);
+
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const mpcState = (mpd) => {
   const m = /^\[(playing|paused)\]/m.exec(mpd.mpc('status'));
