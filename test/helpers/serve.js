@@ -14,12 +14,13 @@ const live = new Set();
 process.on('exit', () => { for (const c of live) { try { c.kill('SIGKILL'); } catch {} } });
 
 /**
- * Start `mediagate serve --port 0 ...args` (or `port`: to come back on the same one) with `env` (from cliEnv). Resolves
+ * Start `mediagate serve --port 0 ...args` (or `port`: to come back on the same one; null: no --port) with `env` (from cliEnv). Resolves
  * once it prints "listening on URL" — or, with `expectExit`, when it exits.
  * Returns {url, port, pid, child, out(), err(), adminToken, stop(signal), exited}.
  */
 export async function startServe(t, env, { args = [], expectExit = false, timeoutMs = 20000, port = 0 } = {}) {
-  const child = spawn(process.execPath, [BIN, 'serve', '--port', String(port), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // port null: no --port flag at all (the config's server.port, or the default).
+  const child = spawn(process.execPath, [BIN, 'serve', ...(port === null ? [] : ['--port', String(port)]), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
   let out = '';
   let err = '';
