@@ -8,9 +8,11 @@ import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from './helpers/mpd.js';
-import { runCli } from './helpers/cli.js';
+import { cliEnv, runCli } from './helpers/cli.js';
 import { serveEnv, startServe, selfSigned } from './helpers/serve.js';
-import { remoteSetup, mpcState, norm, json } from './remote-setup.js';
+import { remoteSetup, mpcState, norm, json, filesUnder } from './remote-setup.js';
+import { Config } from '../dist/core/config/store.js';
+import { readSecret } from '../dist/core/secrets.js';
 
 t.setTimeout(300000);
 
@@ -152,12 +154,66 @@ t.test('authorisation: read scope, revoked and wrong tokens → exit 4; unreacha
   t.match(unknown.stderr, /no remote profile 'nosuch'/);
 });
 
+t.test("pairing as the issue writes it: `invite redeem CODE --server URL --name laptop` stores a sealed default profile", async (t) => {
+  // Machine A (the server's) mints the invite; machine B has no profile and no default yet.
+  const inv = json(await local('invite', 'create', '--label', 'laptops', '--scope', 'control', '--uses', '2', '--json'));
+  const b = cliEnv(t, { MPD_HOST: '127.0.0.1', MPD_PORT: '1' });
+  const onB = (args, env = {}) => runCli(args, { env: { ...b.env, ...env } });
+  const r = await onB(['invite', 'redeem', inv.code, '--server', srv.url, '--name', 'laptop']);
+  t.equal(r.code, 0, r.stderr);
+  t.equal(r.stdout, '', 'nothing on stdout: the token is stored, not printed');
+  t.notMatch(r.stderr, /mg_[A-Za-z0-9_-]{20}/, 'no token on stderr either');
+  t.match(r.stderr, /stored sealed as remote profile '127-0-0-1'/, 'the profile is named after the server host');
+  t.match(r.stderr, /now the default remote/, 'and it says it became the default');
+  const cfg = JSON.parse(readFileSync(join(b.configDir, 'config.json'), 'utf8'));
+  t.match(cfg.remotes['127-0-0-1'], { url: srv.url, token: /^nacl:v1:/ });
+  t.equal(cfg.remote.default, '127-0-0-1');
+  // The token, unsealed with B's key only to look for it: no file of B holds it in clear.
+  const token = readSecret(Config.load(b.env), 'remotes.127-0-0-1.token', b.env);
+  t.match(token, /^mg_[A-Za-z0-9_-]{43}$/);
+  const files = [...filesUnder(b.base)];
+  t.ok(files.length > 0);
+  for (const f of files) t.notOk(readFileSync(f, 'latin1').includes(token.slice(3)), `${f} does not hold the token in clear`);
+
+  // The paired device controls the real MPD: --remote NAME (before or after the command), MEDIAGATE_REMOTE, the default.
+  for (const [how, args, env] of [
+    ['--remote NAME before the command', ['--remote', '127-0-0-1', 'pause'], {}],
+    ['--remote NAME after it', ['pause', '--remote', '127-0-0-1'], {}],
+    ['MEDIAGATE_REMOTE', ['pause'], { MEDIAGATE_REMOTE: '127-0-0-1' }],
+    ['the default remote', ['pause'], {}],
+  ]) {
+    mpd.mpc('-q', 'play', '1');
+    const p = await onB([...args, '--player', 'mpd'], env);
+    t.equal(p.code, 0, `${how}: ${p.stderr}`);
+    t.equal(mpcState(mpd), 'paused', `${how}: B paused A's MPD`);
+  }
+  t.equal((await onB(['pause', '--remote', 'local'])).code, 3, '--remote local is still this machine (no player here)');
+
+  // A second pairing with the same server: a unique name, and the default stays.
+  const second = await onB(['invite', 'redeem', inv.code, '--server', srv.url, '--name', 'laptop2', '--json']);
+  t.equal(second.code, 0, second.stderr);
+  t.match(json(second), { profile: '127-0-0-1-2', default: false, label: 'laptop2' });
+  t.notOk('token' in json(second));
+  t.match(second.stderr, /mediagate --remote 127-0-0-1-2 status/);
+  t.equal(JSON.parse(readFileSync(join(b.configDir, 'config.json'), 'utf8')).remote.default, '127-0-0-1', 'the default is unchanged');
+
+  // --print-token: only on explicit request, and then nothing is stored.
+  const inv2 = json(await local('invite', 'create', '--label', 'scripts', '--scope', 'read', '--uses', '1', '--json'));
+  const before = readFileSync(join(b.configDir, 'config.json'), 'utf8');
+  const printed = await onB(['invite', 'redeem', inv2.code, '--server', srv.url, '--name', 'cron', '--print-token']);
+  t.equal(printed.code, 0, printed.stderr);
+  t.match(printed.stdout, /^mg_[A-Za-z0-9_-]{43}\n$/);
+  t.equal(readFileSync(join(b.configDir, 'config.json'), 'utf8'), before, '--print-token stores nothing');
+  const both = await onB(['invite', 'redeem', inv2.code, '--server', srv.url, '--print-token', '--save', 'x']);
+  t.equal(both.code, 2, '--print-token with --save is a usage error');
+});
+
 t.test('invite redeem --save: pair, store sealed, then control through --remote', async (t) => {
   const inv = json(await local('invite', 'create', '--label', 'laptops', '--scope', 'control', '--uses', '1', '--json'));
   const r = await onClient(['invite', 'redeem', inv.code, '--server', srv.url, '--name', 'laptop', '--save', 'lap', '--json']);
   t.equal(r.code, 0, r.stderr);
   const paired = json(r);
-  t.match(paired, { id: /^tok_/, scope: 'control', label: 'laptop', profile: 'lap' });
+  t.match(paired, { id: /^tok_/, scope: 'control', label: 'laptop', profile: 'lap', default: true });
   t.notOk('token' in paired, 'with --save the token is stored, not printed');
   t.notMatch(r.stdout + r.stderr, /mg_[A-Za-z0-9_-]{43}/);
   t.match(JSON.parse(readFileSync(join(client.configDir, 'config.json'), 'utf8')).remotes.lap, { url: srv.url, token: /^nacl:v1:/ });
