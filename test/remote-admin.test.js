@@ -5,10 +5,11 @@
 // URL and never the token; pairing with `invite redeem --save`; https with a
 // private CA. Hot commands and profiles: test/remote-cli.test.js.
 import t from 'tap';
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from './helpers/mpd.js';
-import { cliEnv, runCli } from './helpers/cli.js';
+import { BIN, cliEnv, runCli } from './helpers/cli.js';
 import { serveEnv, startServe, selfSigned } from './helpers/serve.js';
 import { remoteSetup, mpcState, norm, json, filesUnder } from './remote-setup.js';
 import { Config } from '../dist/core/config/store.js';
@@ -16,7 +17,24 @@ import { readSecret } from '../dist/core/secrets.js';
 
 t.setTimeout(300000);
 
-const { mpd, srv, client, local, onClient, remote, same } = await remoteSetup(t);
+/** A long-running CLI process (a --follow): its stdout lines, waiting for one, and its exit code. */
+function spawnCli(t, args, env) {
+  const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  t.teardown(() => { try { child.kill('SIGKILL'); } catch {} });
+  const h = { child, out: '', err: '' };
+  child.stdout.setEncoding('utf8').on('data', (d) => { h.out += d; });
+  child.stderr.setEncoding('utf8').on('data', (d) => { h.err += d; });
+  h.closed = new Promise((r) => child.on('close', (code) => r(code)));
+  h.lines = () => h.out.split('\n').filter(Boolean);
+  h.waitFor = async (pred, what, ms = 8000) => {
+    const end = Date.now() + ms;
+    while (Date.now() < end) { if (pred(h.lines())) return; await new Promise((r) => setTimeout(r, 25)); }
+    throw new Error(`${args.join(' ')}: ${what}; got ${h.out} ${h.err}`);
+  };
+  return h;
+}
+
+const { mpd, server, srv, client, local, onClient, remote, same } = await remoteSetup(t);
 
 t.test('token commands', async (t) => {
   const c = await same(t, ['token', 'create', '--label', 'lbl-a', '--scope', 'read', '--expires', '30d', '--json'], { normalize: norm, stderr: false });
@@ -97,9 +115,34 @@ t.test('audit and audit verify', async (t) => {
   t.equal(v.r.code, 0);
   t.equal(json(v.r).ok, true);
   await same(t, ['audit', 'verify']);
-  const follow = await remote('audit', '--follow');
-  t.equal(follow.code, 2, 'audit --follow over --remote: a clear usage error');
-  t.match(follow.stderr, /not supported over --remote yet/);
+  // audit --follow over --remote: the server's events pushed over the WebSocket as they are written.
+  const f = spawnCli(t, ['audit', '--follow', '--json', '--action', 'token', '--limit', '2', '--remote', 'home'], client.env);
+  await f.waitFor((ls) => ls.length >= 2, 'the backlog of 2');
+  const backlog = f.lines().map((l) => JSON.parse(l));
+  t.equal(backlog.length, 2, '--limit 2: two past events');
+  const localBacklog = json(await local('audit', '--action', 'token', '--limit', '2', '--json'));
+  t.same(backlog, localBacklog, 'the same events as the server\'s own log shows');
+  const made = json(await local('token', 'create', '--label', 'while-following', '--scope', 'read', '--json'));
+  await f.waitFor((ls) => ls.some((l) => JSON.parse(l).target === made.id), 'the new token.create event');
+  t.match(JSON.parse(f.lines().at(-1)), { action: 'token.create', target: made.id, outcome: 'ok' });
+  f.child.kill('SIGINT');
+  t.equal(await f.closed, 0, 'SIGINT ends it cleanly');
+  // Human lines, as local --follow prints them.
+  const lf = spawnCli(t, ['audit', '--follow', '--action', 'token.create', '--limit', '1'], server.env);
+  const rf = spawnCli(t, ['audit', '--follow', '--action', 'token.create', '--limit', '1', '--remote', 'home'], client.env);
+  await lf.waitFor((ls) => ls.length >= 1, 'local first line');
+  await rf.waitFor((ls) => ls.length >= 1, 'remote first line');
+  t.equal(rf.out, lf.out, 'the same human line both ways');
+  lf.child.kill('SIGINT');
+  rf.child.kill('SIGINT');
+  t.equal(await rf.closed, 0);
+  await lf.closed;
+  // A read token may not follow the audit log: exit 4, like a read token's `audit`.
+  const ro = json(await local('token', 'create', '--label', 'ro-follow', '--scope', 'read', '--json'));
+  t.equal((await onClient(['remote', 'add', 'ro-follow', srv.url], { input: ro.token })).code, 0);
+  const denied = await onClient(['audit', '--follow', '--remote', 'ro-follow']);
+  t.equal(denied.code, 4, 'insufficient scope: exit 4');
+  t.match(denied.stderr, /admin scope/);
   // What the remote commands did is in the server's log, as the token that did it.
   mpd.mpc('-q', 'play', '1');
   t.equal((await remote('pause', '--player', 'mpd')).code, 0);
@@ -247,4 +290,18 @@ t.test('https with a private CA', async (t) => {
   const paired = await onClient(['invite', 'redeem', inv.code, '--server', s.url, '--ca', cert.cert, '--save', 'tlsdev']);
   t.equal(paired.code, 0, paired.stderr);
   t.equal((await onClient(['status', '--player', 'mpd', '--remote', 'tlsdev'])).code, 0);
+
+  // status --follow over wss://, trusting the private CA of the profile (--ca); without it, exit 6.
+  mpd.mpc('-q', 'play', '1'); mpd.mpc('-q', 'pause');
+  const f = spawnCli(t, ['status', '--follow', '--json', '--player', 'mpd', '--remote', 'tls'], client.env);
+  await f.waitFor((ls) => ls.some((l) => JSON.parse(l).status === 'paused'), 'a first line over wss');
+  mpd.mpc('-q', 'play');
+  await f.waitFor((ls) => ls.some((l) => JSON.parse(l).status === 'playing'), 'the change pushed over wss');
+  f.child.kill('SIGINT');
+  t.equal(await f.closed, 0, 'wss follow: SIGINT ends it cleanly');
+  t.equal((await onClient(['remote', 'add', 'tls-noca', s.url, '--no-verify'], { input: s.adminToken })).code, 0);
+  const untrusted = await onClient(['status', '--follow', '--remote', 'tls-noca', '--json']);
+  t.equal(untrusted.code, 6, 'wss without the CA: the certificate is not trusted, exit 6');
+  t.match(JSON.parse(untrusted.stderr.trim().split('\n').pop()), { error: { code: 'remote.tls' } });
+  t.notOk(untrusted.stderr.includes(s.adminToken), 'never the token');
 });
