@@ -5,16 +5,36 @@
 // URL and never the token; pairing with `invite redeem --save`; https with a
 // private CA. Hot commands and profiles: test/remote-cli.test.js.
 import t from 'tap';
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from './helpers/mpd.js';
-import { runCli } from './helpers/cli.js';
+import { BIN, cliEnv, runCli } from './helpers/cli.js';
 import { serveEnv, startServe, selfSigned } from './helpers/serve.js';
-import { remoteSetup, mpcState, norm, json } from './remote-setup.js';
+import { remoteSetup, mpcState, norm, json, filesUnder } from './remote-setup.js';
+import { Config } from '../dist/core/config/store.js';
+import { readSecret } from '../dist/core/secrets.js';
 
 t.setTimeout(300000);
 
-const { mpd, srv, client, local, onClient, remote, same } = await remoteSetup(t);
+/** A long-running CLI process (a --follow): its stdout lines, waiting for one, and its exit code. */
+function spawnCli(t, args, env) {
+  const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  t.teardown(() => { try { child.kill('SIGKILL'); } catch {} });
+  const h = { child, out: '', err: '' };
+  child.stdout.setEncoding('utf8').on('data', (d) => { h.out += d; });
+  child.stderr.setEncoding('utf8').on('data', (d) => { h.err += d; });
+  h.closed = new Promise((r) => child.on('close', (code) => r(code)));
+  h.lines = () => h.out.split('\n').filter(Boolean);
+  h.waitFor = async (pred, what, ms = 8000) => {
+    const end = Date.now() + ms;
+    while (Date.now() < end) { if (pred(h.lines())) return; await new Promise((r) => setTimeout(r, 25)); }
+    throw new Error(`${args.join(' ')}: ${what}; got ${h.out} ${h.err}`);
+  };
+  return h;
+}
+
+const { mpd, server, srv, client, local, onClient, remote, same } = await remoteSetup(t);
 
 t.test('token commands', async (t) => {
   const c = await same(t, ['token', 'create', '--label', 'lbl-a', '--scope', 'read', '--expires', '30d', '--json'], { normalize: norm, stderr: false });
@@ -95,9 +115,34 @@ t.test('audit and audit verify', async (t) => {
   t.equal(v.r.code, 0);
   t.equal(json(v.r).ok, true);
   await same(t, ['audit', 'verify']);
-  const follow = await remote('audit', '--follow');
-  t.equal(follow.code, 2, 'audit --follow over --remote: a clear usage error');
-  t.match(follow.stderr, /not supported over --remote yet/);
+  // audit --follow over --remote: the server's events pushed over the WebSocket as they are written.
+  const f = spawnCli(t, ['audit', '--follow', '--json', '--action', 'token', '--limit', '2', '--remote', 'home'], client.env);
+  await f.waitFor((ls) => ls.length >= 2, 'the backlog of 2');
+  const backlog = f.lines().map((l) => JSON.parse(l));
+  t.equal(backlog.length, 2, '--limit 2: two past events');
+  const localBacklog = json(await local('audit', '--action', 'token', '--limit', '2', '--json'));
+  t.same(backlog, localBacklog, 'the same events as the server\'s own log shows');
+  const made = json(await local('token', 'create', '--label', 'while-following', '--scope', 'read', '--json'));
+  await f.waitFor((ls) => ls.some((l) => JSON.parse(l).target === made.id), 'the new token.create event');
+  t.match(JSON.parse(f.lines().at(-1)), { action: 'token.create', target: made.id, outcome: 'ok' });
+  f.child.kill('SIGINT');
+  t.equal(await f.closed, 0, 'SIGINT ends it cleanly');
+  // Human lines, as local --follow prints them.
+  const lf = spawnCli(t, ['audit', '--follow', '--action', 'token.create', '--limit', '1'], server.env);
+  const rf = spawnCli(t, ['audit', '--follow', '--action', 'token.create', '--limit', '1', '--remote', 'home'], client.env);
+  await lf.waitFor((ls) => ls.length >= 1, 'local first line');
+  await rf.waitFor((ls) => ls.length >= 1, 'remote first line');
+  t.equal(rf.out, lf.out, 'the same human line both ways');
+  lf.child.kill('SIGINT');
+  rf.child.kill('SIGINT');
+  t.equal(await rf.closed, 0);
+  await lf.closed;
+  // A read token may not follow the audit log: exit 4, like a read token's `audit`.
+  const ro = json(await local('token', 'create', '--label', 'ro-follow', '--scope', 'read', '--json'));
+  t.equal((await onClient(['remote', 'add', 'ro-follow', srv.url], { input: ro.token })).code, 0);
+  const denied = await onClient(['audit', '--follow', '--remote', 'ro-follow']);
+  t.equal(denied.code, 4, 'insufficient scope: exit 4');
+  t.match(denied.stderr, /admin scope/);
   // What the remote commands did is in the server's log, as the token that did it.
   mpd.mpc('-q', 'play', '1');
   t.equal((await remote('pause', '--player', 'mpd')).code, 0);
@@ -152,12 +197,66 @@ t.test('authorisation: read scope, revoked and wrong tokens → exit 4; unreacha
   t.match(unknown.stderr, /no remote profile 'nosuch'/);
 });
 
+t.test("pairing as the issue writes it: `invite redeem CODE --server URL --name laptop` stores a sealed default profile", async (t) => {
+  // Machine A (the server's) mints the invite; machine B has no profile and no default yet.
+  const inv = json(await local('invite', 'create', '--label', 'laptops', '--scope', 'control', '--uses', '2', '--json'));
+  const b = cliEnv(t, { MPD_HOST: '127.0.0.1', MPD_PORT: '1' });
+  const onB = (args, env = {}) => runCli(args, { env: { ...b.env, ...env } });
+  const r = await onB(['invite', 'redeem', inv.code, '--server', srv.url, '--name', 'laptop']);
+  t.equal(r.code, 0, r.stderr);
+  t.equal(r.stdout, '', 'nothing on stdout: the token is stored, not printed');
+  t.notMatch(r.stderr, /mg_[A-Za-z0-9_-]{20}/, 'no token on stderr either');
+  t.match(r.stderr, /stored sealed as remote profile '127-0-0-1'/, 'the profile is named after the server host');
+  t.match(r.stderr, /now the default remote/, 'and it says it became the default');
+  const cfg = JSON.parse(readFileSync(join(b.configDir, 'config.json'), 'utf8'));
+  t.match(cfg.remotes['127-0-0-1'], { url: srv.url, token: /^nacl:v1:/ });
+  t.equal(cfg.remote.default, '127-0-0-1');
+  // The token, unsealed with B's key only to look for it: no file of B holds it in clear.
+  const token = readSecret(Config.load(b.env), 'remotes.127-0-0-1.token', b.env);
+  t.match(token, /^mg_[A-Za-z0-9_-]{43}$/);
+  const files = [...filesUnder(b.base)];
+  t.ok(files.length > 0);
+  for (const f of files) t.notOk(readFileSync(f, 'latin1').includes(token.slice(3)), `${f} does not hold the token in clear`);
+
+  // The paired device controls the real MPD: --remote NAME (before or after the command), MEDIAGATE_REMOTE, the default.
+  for (const [how, args, env] of [
+    ['--remote NAME before the command', ['--remote', '127-0-0-1', 'pause'], {}],
+    ['--remote NAME after it', ['pause', '--remote', '127-0-0-1'], {}],
+    ['MEDIAGATE_REMOTE', ['pause'], { MEDIAGATE_REMOTE: '127-0-0-1' }],
+    ['the default remote', ['pause'], {}],
+  ]) {
+    mpd.mpc('-q', 'play', '1');
+    const p = await onB([...args, '--player', 'mpd'], env);
+    t.equal(p.code, 0, `${how}: ${p.stderr}`);
+    t.equal(mpcState(mpd), 'paused', `${how}: B paused A's MPD`);
+  }
+  t.equal((await onB(['pause', '--remote', 'local'])).code, 3, '--remote local is still this machine (no player here)');
+
+  // A second pairing with the same server: a unique name, and the default stays.
+  const second = await onB(['invite', 'redeem', inv.code, '--server', srv.url, '--name', 'laptop2', '--json']);
+  t.equal(second.code, 0, second.stderr);
+  t.match(json(second), { profile: '127-0-0-1-2', default: false, label: 'laptop2' });
+  t.notOk('token' in json(second));
+  t.match(second.stderr, /mediagate --remote 127-0-0-1-2 status/);
+  t.equal(JSON.parse(readFileSync(join(b.configDir, 'config.json'), 'utf8')).remote.default, '127-0-0-1', 'the default is unchanged');
+
+  // --print-token: only on explicit request, and then nothing is stored.
+  const inv2 = json(await local('invite', 'create', '--label', 'scripts', '--scope', 'read', '--uses', '1', '--json'));
+  const before = readFileSync(join(b.configDir, 'config.json'), 'utf8');
+  const printed = await onB(['invite', 'redeem', inv2.code, '--server', srv.url, '--name', 'cron', '--print-token']);
+  t.equal(printed.code, 0, printed.stderr);
+  t.match(printed.stdout, /^mg_[A-Za-z0-9_-]{43}\n$/);
+  t.equal(readFileSync(join(b.configDir, 'config.json'), 'utf8'), before, '--print-token stores nothing');
+  const both = await onB(['invite', 'redeem', inv2.code, '--server', srv.url, '--print-token', '--save', 'x']);
+  t.equal(both.code, 2, '--print-token with --save is a usage error');
+});
+
 t.test('invite redeem --save: pair, store sealed, then control through --remote', async (t) => {
   const inv = json(await local('invite', 'create', '--label', 'laptops', '--scope', 'control', '--uses', '1', '--json'));
   const r = await onClient(['invite', 'redeem', inv.code, '--server', srv.url, '--name', 'laptop', '--save', 'lap', '--json']);
   t.equal(r.code, 0, r.stderr);
   const paired = json(r);
-  t.match(paired, { id: /^tok_/, scope: 'control', label: 'laptop', profile: 'lap' });
+  t.match(paired, { id: /^tok_/, scope: 'control', label: 'laptop', profile: 'lap', default: true });
   t.notOk('token' in paired, 'with --save the token is stored, not printed');
   t.notMatch(r.stdout + r.stderr, /mg_[A-Za-z0-9_-]{43}/);
   t.match(JSON.parse(readFileSync(join(client.configDir, 'config.json'), 'utf8')).remotes.lap, { url: srv.url, token: /^nacl:v1:/ });
@@ -191,4 +290,18 @@ t.test('https with a private CA', async (t) => {
   const paired = await onClient(['invite', 'redeem', inv.code, '--server', s.url, '--ca', cert.cert, '--save', 'tlsdev']);
   t.equal(paired.code, 0, paired.stderr);
   t.equal((await onClient(['status', '--player', 'mpd', '--remote', 'tlsdev'])).code, 0);
+
+  // status --follow over wss://, trusting the private CA of the profile (--ca); without it, exit 6.
+  mpd.mpc('-q', 'play', '1'); mpd.mpc('-q', 'pause');
+  const f = spawnCli(t, ['status', '--follow', '--json', '--player', 'mpd', '--remote', 'tls'], client.env);
+  await f.waitFor((ls) => ls.some((l) => JSON.parse(l).status === 'paused'), 'a first line over wss');
+  mpd.mpc('-q', 'play');
+  await f.waitFor((ls) => ls.some((l) => JSON.parse(l).status === 'playing'), 'the change pushed over wss');
+  f.child.kill('SIGINT');
+  t.equal(await f.closed, 0, 'wss follow: SIGINT ends it cleanly');
+  t.equal((await onClient(['remote', 'add', 'tls-noca', s.url, '--no-verify'], { input: s.adminToken })).code, 0);
+  const untrusted = await onClient(['status', '--follow', '--remote', 'tls-noca', '--json']);
+  t.equal(untrusted.code, 6, 'wss without the CA: the certificate is not trusted, exit 6');
+  t.match(JSON.parse(untrusted.stderr.trim().split('\n').pop()), { error: { code: 'remote.tls' } });
+  t.notOk(untrusted.stderr.includes(s.adminToken), 'never the token');
 });

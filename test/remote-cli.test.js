@@ -7,14 +7,18 @@
 // Admin commands, auth failures, pairing and TLS: test/remote-admin.test.js.
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIN } from './helpers/cli.js';
 import { remoteSetup, mpcState, mpcSong, mpcVolume, json, filesUnder } from './remote-setup.js';
 
 t.setTimeout(300000);
 
-const { mpd, srv, client, local, onClient, remote, settled, same } = await remoteSetup(t, { addHome: false });
+// The server's machine has one media folder: MPD's music directory (a.ogg, b.flac, c.mp3).
+const { mpd, srv, client, local, onClient, remote, settled, same } = await remoteSetup(t, {
+  addHome: false,
+  serverConfig: (m) => ({ 'media.folders.music': realpathSync(join(m.dir, 'music')), 'mpd.musicDirectory': realpathSync(join(m.dir, 'music')) }),
+});
 
 t.test('remote add: token from stdin, checked, stored sealed; never from argv', async (t) => {
   const r = await onClient(['remote', 'add', 'home', srv.url, '--json'], { input: `${srv.adminToken}\n` });
@@ -178,6 +182,73 @@ t.test('remote use, MEDIAGATE_REMOTE and --remote local', async (t) => {
   t.equal((await onClient(['remote', 'use', 'nosuch'])).code, 2);
 });
 
+t.test('--remote NAME before the command, as the README writes it', async (t) => {
+  mpd.mpc('-q', 'play', '1');
+  const fast = await onClient(['--remote', 'home', 'pause', '--player', 'mpd'], { env: { MEDIAGATE_DEBUG_DISPATCH: '1' } });
+  t.equal(fast.code, 0, fast.stderr);
+  t.match(fast.stderr, /dispatch: fast play:pause/, 'the fast path runs it');
+  t.equal(mpcState(mpd), 'paused');
+  mpd.mpc('-q', 'play', '1');
+  const viaOclif = await onClient(['--remote=home', 'pause', '--player', 'mpd'], { env: { MEDIAGATE_NO_FAST_PATH: '1' } });
+  t.equal(viaOclif.code, 0, viaOclif.stderr);
+  t.equal(mpcState(mpd), 'paused', 'and oclif too');
+  const admin = await onClient(['--remote', 'home', 'token', 'list', '--json']);
+  t.equal(admin.code, 0, admin.stderr);
+  t.ok(Array.isArray(json(admin)), 'a non-hot command (oclif) with the flag first');
+  const seek = await onClient(['-r', 'home', 'play', 'seek', '-1', '--player', 'mpd', '--json']);
+  t.equal(seek.code, 0, seek.stderr);
+  const noCommand = await onClient(['--remote', 'home']);
+  t.not(noCommand.code, 0, 'the flag alone is not a command');
+});
+
+t.test('play browse and play file over --remote: the server\'s folders', async (t) => {
+  writeFileSync(join(mpd.dir, 'music', 'notes.txt'), 'not music');
+  await same(t, ['play', 'browse']);
+  await same(t, ['play', 'browse', '--json']);
+  const listing = await same(t, ['play', 'browse', 'music', '--json']);
+  t.equal(listing.r.code, 0, listing.r.stderr);
+  t.same(json(listing.r).entries.map((e) => [e.name, e.playable]), [['a.ogg', true], ['b.flac', true], ['c.mp3', true], ['notes.txt', false]]);
+  await same(t, ['play', 'browse', 'music']);
+  const page = await same(t, ['play', 'browse', 'music', '--limit', '2', '--offset', '1']);
+  t.match(page.r.stderr, /next page: --offset 3/);
+  await same(t, ['play', 'browse', 'music', '--limit', '2', '--offset', '1', '--json']);
+  const nosuch = await same(t, ['play', 'browse', 'nosuch'], { stderr: false });
+  t.equal(nosuch.r.code, 2, 'an unknown folder: exit 2 both ways');
+  t.match(nosuch.r.stderr, /music/, 'naming the server\'s folders');
+  const escape = await same(t, ['play', 'browse', 'music/../..'], { stderr: false });
+  t.equal(escape.r.code, 2, 'an escape: exit 2 both ways');
+
+  // The client has no media folder of its own: MEDIAGATE_REMOTE lists the server's, not the client's.
+  const own = await onClient(['play', 'browse', '--json']);
+  t.same(json(own), { folders: [] }, 'the client machine has none');
+  const viaEnv = await onClient(['play', 'browse', '--json'], { env: { MEDIAGATE_REMOTE: 'home' } });
+  t.equal(viaEnv.code, 0, viaEnv.stderr);
+  t.same(json(viaEnv), { folders: [{ name: 'music', available: true }] });
+
+  // play file: same JSON, and the server's MPD plays the file.
+  mpd.mpc('-q', 'stop');
+  const l = await local('play', 'file', 'music/b.flac', '--player', 'mpd', '--json');
+  t.equal(l.code, 0, l.stderr);
+  t.equal(mpcSong(mpd), 'SineB');
+  mpd.mpc('-q', 'play', '1');
+  const r = await remote('play', 'file', 'music/b.flac', '--player', 'mpd', '--json');
+  t.equal(r.code, 0, r.stderr);
+  t.equal(r.stdout, l.stdout, 'same JSON');
+  t.equal(mpcSong(mpd), 'SineB', 'the server\'s MPD plays it');
+  t.equal(mpcState(mpd), 'playing');
+  mpd.mpc('-q', 'play', '1');
+  const human = await remote('play', 'file', 'music/c.mp3', '--player', 'mpd');
+  t.equal(human.code, 0, human.stderr);
+  t.match(human.stderr, /^Playing c\.mp3 on mpd\.$/m);
+  t.equal(mpd.mpc('current', '-f', '%file%'), 'c.mp3');
+  const notMusic = await same(t, ['play', 'file', 'music/notes.txt', '--player', 'mpd'], { stderr: false });
+  t.equal(notMusic.r.code, 2, 'not playable: exit 2 both ways');
+  const missing = await same(t, ['play', 'file', 'music/none.ogg', '--player', 'mpd'], { stderr: false });
+  t.equal(missing.r.code, 2, 'missing: exit 2 both ways');
+  const folderOnly = await same(t, ['play', 'file', 'music']);
+  t.equal(folderOnly.r.code, 2);
+});
+
 t.test('status --follow over the WebSocket', async (t) => {
   mpd.mpc('-q', 'play', '1'); mpd.mpc('-q', 'pause');
   await settled((s) => s.status === 'paused', 'paused');
@@ -203,9 +274,40 @@ t.test('status --follow over the WebSocket', async (t) => {
   child.kill('SIGINT');
   t.equal(await closed, 0, 'SIGINT ends it cleanly');
 
-  const withPlayer = await remote('status', '--follow', '--player', 'mpd');
-  t.equal(withPlayer.code, 2, '--follow --player over --remote is a clear usage error');
-  t.match(withPlayer.stderr, /not supported over --remote yet/);
+  // --player: the server pushes that player's status (WS subscribe {player}), as a local --follow --player does.
+  mpd.mpc('-q', 'play', '1'); mpd.mpc('-q', 'pause');
+  await settled((s) => s.status === 'paused', 'paused');
+  const fp = spawn(process.execPath, [BIN, 'status', '--follow', '--json', '--player', 'mpd', '--remote', 'home'], { env: client.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  t.teardown(() => { try { fp.kill('SIGKILL'); } catch {} });
+  let outP = '';
+  let errP = '';
+  fp.stdout.setEncoding('utf8').on('data', (d) => { outP += d; });
+  fp.stderr.setEncoding('utf8').on('data', (d) => { errP += d; });
+  const closedP = new Promise((r) => fp.on('close', (code) => r(code)));
+  const linesP = () => outP.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  const waitP = async (pred, what) => {
+    const end = Date.now() + 8000;
+    while (Date.now() < end) { if (pred(linesP())) return; await new Promise((r) => setTimeout(r, 25)); }
+    throw new Error(`follow --player: ${what}; got ${outP} ${errP}`);
+  };
+  await waitP((ls) => ls.length >= 1, 'a first line');
+  t.match(linesP()[0], { player: 'mpd', status: 'paused' }, 'the first line is that player\'s status');
+  t.same(Object.keys(linesP()[0]), Object.keys(localStatus), 'the status JSON of the CLI');
+  await local('play', '--player', 'mpd');
+  await waitP((ls) => ls.some((l) => l.status === 'playing' && l.player === 'mpd'), 'a line for the change');
+  fp.kill('SIGINT');
+  t.equal(await closedP, 0, 'SIGINT ends it cleanly');
+  t.equal(errP, '', 'no message');
+  const none = spawn(process.execPath, [BIN, 'status', '--follow', '--json', '--player', 'nosuch', '--remote', 'home'], { env: client.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  t.teardown(() => { try { none.kill('SIGKILL'); } catch {} });
+  let outN = '';
+  none.stdout.setEncoding('utf8').on('data', (d) => { outN += d; });
+  const closedN = new Promise((r) => none.on('close', (code) => r(code)));
+  const endN = Date.now() + 8000;
+  while (!outN && Date.now() < endN) await new Promise((r) => setTimeout(r, 25));
+  t.equal(outN, '{"player":null}\n', 'a name with no player: {"player":null}');
+  none.kill('SIGINT');
+  t.equal(await closedN, 0);
 
   // Revoking the token ends the stream with exit 4.
   const fol = json(await local('token', 'create', '--label', 'follower', '--scope', 'read', '--json'));

@@ -66,15 +66,16 @@ export function redacted(stderr) {
 /**
  * A real MPD, a real `mediagate serve` over it on 127.0.0.1, and a client
  * whose profile 'home' holds the server's first-start admin token.
+ * `serverConfig(mpd)`: config keys set on the server's machine before serve starts.
  *   local(...args)    the CLI on the server's machine (same MPD, config and state as the server)
  *   remote(...args)   the CLI on the client, with --remote home
  *   onClient(args, {env, input})   the CLI on the client, as given
  *   same(t, args)     local and remote: same exit code, stdout and (redacted) stderr
  *   settled(check)    wait until the server's pushed status passes `check`
  */
-export async function remoteSetup(t, { addHome = true } = {}) {
+export async function remoteSetup(t, { addHome = true, serverConfig } = {}) {
   const mpd = await startMpd(t);
-  const server = await serveEnv(t, { MPD_HOST: mpd.host, MPD_PORT: String(mpd.port) });
+  const server = await serveEnv(t, { MPD_HOST: mpd.host, MPD_PORT: String(mpd.port) }, serverConfig ? serverConfig(mpd) : {});
   const srv = await startServe(t, server.env);
   if (!srv.adminToken) throw new Error(`serve printed no first-start admin token:\n${srv.err()}`);
   const client = cliEnv(t, { MPD_HOST: '127.0.0.1', MPD_PORT: '1' });

@@ -185,7 +185,7 @@ t.test('invite redeem: against a server speaking the auth API; refused; unreacha
   const inv = json(await cli(['invite', 'create', '--label', 'laptops', '--scope', 'read', '--uses', '1', '--json'], env));
   remember(inv.code);
   const typed = inv.code.toLowerCase().replace(/-/g, ' ');
-  const ok = await cli(['invite', 'redeem', typed, '--server', url, '--name', 'my laptop', '--json'], env);
+  const ok = await cli(['invite', 'redeem', typed, '--server', url, '--name', 'my laptop', '--print-token', '--json'], env);
   t.equal(ok.code, 0, ok.stderr);
   const paired = json(ok);
   remember(paired.token);

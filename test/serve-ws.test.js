@@ -6,7 +6,7 @@ import t from 'tap';
 import WebSocket from 'ws';
 import { startMpd } from './helpers/mpd.js';
 import { runCli } from './helpers/cli.js';
-import { cliToken, serveEnv, startServe } from './helpers/serve.js';
+import { auditEvents, cliToken, serveEnv, startServe } from './helpers/serve.js';
 
 function open(url, opts) {
   return new Promise((resolve, reject) => {
@@ -77,4 +77,53 @@ t.test('WebSocket /api/ws on a real serve', async (t) => {
   const bc = await b.closed;
   t.equal(bc.code, 1001, 'shutdown closes with 1001');
   t.equal((await stopped).code, 0);
+});
+
+t.test('subscribe with a player, and to the audit log (admin scope), on a real serve', async (t) => {
+  const mpd = await startMpd(t);
+  const { env } = await serveEnv(t, { MPD_HOST: mpd.host, MPD_PORT: String(mpd.port) });
+  const reader = await cliToken(env, 'ws-player', 'read');
+  const admin = await cliToken(env, 'ws-admin', 'admin');
+  const srv = await startServe(t, env);
+  const wsUrl = `${srv.url.replace(/^http/, 'ws')}/api/ws`;
+  const auth = (tok) => ({ headers: { authorization: `Bearer ${tok.token}` } });
+
+  // A player by name: its status, pushed on change; a name with no player: null, and the socket stays open.
+  const p = await open(wsUrl, auth(reader));
+  p.ws.send(JSON.stringify({ type: 'subscribe', player: 'mpd', id: 's' }));
+  t.equal((await p.next((m) => m.type === 'status')).m.data.player, 'mpd');
+  t.same((await p.next((m) => m.type === 'result')).m, { type: 'result', id: 's', ok: true, data: { subscribed: true } });
+  mpd.mpc('-q', 'play');
+  const pushed = await p.next((m) => m.type === 'status' && m.data?.status === 'playing');
+  t.equal(pushed.m.data.player, 'mpd', 'the change is pushed for that player');
+  const none = await open(wsUrl, auth(reader));
+  none.ws.send(JSON.stringify({ type: 'subscribe', player: 'nosuch' }));
+  t.same((await none.next((m) => m.type === 'status')).m, { type: 'status', data: null }, 'no such player: null');
+  none.ws.send(JSON.stringify({ type: 'subscribe', player: 42 }));
+  t.equal((await none.next((m) => m.type === 'error')).m.code, 'request.invalid_message', 'a bad player name: an error');
+  t.equal(none.ws.readyState, WebSocket.OPEN, 'the socket stays open');
+
+  // The audit log: a read token is refused (and the refusal audited); an admin token gets the backlog, then new events.
+  p.ws.send(JSON.stringify({ type: 'subscribe', topic: 'audit', id: 'a' }));
+  const denied = await p.next((m) => m.type === 'error' && m.id === 'a');
+  t.equal(denied.m.code, 'auth.insufficient_scope', 'read scope may not follow the audit log');
+  t.equal(p.ws.readyState, WebSocket.OPEN);
+  t.notOk(p.messages.some((x) => x.m.type === 'audit'), 'and got no event');
+
+  const a = await open(wsUrl, auth(admin));
+  a.ws.send(JSON.stringify({ type: 'subscribe', topic: 'audit', backlog: 3, filter: { action: 'token' }, id: 'f' }));
+  await a.next((m) => m.type === 'result' && m.id === 'f');
+  const backlog = a.messages.filter((x) => x.m.type === 'audit');
+  t.ok(backlog.length >= 1 && backlog.length <= 3, `the backlog: ${backlog.length} past token event(s), at most 3`);
+  t.ok(backlog.every((x) => x.m.data.action.startsWith('token.')), 'matching the filter');
+  const made = await cliToken(env, 'made-while-following', 'read');
+  const ev = await a.next((m) => m.type === 'audit' && m.data.action === 'token.create' && m.data.target === made.id, 5000);
+  t.equal(ev.m.data.outcome, 'ok', 'a new event is pushed as it is written');
+  const end = Date.now() + 5000;
+  let refusals = [];
+  while (Date.now() < end && refusals.length === 0) {
+    refusals = (await auditEvents(env, ['--action', 'audit.follow'])).filter((e) => e.outcome === 'denied' && e.actor.id === `token:${reader.id}`);
+    if (refusals.length === 0) await new Promise((r) => setTimeout(r, 100));
+  }
+  t.equal(refusals.length, 1, 'the refusal is audited with the token that asked');
 });

@@ -40,6 +40,18 @@ t.test('volume requests: allowed and denied', async (t) => {
   t.equal(applyChange({ level: 3, muted: false }, -5), 0);
 });
 
+t.test('argv: a global --remote before the command moves behind it', async (t) => {
+  t.same(normalizeArgv(['--remote', 'home', 'pause']), ['pause', '--remote', 'home']);
+  t.same(normalizeArgv(['--remote=home', 'token', 'list', '--json']), ['token', 'list', '--json', '--remote=home']);
+  t.same(normalizeArgv(['-r', 'home', 'status']), ['status', '-r', 'home']);
+  t.same(normalizeArgv(['--remote', 'home', 'volume', '-5']), ['volume', '--remote', 'home', '--', '-5'], 'with a negative number');
+  t.same(normalizeArgv(['--remote', 'home', 'play', 'seek', '--', '-5']), ['play', 'seek', '--remote', 'home', '--', '-5'], 'before an existing --');
+  t.same(normalizeArgv(['pause', '--remote', 'home']), ['pause', '--remote', 'home'], 'after the command: untouched');
+  t.same(normalizeArgv(['--remote', 'home']), ['--remote', 'home'], 'no command: left for oclif to report');
+  t.same(normalizeArgv(['--remote', '--json', 'pause']), ['--remote', '--json', 'pause'], 'no value: left for oclif to report');
+  t.same(normalizeArgv(['--json', '--remote', 'home', 'pause']), ['--json', '--remote', 'home', 'pause'], 'only a leading --remote moves');
+});
+
 t.test('argv: negative numbers reach volume and seek as arguments', async (t) => {
   t.same(normalizeArgv(['volume', '-5']), ['volume', '--', '-5']);
   t.same(normalizeArgv(['volume', '-5', '--json']), ['volume', '--json', '--', '-5']);

@@ -14,10 +14,10 @@ const fails = (t, fn, code, what) => {
 };
 
 t.test('envelope: allowed', async (t) => {
-  t.same(parseEnvelope('{"type":"subscribe"}'), { type: 'subscribe', id: undefined });
-  t.same(parseEnvelope('{"type":"subscribe","id":"a1"}'), { type: 'subscribe', id: 'a1' });
-  t.same(parseEnvelope('{"type":"unsubscribe","id":7}'), { type: 'unsubscribe', id: 7 });
-  t.same(parseEnvelope('{"type":"subscribe","id":null}'), { type: 'subscribe', id: undefined }, 'null id = none');
+  t.same(parseEnvelope('{"type":"subscribe"}'), { type: 'subscribe', id: undefined, topic: 'status' });
+  t.same(parseEnvelope('{"type":"subscribe","id":"a1"}'), { type: 'subscribe', id: 'a1', topic: 'status' });
+  t.same(parseEnvelope('{"type":"unsubscribe","id":7}'), { type: 'unsubscribe', id: 7, topic: 'status' });
+  t.same(parseEnvelope('{"type":"subscribe","id":null}'), { type: 'subscribe', id: undefined, topic: 'status' }, 'null id = none');
   t.same(parseEnvelope('{"type":"command","action":"play"}'), { type: 'command', id: undefined, action: 'play', args: undefined });
 });
 
@@ -36,6 +36,28 @@ t.test('envelope: denied', async (t) => {
   fails(t, () => parseEnvelope('{"type":"subscribe","action":"play"}'), 'request.invalid_message', 'command field on subscribe');
   try { parseEnvelope('{"type":"nope","id":"q"}'); } catch (e) { t.equal(e.id, 'q', 'the id is kept for the error answer'); }
   fails(t, () => parseEnvelope('['.repeat(60000)), 'request.invalid_json', 'deep nesting');
+});
+
+t.test('subscriptions: one player; the audit log', async (t) => {
+  t.same(parseEnvelope('{"type":"subscribe","player":"mpd"}'), { type: 'subscribe', id: undefined, topic: 'status', player: 'mpd' });
+  t.same(parseEnvelope('{"type":"subscribe","topic":"status","player":null}'), { type: 'subscribe', id: undefined, topic: 'status' });
+  t.same(parseEnvelope('{"type":"subscribe","topic":"audit"}'), { type: 'subscribe', id: undefined, topic: 'audit', filter: {}, backlog: 10 }, 'audit: default backlog 10');
+  t.same(parseEnvelope('{"type":"subscribe","topic":"audit","backlog":0,"filter":{"since":"2026-01-01T00:00:00Z","actor":"token:","action":"token.*","outcome":"denied"}}'),
+    { type: 'subscribe', id: undefined, topic: 'audit', backlog: 0, filter: { since: '2026-01-01T00:00:00Z', actor: 'token:', action: 'token.*', outcome: 'denied' } });
+  t.same(parseEnvelope('{"type":"unsubscribe","topic":"audit"}'), { type: 'unsubscribe', id: undefined, topic: 'audit' });
+
+  fails(t, () => parseEnvelope('{"type":"subscribe","player":""}'), 'request.invalid_message', 'empty player');
+  fails(t, () => parseEnvelope('{"type":"subscribe","player":5}'), 'request.invalid_message', 'player not a string');
+  fails(t, () => parseEnvelope('{"type":"subscribe","player":"a\\u0007b"}'), 'request.invalid_message', 'control character in player');
+  fails(t, () => parseEnvelope('{"type":"subscribe","topic":"tokens"}'), 'request.invalid_message', 'unknown topic');
+  fails(t, () => parseEnvelope('{"type":"subscribe","topic":"audit","player":"mpd"}'), 'request.invalid_message', 'player on an audit subscription');
+  fails(t, () => parseEnvelope('{"type":"subscribe","filter":{}}'), 'request.invalid_message', 'filter on a status subscription');
+  fails(t, () => parseEnvelope('{"type":"subscribe","topic":"audit","filter":{"who":"x"}}'), 'request.invalid_message', 'unknown filter field');
+  fails(t, () => parseEnvelope('{"type":"subscribe","topic":"audit","filter":{"outcome":"maybe"}}'), 'request.invalid_message', 'bad outcome');
+  fails(t, () => parseEnvelope('{"type":"subscribe","topic":"audit","filter":[]}'), 'request.invalid_message', 'filter not an object');
+  fails(t, () => parseEnvelope('{"type":"subscribe","topic":"audit","backlog":10001}'), 'request.invalid_message', 'backlog too big');
+  fails(t, () => parseEnvelope('{"type":"subscribe","topic":"audit","backlog":1.5}'), 'request.invalid_message', 'fractional backlog');
+  fails(t, () => parseEnvelope('{"type":"unsubscribe","player":"mpd"}'), 'request.invalid_message', 'player on unsubscribe');
 });
 
 t.test('commands: allowed', async (t) => {

@@ -11,10 +11,11 @@
  *   volume   GET  /api/volume[?target=&player=] ; PUT /api/volume {level|change|muted, target?, player?}
  *            (toggle-mute: GET, then PUT the opposite — as the local mixer code does)
  *   playFile POST /api/media/play {folder, path, player?}
+ *   browse   GET  /api/media/browse[?folder=&path=&offset=&limit=&all=]
  */
 import type { Controller, PlayerRow, VolumeResult, VolumeTarget } from '../core/control.js';
 import { MediagateError, UnreachableError, type ExitCodeValue } from '../core/errors.js';
-import type { PlayFileResult } from '../core/media.js';
+import type { FolderListing, MediaEntry, MediaFolderInfo, PlayFileResult } from '../core/media.js';
 import type { SeekTarget } from '../core/players/seek.js';
 import type { Capabilities, PlayerAction, PlayerState } from '../core/players/types.js';
 import type { VolumeRequest } from '../core/volume/types.js';
@@ -155,6 +156,33 @@ export class RemoteController implements Controller {
     const j = await this.api.post<Json>('/api/media/play', { folder, path, ...(player !== undefined ? { player } : {}) });
     if (typeof j.folder !== 'string' || typeof j.path !== 'string' || typeof j.name !== 'string') throw badAnswer(this.api, 'play file');
     return { player: playerName(this.api, j), folder: j.folder, path: j.path, name: j.name };
+  }
+
+  /** GET /api/media/browse: the server's media folders (no folder), or one page of a directory in one — as `play browse --json` prints them. */
+  async browse(folder: string | undefined, path: string, opts: { offset?: number | undefined; limit?: number | undefined; all?: boolean | undefined } = {}): Promise<{ folders: MediaFolderInfo[] } | FolderListing> {
+    const j = await this.api.get<Json>('/api/media/browse', folder === undefined ? {} : {
+      folder, path, offset: opts.offset, limit: opts.limit, all: opts.all ? 1 : undefined,
+    });
+    if (folder === undefined) {
+      if (!Array.isArray(j.folders)) throw badAnswer(this.api, 'media folders');
+      return {
+        folders: j.folders.map((f: Json) => {
+          if (!f || typeof f.name !== 'string') throw badAnswer(this.api, 'media folder');
+          return { name: f.name, available: f.available === true };
+        }),
+      };
+    }
+    const total = num(j.total);
+    const offset = num(j.offset);
+    const limit = num(j.limit);
+    if (typeof j.folder !== 'string' || typeof j.path !== 'string' || !Array.isArray(j.entries) || total === null || offset === null || limit === null) {
+      throw badAnswer(this.api, 'media listing');
+    }
+    const entries: MediaEntry[] = j.entries.map((e: Json) => {
+      if (!e || typeof e.name !== 'string' || typeof e.path !== 'string' || (e.type !== 'dir' && e.type !== 'file')) throw badAnswer(this.api, 'media entry');
+      return { name: e.name, path: e.path, type: e.type, size: num(e.size), playable: e.playable === true };
+    });
+    return { folder: j.folder, path: j.path, entries, total, offset, limit, nextOffset: num(j.nextOffset) };
   }
 
   async close(): Promise<void> { /* one-shot requests: nothing held open */ }

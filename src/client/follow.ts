@@ -1,8 +1,9 @@
 /**
- * `play status --follow --remote NAME`: subscribe on the server's WebSocket
- * (`/api/ws`, subprotocol mediagate.v1, the token in the Authorization
- * header — never the URL) and hand every pushed `status` to `onStatus`. The
- * server pushes on change; nothing here polls.
+ * `play status --follow --remote NAME` and `audit --follow --remote NAME`:
+ * subscribe on the server's WebSocket (`/api/ws`, subprotocol mediagate.v1,
+ * the token in the Authorization header — never the URL) and hand every
+ * pushed `status` (of the active player, or of `--player NAME`) or `audit`
+ * event on. The server pushes on change; nothing here polls.
  *
  * Ends when `stop` resolves (SIGINT, SIGTERM, stdout closed): resolves. Ends
  * with an error when the server refuses the upgrade (mapped like any HTTP
@@ -11,6 +12,7 @@
  * away (exit 6).
  */
 import type { IncomingMessage } from 'node:http';
+import type { AuditRecord } from '../core/audit/log.js';
 import { AuthError, UnreachableError, type MediagateError } from '../core/errors.js';
 import type { PlayerState } from '../core/players/types.js';
 import { playerStateFrom } from './controller.js';
@@ -21,7 +23,26 @@ import { RemoteError } from './errors.js';
 const WS_PROTOCOL = 'mediagate.v1';
 const CLOSE_TOKEN_INVALID = 4401;
 
-export async function followRemoteStatus(api: ApiClient, onStatus: (s: PlayerState | null) => void, stop: Promise<void>): Promise<void> {
+/** The status the server pushes: of the active player, or of `player` when given (null while there is none). */
+export function followRemoteStatus(api: ApiClient, onStatus: (s: PlayerState | null) => void, stop: Promise<void>, player?: string): Promise<void> {
+  return follow(api, { type: 'subscribe', ...(player !== undefined ? { player } : {}) }, 'status', (data) => {
+    onStatus(data && typeof data === 'object' ? playerStateFrom(api, data as Record<string, unknown>) : null);
+  }, stop);
+}
+
+export interface RemoteAuditFilter { since?: string; actor?: string; action?: string; outcome?: string }
+
+/** The server's audit events (admin scope): `backlog` past matching ones, then each new one as it is written. */
+export function followRemoteAudit(api: ApiClient, filter: RemoteAuditFilter, backlog: number, onRecord: (r: AuditRecord) => void, stop: Promise<void>): Promise<void> {
+  return follow(api, { type: 'subscribe', topic: 'audit', filter, backlog }, 'audit', (data) => {
+    if (!data || typeof data !== 'object' || typeof (data as AuditRecord).action !== 'string') {
+      throw new UnreachableError(`${api.server} sent an audit event mediagate does not understand`, 'the server may run a different mediagate version', 'remote.bad_response');
+    }
+    onRecord(data as AuditRecord);
+  }, stop);
+}
+
+async function follow(api: ApiClient, subscribe: Record<string, unknown>, kind: 'status' | 'audit', onData: (data: unknown) => void, stop: Promise<void>): Promise<void> {
   const { WebSocket } = await import('ws');
   const { target, server } = api;
   const url = apiUrl(target.url, '/api/ws');
@@ -63,15 +84,15 @@ export async function followRemoteStatus(api: ApiClient, onStatus: (s: PlayerSta
         finish(new UnreachableError(`${server} did not speak the mediagate WebSocket protocol`, 'the server may run a different mediagate version', 'remote.bad_response'));
         return;
       }
-      ws.send(JSON.stringify({ type: 'subscribe' }));
+      ws.send(JSON.stringify(subscribe));
     });
     ws.on('message', (data, isBinary) => {
       if (isBinary) return;
       let m: { type?: unknown; data?: unknown; code?: unknown; message?: unknown };
       try { m = JSON.parse(data.toString()); } catch { return; }
-      if (m.type === 'status') {
+      if (m.type === kind) {
         try {
-          onStatus(m.data && typeof m.data === 'object' ? playerStateFrom(api, m.data as Record<string, unknown>) : null);
+          onData(m.data);
         } catch (e) {
           finish(e as MediagateError);
         }

@@ -1,8 +1,8 @@
 /**
  * The HTTP side of the client: one JSON request to a `mediagate serve`.
  *
- * - Transport: Node's global fetch (measured cheaper to start than importing
- *   undici: see the PR note / test/remote-client.test.js); undici's fetch with
+ * - Transport: Node's global fetch (cheaper to start than importing undici,
+ *   which loads only when needed); undici's fetch with
  *   its own Agent only when a private CA is configured, because the global
  *   fetch has no per-request CA option. Both verify TLS certificates.
  * - The token goes only in the Authorization header, never in a URL, a log

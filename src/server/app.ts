@@ -41,7 +41,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer } from 'node:https';
 import { hostname } from 'node:os';
 import type { Writable } from 'node:stream';
-import { openAuditLog, type AuditLog } from '../core/audit/log.js';
+import { followAudit, openAuditLog, type AuditLog, type AuditQuery, type AuditRecord } from '../core/audit/log.js';
 import type { AuditActor, AuditOutcome, AuditSink } from '../core/audit/types.js';
 import type { Config } from '../core/config/store.js';
 import { LocalController, type Controller } from '../core/control.js';
@@ -122,6 +122,7 @@ interface WsDeps {
   controller: Controller;
   audit: AuditSink;
   statusJson(s: PlayerState): unknown;
+  followAudit?(q: AuditQuery, onEvent: (r: AuditRecord) => void, opts: { backlog: number; onError: (e: Error) => void }): Promise<{ close(): void }>;
   log(line: string): void;
   rateLimit?(ip: string): { allowed: boolean; retryAfterSeconds: number };
   tls?: boolean;
@@ -400,6 +401,7 @@ export async function createServer(opts: ServerOptions): Promise<MediagateServer
       controller,
       audit,
       statusJson: (s) => view.json(s),
+      followAudit: (q, onEvent, opts) => followAudit(stateDir, q, onEvent, opts),
       log: (line) => { try { stdout.write(line.endsWith('\n') ? line : `${line}\n`); } catch { /* stdout gone */ } },
       ...(general.enabled ? { rateLimit: (ip: string) => general.check(rateLimitKey(ip)) } : {}),
       tls,

@@ -2,7 +2,8 @@
  * The JSON the API answers, field for field the same as the CLI's `--json`
  * output for the same command (src/cli/handlers/*). The server may not import
  * the CLI (server → core only), so the shapes are written out here and a test
- * (test/serve-api.test.js) compares both outputs key by key.
+ * (test/serve-admin.test.js, and test/remote-admin.test.js over --remote)
+ * compares both outputs key by key.
  */
 import type { CreatedInvite, InviteInfo } from '../core/invites.js';
 import type { CreatedToken, TokenInfo } from '../core/tokens.js';

@@ -4,8 +4,14 @@
  * sends. Pure functions, no I/O.
  *
  * Client → server (JSON text frames):
- *   {type:"subscribe", id?}            current `status` and `volume` now, then every change
- *   {type:"unsubscribe", id?}          stop the pushes
+ *   {type:"subscribe", id?, player?}   current `status` and `volume` now, then every change;
+ *                                      with `player`, `status` is that player's (the most recently
+ *                                      active one whose name matches, as `play status --player`), else null
+ *   {type:"subscribe", id?, topic:"audit", filter?, backlog?}   needs the admin scope: the audit
+ *                                      log's matching events (`backlog` past ones first, 0–10000,
+ *                                      default 10), then each new one as it is written.
+ *                                      filter {since? (ISO time), actor?, action?, outcome?} as GET /api/audit
+ *   {type:"unsubscribe", id?, topic?}  stop the status pushes (or, with topic "audit", the audit events)
  *   {type:"command", id?, action, args?}   needs the control scope
  *     action play|pause|toggle|stop|next|previous   args {player?}
  *     action seek     args exactly one of {position (s ≥ 0) | offset (s, ±) | percent (0–100)}, player?
@@ -14,6 +20,7 @@
  * Server → client:
  *   {type:"status", data: <GET /api/status shape> | null}
  *   {type:"volume", data: {level, muted, target, backend} | null}
+ *   {type:"audit", data: <one event as GET /api/audit lists it>}
  *   {type:"result", id, ok:true, data}           (id is null when the request had none)
  *   {type:"error", id?, code, message}
  *
@@ -55,10 +62,22 @@ export type Command =
   | { action: 'seek'; target: SeekTarget; player?: string }
   | { action: 'volume'; request: Exclude<VolumeRequest, { kind: 'get' }>; target?: 'system' | 'player'; player?: string };
 
+/** What an audit subscription asks for (checked for shape here; `since` is parsed by the server). */
+export interface AuditFilter {
+  since?: string;
+  actor?: string;
+  action?: string;
+  outcome?: 'ok' | 'denied' | 'error';
+}
+
+export const AUDIT_BACKLOG_DEFAULT = 10;
+export const AUDIT_BACKLOG_MAX = 10_000;
+
 /** A message whose envelope is valid; a command's args are checked separately (after the scope check). */
 export type Envelope =
-  | { type: 'subscribe'; id: MessageId | undefined }
-  | { type: 'unsubscribe'; id: MessageId | undefined }
+  | { type: 'subscribe'; id: MessageId | undefined; topic: 'status'; player?: string }
+  | { type: 'subscribe'; id: MessageId | undefined; topic: 'audit'; filter: AuditFilter; backlog: number }
+  | { type: 'unsubscribe'; id: MessageId | undefined; topic: 'status' | 'audit' }
   | { type: 'command'; id: MessageId | undefined; action: unknown; args: unknown };
 
 /** A problem with a client message; becomes an `error` message (the socket stays open). */
@@ -73,8 +92,8 @@ const MAX_ID_LENGTH = 128;
 const MAX_PLAYER_LENGTH = 256;
 const TYPES = ['subscribe', 'unsubscribe', 'command'] as const;
 const ENVELOPE_KEYS: Record<(typeof TYPES)[number], readonly string[]> = {
-  subscribe: ['type', 'id'],
-  unsubscribe: ['type', 'id'],
+  subscribe: ['type', 'id', 'topic', 'player', 'filter', 'backlog'],
+  unsubscribe: ['type', 'id', 'topic'],
   command: ['type', 'id', 'action', 'args'],
 };
 
@@ -122,14 +141,58 @@ export function parseEnvelope(text: string): Envelope {
   const t = type as (typeof TYPES)[number];
   checkKeys(value, ENVELOPE_KEYS[t], `a ${t} message`, id);
   if (t === 'command') return { type: t, id, action: value.action, args: value.args };
-  return { type: t, id };
+  const topic = readTopic(value, id);
+  if (t === 'unsubscribe') return { type: t, id, topic };
+  if (topic === 'audit') {
+    checkKeys(value, ['type', 'id', 'topic', 'filter', 'backlog'], 'an audit subscription', id);
+    return { type: t, id, topic, filter: auditFilter(value.filter, id), backlog: auditBacklog(value.backlog, id) };
+  }
+  checkKeys(value, ['type', 'id', 'topic', 'player'], 'a status subscription', id);
+  const player = optionalPlayer(value, id, '"player"');
+  return { type: t, id, topic, ...(player !== undefined ? { player } : {}) };
 }
 
-function optionalPlayer(args: Record<string, unknown>, id: MessageId | undefined): string | undefined {
+function readTopic(value: Record<string, unknown>, id: MessageId | undefined): 'status' | 'audit' {
+  const topic = value.topic;
+  if (topic === undefined || topic === null || topic === 'status') return 'status';
+  if (topic === 'audit') return 'audit';
+  throw new WsProtocolError(WsErrorCode.invalidMessage, '"topic" must be "status" (the default) or "audit"', id);
+}
+
+const AUDIT_FILTER_LIMITS = { since: 64, actor: 256, action: 64, outcome: 16 } as const;
+
+function auditFilter(v: unknown, id: MessageId | undefined): AuditFilter {
+  if (v === undefined || v === null) return {};
+  if (!isPlainObject(v)) throw new WsProtocolError(WsErrorCode.invalidMessage, '"filter" must be an object', id);
+  checkKeys(v, Object.keys(AUDIT_FILTER_LIMITS), 'the audit filter', id);
+  const out: AuditFilter = {};
+  for (const [k, max] of Object.entries(AUDIT_FILTER_LIMITS) as Array<[keyof AuditFilter, number]>) {
+    const x = v[k];
+    if (x === undefined || x === null) continue;
+    if (typeof x !== 'string' || x.length === 0 || x.length > max || /[\u0000-\u001f\u007f]/.test(x)) {
+      throw new WsProtocolError(WsErrorCode.invalidMessage, `"filter.${k}" must be a string of 1–${max} printable characters`, id);
+    }
+    if (k === 'outcome' && x !== 'ok' && x !== 'denied' && x !== 'error') {
+      throw new WsProtocolError(WsErrorCode.invalidMessage, '"filter.outcome" must be ok, denied or error', id);
+    }
+    (out as Record<string, string>)[k] = x;
+  }
+  return out;
+}
+
+function auditBacklog(v: unknown, id: MessageId | undefined): number {
+  if (v === undefined || v === null) return AUDIT_BACKLOG_DEFAULT;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > AUDIT_BACKLOG_MAX) {
+    throw new WsProtocolError(WsErrorCode.invalidMessage, `"backlog" must be a whole number from 0 to ${AUDIT_BACKLOG_MAX}`, id);
+  }
+  return v;
+}
+
+function optionalPlayer(args: Record<string, unknown>, id: MessageId | undefined, what = '"args.player"'): string | undefined {
   if (!hasOwn(args, 'player') || args.player === undefined || args.player === null) return undefined;
   const p = args.player;
   if (typeof p !== 'string' || p.trim().length === 0 || p.length > MAX_PLAYER_LENGTH || /[\u0000-\u001f\u007f]/.test(p)) {
-    throw new WsProtocolError(WsErrorCode.invalidMessage, `"args.player" must be a player name (1–${MAX_PLAYER_LENGTH} printable characters)`, id);
+    throw new WsProtocolError(WsErrorCode.invalidMessage, `${what} must be a player name (1–${MAX_PLAYER_LENGTH} printable characters)`, id);
   }
   return p;
 }

@@ -53,13 +53,16 @@ import type { AuditActor, AuditOutcome, AuditSink } from '../core/audit/types.js
 import type { Controller } from '../core/control.js';
 import { MediagateError } from '../core/errors.js';
 import type { LiveSnapshot, LiveState, VolumeState } from '../core/live.js';
+import type { AuditQuery, AuditRecord } from '../core/audit/log.js';
+import { parseSince } from '../core/audit/since.js';
+import { nameMatches, pickActive } from '../core/players/select.js';
 import type { PlayerState } from '../core/players/types.js';
 import { scopeAllows } from '../core/scopes.js';
 import { HttpError, sanitizeMessage } from './http-error.js';
 import { RateLimiter } from './rate-limit.js';
 import { requestIdFrom } from './request-id.js';
 import {
-  type Command, commandAuditAction, commandDetail, errorMessage, type MessageId, parseCommand, parseEnvelope,
+  AUDIT_BACKLOG_MAX, type AuditFilter, type Command, commandAuditAction, commandDetail, errorMessage, type MessageId, parseCommand, parseEnvelope,
   resultMessage, WS_PROTOCOL, WsErrorCode, WsProtocolError,
 } from './ws-protocol.js';
 import { credentialsOf, handshakeProblem, offeredProtocols, pathOf, refuseUpgrade } from './ws-upgrade.js';
@@ -98,6 +101,8 @@ export interface WsDeps {
   controller: Controller;
   audit: AuditSink;
   statusJson(s: PlayerState): unknown; // same shape as GET /api/status
+  /** Optional: follow the audit log (`{topic:"audit"}` subscriptions; see core/audit followAudit). */
+  followAudit?(q: AuditQuery, onEvent: (r: AuditRecord) => void, opts: { backlog: number; onError: (e: Error) => void }): Promise<{ close(): void }>;
   log(line: string): void;
   /** Optional: the general per-IP bucket (e.g. `(ip) => limiter.check(rateLimitKey(ip))`); upgrades spend it too. */
   rateLimit?(ip: string): { allowed: boolean; retryAfterSeconds: number };
@@ -148,7 +153,15 @@ interface Conn {
   strikes: number;
   inFlight: number;
   closing: boolean;
+  /** Subscribed with `player`: the name asked for, and the status message it was sent last. */
+  player: string | null;
+  lastStatus: Buffer | null;
+  /** A `{topic:"audit"}` subscription's follower (a promise while it starts). */
+  audit: Promise<{ close(): void } | null> | null;
 }
+
+/** Bytes queued for a socket above which an audit follower is stopped (its events are not whole states, so none can be skipped). */
+const AUDIT_SLOW_BYTES = 4 * 1024 * 1024;
 
 interface TokenEntry {
   conns: Set<Conn>;
@@ -246,6 +259,7 @@ export function attachWebSocket(server: Server, deps: WsDeps): { close(): Promis
     const slowBytes = limits.slowBytes;
     const anyLagging = lagging.size > 0;
     for (const c of subscribers) {
+      if (kind === 'status' && c.player !== null) continue; // sent its own player's status (pushPlayers)
       const ws = c.ws;
       if (ws.readyState !== WebSocket.OPEN) continue;
       if (ws.bufferedAmount > slowBytes) { holdBack(c, kind, buf); continue; }
@@ -265,11 +279,34 @@ export function attachWebSocket(server: Server, deps: WsDeps): { close(): Promis
   // event that would repeat it is skipped; with no subscribers they are reset.
   const onStatus = (snap: LiveSnapshot): void => {
     if (subscribers.size === 0) return;
+    if (playerSubscribers.size > 0) pushPlayers(snap);
     const buf = statusMessage(snap.active);
     if (buf === lastStatusSent || (lastStatusSent !== null && buf.equals(lastStatusSent))) return;
     lastStatusSent = buf;
     broadcast('status', buf);
   };
+
+  // Subscriptions for one player: each name's message is made once per event, sent where it differs from the last one sent.
+  const playerSubscribers = new Set<Conn>();
+  const playerStatusMessage = (snap: LiveSnapshot, name: string): Buffer => {
+    const chosen = pickActive(snap.players.filter((s) => nameMatches(name, s.player))) ?? null;
+    return Buffer.from(JSON.stringify({ type: 'status', data: chosen ? deps.statusJson(chosen) : null }));
+  };
+  function pushPlayers(snap: LiveSnapshot): void {
+    const made = new Map<string, Buffer>();
+    for (const c of playerSubscribers) {
+      const name = c.player!;
+      let buf = made.get(name);
+      if (!buf) { buf = playerStatusMessage(snap, name); made.set(name, buf); }
+      if (c.lastStatus !== null && buf.equals(c.lastStatus)) continue;
+      c.lastStatus = buf;
+      if (c.ws.readyState !== WebSocket.OPEN) continue;
+      if (c.ws.bufferedAmount > limits.slowBytes) { holdBack(c, 'status', buf); continue; }
+      const lag = lagging.get(c);
+      if (lag) lag.status = undefined; // this newer one supersedes what was held back
+      c.ws.send(buf, TEXT);
+    }
+  }
   const onVolume = (v: VolumeState): void => {
     if (subscribers.size === 0) return;
     const buf = volumeMessage(v);
@@ -376,20 +413,31 @@ export function attachWebSocket(server: Server, deps: WsDeps): { close(): Promis
   // --- connections ---------------------------------------------------------------------
   function unsubscribe(c: Conn): void {
     subscribers.delete(c);
+    playerSubscribers.delete(c);
+    c.player = null;
+    c.lastStatus = null;
     lagging.delete(c);
     if (subscribers.size === 0) { lastStatusSent = null; lastVolumeSent = null; }
+  }
+
+  function stopAudit(c: Conn): void {
+    const a = c.audit;
+    c.audit = null;
+    if (a) void a.then((f) => f?.close(), () => undefined);
   }
 
   function closeConn(c: Conn, code: number, reason: string): void {
     if (c.closing) return;
     c.closing = true;
     unsubscribe(c);
+    stopAudit(c);
     c.ws.close(code, reason);
   }
 
   function forget(c: Conn): void {
     conns.delete(c);
     unsubscribe(c);
+    stopAudit(c);
     limiter.delete(c.key);
     const entry = byToken.get(c.principal.tokenId);
     if (entry) {
@@ -408,7 +456,7 @@ export function attachWebSocket(server: Server, deps: WsDeps): { close(): Promis
       key: `c${++nextKey}`,
       actor: { id: `token:${principal.tokenId}`, label: principal.label },
       openedAt: Date.now(),
-      alive: true, strikes: 0, inFlight: 0, closing: false,
+      alive: true, strikes: 0, inFlight: 0, closing: false, player: null, lastStatus: null, audit: null,
     };
     conns.add(c);
     let entry = byToken.get(principal.tokenId);
@@ -461,22 +509,83 @@ export function attachWebSocket(server: Server, deps: WsDeps): { close(): Promis
     }
     switch (env.type) {
       case 'subscribe': {
-        subscribers.add(c);
+        if (env.topic === 'audit') { subscribeAudit(c, env.filter, env.backlog, env.id); return; }
         const snap = deps.live.snapshot();
-        lastStatusSent = statusMessage(snap.active);
+        subscribers.add(c);
+        if (env.player !== undefined) {
+          playerSubscribers.add(c);
+          c.player = env.player;
+          c.lastStatus = playerStatusMessage(snap, env.player);
+          send(c, c.lastStatus);
+        } else {
+          playerSubscribers.delete(c);
+          c.player = null;
+          c.lastStatus = null;
+          lastStatusSent = statusMessage(snap.active);
+          send(c, lastStatusSent);
+        }
         lastVolumeSent = volumeMessage(snap.volume);
-        send(c, lastStatusSent);
         send(c, lastVolumeSent);
         if (env.id !== undefined) send(c, resultMessage(env.id, { subscribed: true }));
         return;
       }
       case 'unsubscribe':
-        unsubscribe(c);
+        if (env.topic === 'audit') stopAudit(c); else unsubscribe(c);
         if (env.id !== undefined) send(c, resultMessage(env.id, { subscribed: false }));
         return;
       case 'command':
         void command(c, env);
     }
+  }
+
+  /** `{type:"subscribe", topic:"audit"}`: admin scope; the backlog, then every new matching event as the log is written. */
+  function subscribeAudit(c: Conn, filter: AuditFilter, backlog: number, id: MessageId | undefined): void {
+    if (!tokenValid(c.principal.tokenId)) {
+      const entry = byToken.get(c.principal.tokenId);
+      audit(c.actor, 'audit.follow', 'denied', c.ip, c.requestId, { detail: `ws ${invalidReason(entry)}` });
+      closeToken(c.principal.tokenId, invalidReason(entry));
+      return;
+    }
+    if (!scopeAllows(c.principal.scope, 'admin')) {
+      audit(c.actor, 'audit.follow', 'denied', c.ip, c.requestId, { detail: `ws auth.insufficient_scope (token scope ${c.principal.scope})` });
+      sendError(c, WsErrorCode.insufficientScope, `following the audit log needs the admin scope; this token has ${c.principal.scope}`, id);
+      return;
+    }
+    if (!deps.followAudit) { sendError(c, 'feature.unavailable', 'this server cannot follow its audit log', id); return; }
+    const q: AuditQuery = {};
+    try {
+      if (filter.since !== undefined) q.since = parseSince(filter.since);
+    } catch (e) {
+      sendError(c, e instanceof MediagateError ? e.code : WsErrorCode.invalidMessage, sanitizeMessage((e as Error).message), id);
+      return;
+    }
+    if (filter.actor !== undefined) q.actor = filter.actor;
+    if (filter.action !== undefined) q.action = filter.action;
+    if (filter.outcome !== undefined) q.outcome = filter.outcome;
+    stopAudit(c);
+    const onEvent = (r: AuditRecord): void => {
+      if (c.closing || c.ws.readyState !== WebSocket.OPEN) return;
+      if (c.ws.bufferedAmount > AUDIT_SLOW_BYTES) {
+        log(`ws ${c.requestId} closing a slow audit follower (${c.ws.bufferedAmount} bytes unsent)`);
+        closeConn(c, WsClose.policy, 'too slow: audit events are not being read');
+        return;
+      }
+      c.ws.send(JSON.stringify({ type: 'audit', data: r }), TEXT);
+    };
+    const started = deps.followAudit(q, onEvent, {
+      backlog: Math.min(backlog, AUDIT_BACKLOG_MAX),
+      onError: (e) => log(`ws ${c.requestId} audit follow: ${sanitizeMessage(e.message)}`),
+    }).then((f) => {
+      if (c.audit !== started) { f.close(); return null; } // unsubscribed or closed meanwhile
+      if (id !== undefined) send(c, resultMessage(id, { subscribed: true, topic: 'audit' }));
+      return f;
+    }, (e: Error) => {
+      if (c.audit === started) c.audit = null;
+      log(`ws ${c.requestId} audit follow failed: ${sanitizeMessage(e?.message)}`);
+      sendError(c, e instanceof MediagateError ? e.code : WsErrorCode.internal, 'the audit log cannot be followed; the details are in the server log', id);
+      return null;
+    });
+    c.audit = started;
   }
 
   async function command(c: Conn, env: Extract<ReturnType<typeof parseEnvelope>, { type: 'command' }>): Promise<void> {

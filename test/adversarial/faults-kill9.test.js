@@ -114,7 +114,7 @@ t.test('invite redemption: the redeeming CLI and serve killed mid-way', async (t
   const children = new Set();
   for (let i = 0; i < rounds; i++) {
     // The code goes on stdin, never on the command line.
-    const r = await runAndKill(['invite', 'redeem', '--server', srv.url, '--name', `kill-dev-${i}`, '--json'], {
+    const r = await runAndKill(['invite', 'redeem', '--server', srv.url, '--name', `kill-dev-${i}`, '--print-token', '--json'], {
       env: e.env, input: `${inv.code}\n`, killAfterMs: 200 + Math.floor(rnd() * 900),
       onSpawn: (pid) => { const look = () => { for (const p of processTree(pid)) if (p !== pid) children.add(cmdline(p)); }; setTimeout(look, 100); },
     });

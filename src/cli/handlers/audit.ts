@@ -4,7 +4,7 @@ import { followAudit, type AuditQuery, type AuditRecord } from '../../core/audit
 import { parseSince } from '../../core/audit/since.js';
 import type { AuditOutcome } from '../../core/audit/types.js';
 import { out, outJson, outJsonLine, say, type Ctx } from '../context.js';
-import { isRemote, withAdmin } from './remote.js';
+import { withAdmin } from './remote.js';
 
 export interface AuditFlags {
   follow?: boolean | undefined;
@@ -17,6 +17,8 @@ export interface AuditFlags {
 
 /** How many past events `--follow` shows first when neither --limit nor --since says. */
 const FOLLOW_BACKLOG = 10;
+/** The most past events a server sends a follower (its WS protocol's limit). */
+const REMOTE_BACKLOG_MAX = 10_000;
 const OUTCOMES = ['ok', 'denied', 'error'];
 
 /** Flags → query; bad values are usage errors (exit 2). */
@@ -78,12 +80,7 @@ function widthsFor(rows: AuditRecord[]): number[] {
 /** `mediagate audit`: matching events, oldest first; --follow keeps printing new ones. */
 export async function auditList(ctx: Ctx, flags: AuditFlags): Promise<void> {
   const q = auditQuery(ctx, flags);
-  if (flags.follow) {
-    if (isRemote(ctx)) {
-      throw new UsageError('audit --follow is not supported over --remote yet', 'list recent events instead: mediagate audit --since 10m --remote NAME', 'usage.unsupported_remote');
-    }
-    return auditFollow(ctx, stateDir(ctx.env), q);
-  }
+  if (flags.follow) return auditFollow(ctx, q);
   const events = await withAdmin(ctx, (admin) => admin.readAudit(q));
   if (ctx.json) return outJson(ctx, events);
   if (events.length === 0) { say(ctx, 'no audit events match'); return; }
@@ -91,7 +88,12 @@ export async function auditList(ctx: Ctx, flags: AuditFlags): Promise<void> {
   for (const r of events) out(ctx, line(ctx, r, widths));
 }
 
-async function auditFollow(ctx: Ctx, dir: string, q: AuditQuery): Promise<void> {
+/**
+ * `audit --follow`: the backlog, then each new event as it is written — from
+ * this machine's log (watched), or with --remote from the server's, pushed
+ * over its WebSocket (`{type:"subscribe", topic:"audit"}`, admin scope).
+ */
+async function auditFollow(ctx: Ctx, q: AuditQuery): Promise<void> {
   const backlog = q.limit ?? (q.since ? undefined : FOLLOW_BACKLOG);
   const write = (r: AuditRecord) => {
     if (ctx.json) outJsonLine(ctx, r);
@@ -106,7 +108,21 @@ async function auditFollow(ctx: Ctx, dir: string, q: AuditQuery): Promise<void> 
     ctx.stdout.once('error', resolve);
     ctx.stdout.once('close', resolve);
   });
-  const follower = await followAudit(dir, q, write, {
+  const { Config } = await import('../../core/config/store.js');
+  const { resolveRemote } = await import('../../client/profiles.js');
+  const config = Config.load(ctx.env);
+  const remote = resolveRemote(ctx.remote, ctx.env, config);
+  if (remote) {
+    const { remoteClient } = await import('../../client/session.js');
+    const { followRemoteAudit } = await import('../../client/follow.js');
+    const filter = {
+      ...(q.since ? { since: q.since.toISOString() } : {}), ...(q.actor ? { actor: q.actor } : {}),
+      ...(q.action ? { action: q.action } : {}), ...(q.outcome ? { outcome: q.outcome } : {}),
+    };
+    await followRemoteAudit(await remoteClient(config, remote, ctx.env), filter, Math.min(backlog ?? REMOTE_BACKLOG_MAX, REMOTE_BACKLOG_MAX), write, ended);
+    return;
+  }
+  const follower = await followAudit(stateDir(ctx.env), q, write, {
     ...(backlog !== undefined ? { backlog } : {}),
     onError: (e) => { failed = e; stop(); },
   });

@@ -83,33 +83,58 @@ async function readCode(ctx: Ctx): Promise<string> {
 }
 
 /**
- * `invite redeem [CODE] --server URL [--name DEVICE] [--save NAME]`, on the
- * new device: redeem the code on the server, exchange the pairing token for
- * a token named after this device. Without --save the token is printed once;
- * with --save it is stored sealed as remote profile NAME (and not printed).
+ * A profile name for `server` when --save gives none: its host name made
+ * into a profile name (`media.example.org` → `media-example-org`), with
+ * `-2`, `-3` … appended when that name is taken.
+ */
+export function profileNameFor(server: URL, taken: readonly string[]): string {
+  let base = server.hostname.replace(/^\[|\]$/g, '').toLowerCase().replace(/[^a-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 56);
+  if (base === '' || base === 'local') base = 'server';
+  if (!taken.includes(base)) return base;
+  for (let n = 2; ; n++) if (!taken.includes(`${base}-${n}`)) return `${base}-${n}`;
+}
+
+/**
+ * `invite redeem [CODE] --server URL [--name DEVICE] [--save NAME | --print-token]`,
+ * on the new device: redeem the code on the server, exchange the pairing
+ * token for a token named after this device, and store that token sealed as
+ * a remote profile (NAME from --save, else derived from the server's host);
+ * the first profile becomes the default remote. The token is printed only
+ * with --print-token, and then nothing is stored.
  */
 export async function inviteRedeem(ctx: Ctx, opts: {
   code?: string | undefined; server: string; name?: string | undefined;
-  save?: string | undefined; ca?: string | undefined; allowPlainHttp?: boolean | undefined; force?: boolean | undefined; default?: boolean | undefined;
+  save?: string | undefined; printToken?: boolean | undefined; ca?: string | undefined;
+  allowPlainHttp?: boolean | undefined; force?: boolean | undefined; default?: boolean | undefined;
 }): Promise<void> {
   const { parseServerUrl, isLoopbackHost, pairWithServer } = await import('../../client/pairing.js');
   const server = parseServerUrl(opts.server);
   const device = validateLabel(opts.name ?? hostname(), 'device name');
   let profile: string | undefined;
+  let makeDefault = false;
   let ca: { path: string; pem: string } | undefined;
   let timeoutMs: number | undefined;
-  if (opts.save !== undefined) {
+  if (opts.printToken) {
+    if (opts.save !== undefined || opts.default || opts.force) {
+      throw new UsageError('--print-token stores nothing: it does not go with --save, --default or --force', undefined, 'usage.invalid');
+    }
+  } else {
     // Everything that could refuse to save is checked before the invite is spent.
-    const { checkProfileName, timeoutFrom } = await import('../../client/profiles.js');
+    const { checkProfileName, profileNames, timeoutFrom } = await import('../../client/profiles.js');
     const { Config } = await import('../../core/config/store.js');
     const { checkNewProfile, checkPlainHttp } = await import('./remote.js');
-    profile = checkProfileName(opts.save, '--save name');
     const config = Config.load(ctx.env);
-    checkNewProfile(config, profile, opts.force);
+    if (opts.save !== undefined) {
+      profile = checkProfileName(opts.save, '--save name');
+      checkNewProfile(config, profile, opts.force);
+    } else {
+      if (opts.force) throw new UsageError('--force replaces the profile named by --save NAME: give it', undefined, 'usage.invalid');
+      profile = profileNameFor(server, profileNames(config));
+    }
+    const current = config.get<string>('remote.default');
+    makeDefault = Boolean(opts.default) || typeof current !== 'string' || current === '';
     checkPlainHttp(ctx, server, opts.allowPlainHttp, 'the invite code and the token');
     timeoutMs = timeoutFrom(config);
-  } else if (opts.default || opts.force) {
-    throw new UsageError('--default and --force go with --save NAME', undefined, 'usage.invalid');
   }
   if (opts.ca !== undefined) {
     const { resolve } = await import('node:path');
@@ -130,14 +155,16 @@ export async function inviteRedeem(ctx: Ctx, opts: {
   const serverText = server.origin + server.pathname.replace(/\/+$/, '');
   if (profile) {
     const { saveProfile } = await import('./remote.js');
-    await saveProfile(ctx, { name: profile, url: server, token: t.token, caPath: ca?.path, makeDefault: opts.default });
-    if (ctx.json) outJson(ctx, { id: t.id, scope: t.scope, label: t.label, server: serverText, profile });
+    await saveProfile(ctx, { name: profile, url: server, token: t.token, caPath: ca?.path, makeDefault });
+    if (ctx.json) outJson(ctx, { id: t.id, scope: t.scope, label: t.label, server: serverText, profile, default: makeDefault });
     say(ctx, `Paired with ${serverText} as "${t.label}" (token ${t.id}, scope ${t.scope}); the token is stored sealed as remote profile '${profile}'.`);
-    say(ctx, opts.default ? 'It is now the default: commands go there unless given --remote local.' : `Use it with: mediagate status --remote ${profile}   (or: mediagate remote use ${profile})`);
+    say(ctx, makeDefault
+      ? `It is now the default remote: commands go there unless given --remote NAME or --remote local (mediagate remote use --none undoes it).`
+      : `Use it with: mediagate --remote ${profile} status   (or make it the default: mediagate remote use ${profile})`);
     return;
   }
   if (ctx.json) outJson(ctx, { id: t.id, token: t.token, scope: t.scope, label: t.label, server: serverText });
   else out(ctx, t.token);
   say(ctx, `Paired with ${server.origin} as "${t.label}" (token ${t.id}, scope ${t.scope}).`);
-  say(ctx, 'The token is shown only this once: store it now. Clients send it as "Authorization: Bearer <token>".');
+  say(ctx, 'The token is shown only this once and stored nowhere: keep it safe. Clients send it as "Authorization: Bearer <token>".');
 }

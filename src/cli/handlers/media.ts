@@ -1,7 +1,8 @@
 import { Config } from '../../core/config/store.js';
 import { UsageError } from '../../core/errors.js';
 import { escapeValue } from '../../core/format.js';
-import { listFolder, listFolders, parseMediaRef, type FolderListing } from '../../core/media.js';
+import { listFolder, listFolders, parseMediaRef, type FolderListing, type MediaFolderInfo } from '../../core/media.js';
+import { resolveRemote } from '../../client/profiles.js';
 import { out, outJson, say, type Ctx } from '../context.js';
 import { table } from './format.js';
 import { withController } from './players.js';
@@ -44,11 +45,26 @@ function printListing(ctx: Ctx, l: FolderListing): void {
   }
 }
 
+/**
+ * The folders (no folder) or one page of a directory: from this machine's
+ * config, or from the server's (GET /api/media/browse) with --remote /
+ * MEDIAGATE_REMOTE / remote.default — the folders of the machine that plays.
+ */
+async function browseWhere(ctx: Ctx, folder: string | undefined, path: string, flags: BrowseFlags): Promise<{ folders: MediaFolderInfo[] } | FolderListing> {
+  const config = Config.load(ctx.env);
+  const remote = resolveRemote(ctx.remote, ctx.env, config);
+  if (remote) {
+    const { remoteClient, RemoteController } = await import('../../client/session.js');
+    return new RemoteController(await remoteClient(config, remote, ctx.env)).browse(folder, path, flags);
+  }
+  if (folder === undefined) return { folders: listFolders(config) };
+  return listFolder(config, folder, path, { offset: flags.offset, limit: flags.limit, showHidden: Boolean(flags.all) });
+}
+
 /** `mediagate play browse [FOLDER[/PATH]]`: the folders, or one page of a directory in one. */
 export async function playBrowse(ctx: Ctx, ref: string | undefined, flags: BrowseFlags): Promise<void> {
-  const config = Config.load(ctx.env);
   if (ref === undefined || ref === '') {
-    const folders = listFolders(config);
+    const { folders } = await browseWhere(ctx, undefined, '', flags) as { folders: MediaFolderInfo[] };
     if (ctx.json) { outJson(ctx, { folders }); return; }
     if (folders.length === 0) {
       say(ctx, 'No media folders. Add one with: mediagate config set media.folders.NAME /absolute/path');
@@ -58,7 +74,7 @@ export async function playBrowse(ctx: Ctx, ref: string | undefined, flags: Brows
     return;
   }
   const { folder, path } = parseMediaRef(ref);
-  const listing = listFolder(config, folder, path, { offset: flags.offset, limit: flags.limit, showHidden: Boolean(flags.all) });
+  const listing = await browseWhere(ctx, folder, path, flags) as FolderListing;
   if (ctx.json) outJson(ctx, listing);
   else printListing(ctx, listing);
 }

@@ -4,7 +4,6 @@ import type { Ctx } from '../context.js';
 import { localActor } from '../../core/actor.js';
 import { lazyAudit } from '../audit-local.js';
 import { resolveRemote } from '../../client/profiles.js';
-import { UsageError } from '../../core/errors.js';
 import type { PlayerState } from '../../core/players/types.js';
 
 /** The MPD password from config, opened from its sealed form; undefined when none is set. */
@@ -49,19 +48,15 @@ export async function withController<T>(ctx: Ctx, fn: (ctl: Controller) => Promi
 /**
  * `play status --follow` against a remote server: the status the server
  * pushes on its WebSocket, given to `print` as it arrives; false when the
- * command acts on this machine (the caller follows locally). The server
- * pushes the active player only, so --player is refused rather than ignored.
+ * command acts on this machine (the caller follows locally). With --player
+ * the server pushes that player's status (as a local --follow --player).
  */
 export async function followRemote(ctx: Ctx, player: string | undefined, print: (s: PlayerState | null) => void, ended: () => Promise<void>): Promise<boolean> {
   const config = Config.load(ctx.env);
   const remote = resolveRemote(ctx.remote, ctx.env, config);
   if (!remote) return false;
-  if (player !== undefined) {
-    throw new UsageError('play status --follow --player is not supported over --remote yet: the server pushes the active player only',
-      'leave out --player to follow the active player, or poll: mediagate status --player NAME --remote NAME', 'usage.unsupported_remote');
-  }
   const { remoteClient } = await import('../../client/session.js');
   const { followRemoteStatus } = await import('../../client/follow.js');
-  await followRemoteStatus(await remoteClient(config, remote, ctx.env), print, ended());
+  await followRemoteStatus(await remoteClient(config, remote, ctx.env), print, ended(), player);
   return true;
 }

@@ -9,7 +9,7 @@ export default class Audit extends BaseCommand {
 
 --json prints an array of {seq, time, actor:{id,label}, ip, requestId, action, target, outcome, detail, prev, hash}; absent fields are left out.
 
---follow keeps printing new events as they are appended (one NDJSON object per line with --json) until interrupted. It starts with the last 10 matching events unless --limit or --since says otherwise.`;
+--follow keeps printing new events as they are appended (one NDJSON object per line with --json) until interrupted. It starts with the last 10 matching events unless --limit or --since says otherwise. With --remote NAME the server pushes its events over its WebSocket as they are written (the token needs the admin scope; at most 10000 past events).`;
   static override examples = [
     '<%= config.bin %> audit --since 1h',
     '<%= config.bin %> audit --outcome denied --limit 20',

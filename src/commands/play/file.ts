@@ -1,6 +1,6 @@
 import { Args } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
-import { jsonFlag, playerFlag } from '../../cli/flags.js';
+import { jsonFlag, playerFlag, remoteFlag } from '../../cli/flags.js';
 import { playFile } from '../../cli/handlers/media.js';
 
 export default class PlayFile extends BaseCommand {
@@ -9,6 +9,8 @@ export default class PlayFile extends BaseCommand {
 
 MPD: the file is added to the queue and played. When it lies inside MPD's music directory it is added by its path relative to that directory; MPD tells its music directory only over its unix socket, so when MPD is reached over TCP set it with \`mediagate config set mpd.musicDirectory PATH\`. Outside the music directory MPD accepts the file only over its socket. MPRIS players (mpv, VLC…): opened with OpenUri and a file:// URI.
 
+With --remote NAME (or MEDIAGATE_REMOTE) FOLDER/PATH is a file in one of the server's media folders, played by the server's player (POST /api/media/play).
+
 --json prints {ok, action: "file", player, folder, path, name}.`;
   static override examples = [
     "<%= config.bin %> play file 'music/Miles Davis/Kind of Blue/01 So What.flac'",
@@ -16,10 +18,10 @@ MPD: the file is added to the queue and played. When it lies inside MPD's music 
     '<%= config.bin %> play file music/a.ogg --player mpd --json',
   ];
   static override args = { ref: Args.string({ description: 'FOLDER/PATH of the file', required: true }) };
-  static override flags = { player: playerFlag, json: jsonFlag };
+  static override flags = { player: playerFlag, remote: remoteFlag, json: jsonFlag };
 
   async run(): Promise<void> {
     const { flags, args } = await this.parse(PlayFile);
-    await this.handle(flags.json, (ctx) => playFile(ctx, args.ref, { player: flags.player }));
+    await this.handle(flags.json, (ctx) => playFile(ctx, args.ref, { player: flags.player }), flags.remote);
   }
 }

@@ -10,7 +10,7 @@ export default class PlayStatus extends BaseCommand {
 
 --format takes a template: variables {{player}} {{status}} {{title}} {{artist}} {{album}} {{duration}} {{position}} {{volume}} {{shuffle}} {{repeat}}; functions duration(x) (as [h:]mm:ss), lc(x), uc(x), default(x, "text"), json(x). With --json each substituted value is escaped for use inside a JSON string.
 
---follow prints one line (one JSON object with --json) per change, driven by player events (no polling), until interrupted.`;
+--follow prints one line (one JSON object with --json) per change, driven by player events (no polling), until interrupted. With --remote NAME the server pushes the changes over its WebSocket (of --player NAME when given).`;
   static override aliases = ['status'];
   static override examples = [
     '<%= config.bin %> status',

@@ -9,7 +9,7 @@ export default class RemoteAdd extends BaseCommand {
 
 The token is never taken from the command line: it is asked for without echo on a terminal, or read from stdin (printf '%s' "$TOKEN" | mediagate remote add …). It is stored sealed, like every secret. Before storing, the token is checked with the server (GET /api/auth/whoami); --no-verify skips that.
 
-Plain http:// to another machine is refused (the token would cross the network readable by anyone on the path) unless --allow-plain-http; loopback addresses are fine. For a server whose certificate comes from a private CA give --ca FILE (PEM). Pairing with an invite code stores a profile too: mediagate invite redeem CODE --server URL --save NAME.
+Plain http:// to another machine is refused (the token would cross the network readable by anyone on the path) unless --allow-plain-http; loopback addresses are fine. For a server whose certificate comes from a private CA give --ca FILE (PEM). Pairing with an invite code stores a profile too: mediagate invite redeem CODE --server URL [--save NAME].
 
 Exit 4 when the server refuses the token, 6 when it cannot be reached; nothing is stored then.`;
   static override examples = [
