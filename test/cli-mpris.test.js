@@ -114,13 +114,88 @@ t.test('bare commands act on the most recently active player', async (t) => {
   t.match(mpd.mpc('status'), /\[paused\]/, 'bare pause paused MPD');
   t.equal(mpv.playerctl('status'), 'Paused', 'mpv untouched');
 
-  // Both paused: the one mediagate last controlled wins.
-  r = await runCli(['play', '--player', 'mpv'], { env });
-  await settle();
-  r = await runCli(['pause', '--player', 'mpv'], { env });
-  await settle();
+  // Both paused: the one mediagate last controlled wins. mpd first: it is listed
+  // after mpv, so only the memory can make it win the tie.
+  const touch = async (name) => {
+    for (const cmd of ['play', 'pause']) {
+      r = await runCli([cmd, '--player', name], { env });
+      t.equal(r.code, 0, r.stderr);
+      await settle();
+    }
+  };
+  await touch('mpv');
+  await touch('mpd');
   r = await runCli(['status', '--json'], { env });
-  t.equal(JSON.parse(r.stdout).player, mpv.name, 'last controlled player wins among paused ones');
+  t.equal(JSON.parse(r.stdout).player, 'mpd', 'last controlled (mpd) wins among paused ones');
+  r = await runCli(['play', 'players', '--json'], { env });
+  t.same(JSON.parse(r.stdout).filter((p) => p.active).map((p) => p.name), ['mpd'], 'play players marks the same one');
+  await touch(mpv.name);
+  r = await runCli(['status', '--json'], { env });
+  t.equal(JSON.parse(r.stdout).player, mpv.name, 'and back: last controlled (mpv) wins');
+});
+
+/** `mediagate status --follow ...args`; `line(n)` waits for the n-th output line. */
+function follow(t, env, args = []) {
+  const child = spawn(process.execPath, [BIN, 'status', '--follow', ...args], { env });
+  t.teardown(() => child.kill('SIGKILL'));
+  const lines = [];
+  let buf = '';
+  let waiter;
+  child.stdout.setEncoding('utf8').on('data', (d) => {
+    buf += d;
+    let i;
+    while ((i = buf.indexOf('\n')) >= 0) { lines.push(buf.slice(0, i)); buf = buf.slice(i + 1); waiter?.(); }
+  });
+  /** Wait for a line matching `re` after the first `from` lines. */
+  const until = (re, from = 0) => new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no line matching ${re} within 5 s (have ${JSON.stringify(lines)})`)), 5000);
+    waiter = () => {
+      const i = lines.findIndex((l, k) => k >= from && re.test(l));
+      if (i >= 0) { clearTimeout(timer); waiter = undefined; resolve(i + 1); }
+    };
+    waiter();
+  });
+  const stop = async () => {
+    const exit = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    return exit;
+  };
+  return { lines, until, stop };
+}
+
+t.test('a change made by playerctl or mpc, seen by a running --follow, makes that player the default', async (t) => {
+  const { mpv, mpd, env } = await stack(t, { withMpd: true });
+  const status = async () => JSON.parse((await runCli(['status', '--json'], { env })).stdout).player;
+  mpv.playerctl('pause');
+  mpd.mpc('-q', 'play');
+  mpd.mpc('-q', 'pause');
+  for (const cmd of ['play', 'pause']) t.equal((await runCli([cmd, '--player', 'mpd'], { env })).code, 0);
+  t.equal(await status(), 'mpd', 'start: both paused, mpd last controlled');
+
+  const f = follow(t, env);
+  let n = await f.until(/^mpd: paused/);
+  t.pass('--follow starts on the remembered player (mpd), not the first listed');
+  mpv.playerctl('play');
+  n = await f.until(new RegExp(`^${mpv.name}: playing`), n);
+  mpv.playerctl('pause');
+  n = await f.until(new RegExp(`^${mpv.name}: paused`), n);
+  t.pass('--follow keeps the player that changed last (mpv) once both are paused');
+  t.equal(await status(), mpv.name, 'a separate bare status now picks mpv: the follower recorded it');
+  t.equal(JSON.parse((await runCli(['play', 'players', '--json'], { env })).stdout).find((p) => p.active)?.name, mpv.name);
+
+  mpd.mpc('-q', 'play');
+  n = await f.until(/^mpd: playing/, n);
+  mpd.mpc('-q', 'pause');
+  n = await f.until(/^mpd: paused/, n);
+  t.equal(await status(), 'mpd', 'an mpc change seen by the follower makes mpd the default');
+  t.equal(await f.stop(), 0);
+
+  // Nobody watching: a single CLI call cannot know about a change made elsewhere.
+  mpv.playerctl('play');
+  await settle(300);
+  mpv.playerctl('pause');
+  await settle(300);
+  t.equal(await status(), 'mpd', 'without a follower or serve, the record stays (documented)');
 });
 
 t.test('denied: no session bus, dead bus address, unknown player', async (t) => {
