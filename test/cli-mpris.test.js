@@ -69,6 +69,49 @@ t.test('play commands drive mpv over MPRIS', async (t) => {
   t.equal(mpv.playerctl('status'), 'Stopped', 'stop → Stopped');
 });
 
+t.test('resume, prev, and relative / percent seek on mpv, checked with playerctl', async (t) => {
+  const { mpv, env } = await stack(t);
+  const mg = (...args) => runCli(args, { env });
+  const position = () => Number(mpv.playerctl('position'));
+  const near = (want, what) => t.ok(Math.abs(position() - want) < 0.6, `${what}: playerctl position ${position()} ≈ ${want}`);
+
+  mpv.playerctl('pause');
+  await settle();
+  let r = await mg('play');
+  t.equal(r.code, 0, r.stderr);
+  await settle();
+  t.equal(mpv.playerctl('status'), 'Playing', 'bare `mediagate play` resumes the paused mpv');
+
+  r = await mg('next');
+  await settle(300);
+  t.equal(mpv.playerctl('metadata', 'xesam:title'), 'SineB');
+  r = await mg('prev');
+  t.equal(r.code, 0, r.stderr);
+  await settle(300);
+  t.equal(mpv.playerctl('metadata', 'xesam:title'), 'SineA', 'prev → back to SineA');
+
+  // Paused, so the position stays where the seek put it.
+  mpv.playerctl('pause');
+  await settle();
+  r = await mg('play', 'seek', '10');
+  t.equal(r.code, 0, r.stderr);
+  await settle();
+  near(10, 'seek 10');
+  r = await mg('play', 'seek', '+10');
+  t.equal(r.code, 0, r.stderr);
+  await settle();
+  near(20, 'seek +10');
+  r = await mg('play', 'seek', '-15');
+  t.equal(r.code, 0, r.stderr);
+  await settle();
+  near(5, 'seek -15 (leading dash)');
+  r = await mg('play', 'seek', '50%', '--json');
+  t.equal(r.code, 0, r.stderr);
+  await settle();
+  near(15, 'seek 50% of 30 s');
+  t.ok(Math.abs(JSON.parse(r.stdout).position - 15) < 0.6, 'the JSON answer reports the new position');
+});
+
 t.test('--follow sees a playerctl change within 1 s', async (t) => {
   const { mpv, env } = await stack(t);
   const child = spawn(process.execPath, [BIN, 'status', '--follow', '--format', '{{status}} {{title}}', '--player', 'mpv'], { env });
