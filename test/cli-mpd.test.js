@@ -200,3 +200,37 @@ t.test('denied: bad input is a usage error naming the valid forms', async (t) =>
   t.equal(r.code, 2, 'bad --target → exit 2');
   t.match(r.stderr, /system|player/);
 });
+
+t.test('config mpd.host / mpd.port reach a real MPD with no MPD_* in the environment (TCP, then unix socket)', async (t) => {
+  const mpd = await startMpd(t);
+  const { env } = cliEnv(t);
+  t.notOk(Object.keys(env).some((k) => k.startsWith('MPD_')), 'no MPD_HOST / MPD_PORT set');
+  const mg = (...args) => runCli(args, { env });
+
+  // Before: the default localhost:6600 has no MPD of ours.
+  let r = await mg('config', 'set', 'mpd.port', '1');
+  t.equal(r.code, 0, r.stderr);
+  r = await mg('status', '--player', 'mpd');
+  t.equal(r.code, 3, 'nothing at the configured port: exit 3');
+
+  // TCP from config.
+  t.equal((await mg('config', 'set', 'mpd.host', mpd.host)).code, 0);
+  t.equal((await mg('config', 'set', 'mpd.port', String(mpd.port))).code, 0);
+  r = await mg('play', '--player', 'mpd');
+  t.equal(r.code, 0, r.stderr);
+  t.equal(mpcState(mpd), 'playing', 'play via config host/port → mpc sees playing');
+  r = await mg('status', '--player', 'mpd', '--json');
+  t.equal(r.code, 0, r.stderr);
+  t.equal(JSON.parse(r.stdout).title, mpcTitle(mpd));
+
+  // Unix socket path in mpd.host; the port (now wrong) must not matter for a socket.
+  t.equal((await mg('config', 'set', 'mpd.host', mpd.socketPath)).code, 0);
+  t.equal((await mg('config', 'set', 'mpd.port', '1')).code, 0);
+  r = await mg('pause', '--player', 'mpd');
+  t.equal(r.code, 0, r.stderr);
+  t.equal(mpcState(mpd), 'paused', 'pause via the socket in mpd.host → mpc sees paused');
+
+  // The environment overrides config (as mpc does).
+  r = await runCli(['status', '--player', 'mpd'], { env: { ...env, MPD_HOST: '127.0.0.1', MPD_PORT: '1' } });
+  t.equal(r.code, 3, 'MPD_HOST/MPD_PORT override mpd.host');
+});

@@ -69,6 +69,49 @@ t.test('play commands drive mpv over MPRIS', async (t) => {
   t.equal(mpv.playerctl('status'), 'Stopped', 'stop → Stopped');
 });
 
+t.test('resume, prev, and relative / percent seek on mpv, checked with playerctl', async (t) => {
+  const { mpv, env } = await stack(t);
+  const mg = (...args) => runCli(args, { env });
+  const position = () => Number(mpv.playerctl('position'));
+  const near = (want, what) => t.ok(Math.abs(position() - want) < 0.6, `${what}: playerctl position ${position()} ≈ ${want}`);
+
+  mpv.playerctl('pause');
+  await settle();
+  let r = await mg('play');
+  t.equal(r.code, 0, r.stderr);
+  await settle();
+  t.equal(mpv.playerctl('status'), 'Playing', 'bare `mediagate play` resumes the paused mpv');
+
+  r = await mg('next');
+  await settle(300);
+  t.equal(mpv.playerctl('metadata', 'xesam:title'), 'SineB');
+  r = await mg('prev');
+  t.equal(r.code, 0, r.stderr);
+  await settle(300);
+  t.equal(mpv.playerctl('metadata', 'xesam:title'), 'SineA', 'prev → back to SineA');
+
+  // Paused, so the position stays where the seek put it.
+  mpv.playerctl('pause');
+  await settle();
+  r = await mg('play', 'seek', '10');
+  t.equal(r.code, 0, r.stderr);
+  await settle();
+  near(10, 'seek 10');
+  r = await mg('play', 'seek', '+10');
+  t.equal(r.code, 0, r.stderr);
+  await settle();
+  near(20, 'seek +10');
+  r = await mg('play', 'seek', '-15');
+  t.equal(r.code, 0, r.stderr);
+  await settle();
+  near(5, 'seek -15 (leading dash)');
+  r = await mg('play', 'seek', '50%', '--json');
+  t.equal(r.code, 0, r.stderr);
+  await settle();
+  near(15, 'seek 50% of 30 s');
+  t.ok(Math.abs(JSON.parse(r.stdout).position - 15) < 0.6, 'the JSON answer reports the new position');
+});
+
 t.test('--follow sees a playerctl change within 1 s', async (t) => {
   const { mpv, env } = await stack(t);
   const child = spawn(process.execPath, [BIN, 'status', '--follow', '--format', '{{status}} {{title}}', '--player', 'mpv'], { env });
@@ -114,13 +157,88 @@ t.test('bare commands act on the most recently active player', async (t) => {
   t.match(mpd.mpc('status'), /\[paused\]/, 'bare pause paused MPD');
   t.equal(mpv.playerctl('status'), 'Paused', 'mpv untouched');
 
-  // Both paused: the one mediagate last controlled wins.
-  r = await runCli(['play', '--player', 'mpv'], { env });
-  await settle();
-  r = await runCli(['pause', '--player', 'mpv'], { env });
-  await settle();
+  // Both paused: the one mediagate last controlled wins. mpd first: it is listed
+  // after mpv, so only the memory can make it win the tie.
+  const touch = async (name) => {
+    for (const cmd of ['play', 'pause']) {
+      r = await runCli([cmd, '--player', name], { env });
+      t.equal(r.code, 0, r.stderr);
+      await settle();
+    }
+  };
+  await touch('mpv');
+  await touch('mpd');
   r = await runCli(['status', '--json'], { env });
-  t.equal(JSON.parse(r.stdout).player, mpv.name, 'last controlled player wins among paused ones');
+  t.equal(JSON.parse(r.stdout).player, 'mpd', 'last controlled (mpd) wins among paused ones');
+  r = await runCli(['play', 'players', '--json'], { env });
+  t.same(JSON.parse(r.stdout).filter((p) => p.active).map((p) => p.name), ['mpd'], 'play players marks the same one');
+  await touch(mpv.name);
+  r = await runCli(['status', '--json'], { env });
+  t.equal(JSON.parse(r.stdout).player, mpv.name, 'and back: last controlled (mpv) wins');
+});
+
+/** `mediagate status --follow ...args`; `line(n)` waits for the n-th output line. */
+function follow(t, env, args = []) {
+  const child = spawn(process.execPath, [BIN, 'status', '--follow', ...args], { env });
+  t.teardown(() => child.kill('SIGKILL'));
+  const lines = [];
+  let buf = '';
+  let waiter;
+  child.stdout.setEncoding('utf8').on('data', (d) => {
+    buf += d;
+    let i;
+    while ((i = buf.indexOf('\n')) >= 0) { lines.push(buf.slice(0, i)); buf = buf.slice(i + 1); waiter?.(); }
+  });
+  /** Wait for a line matching `re` after the first `from` lines. */
+  const until = (re, from = 0) => new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no line matching ${re} within 5 s (have ${JSON.stringify(lines)})`)), 5000);
+    waiter = () => {
+      const i = lines.findIndex((l, k) => k >= from && re.test(l));
+      if (i >= 0) { clearTimeout(timer); waiter = undefined; resolve(i + 1); }
+    };
+    waiter();
+  });
+  const stop = async () => {
+    const exit = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    return exit;
+  };
+  return { lines, until, stop };
+}
+
+t.test('a change made by playerctl or mpc, seen by a running --follow, makes that player the default', async (t) => {
+  const { mpv, mpd, env } = await stack(t, { withMpd: true });
+  const status = async () => JSON.parse((await runCli(['status', '--json'], { env })).stdout).player;
+  mpv.playerctl('pause');
+  mpd.mpc('-q', 'play');
+  mpd.mpc('-q', 'pause');
+  for (const cmd of ['play', 'pause']) t.equal((await runCli([cmd, '--player', 'mpd'], { env })).code, 0);
+  t.equal(await status(), 'mpd', 'start: both paused, mpd last controlled');
+
+  const f = follow(t, env);
+  let n = await f.until(/^mpd: paused/);
+  t.pass('--follow starts on the remembered player (mpd), not the first listed');
+  mpv.playerctl('play');
+  n = await f.until(new RegExp(`^${mpv.name}: playing`), n);
+  mpv.playerctl('pause');
+  n = await f.until(new RegExp(`^${mpv.name}: paused`), n);
+  t.pass('--follow keeps the player that changed last (mpv) once both are paused');
+  t.equal(await status(), mpv.name, 'a separate bare status now picks mpv: the follower recorded it');
+  t.equal(JSON.parse((await runCli(['play', 'players', '--json'], { env })).stdout).find((p) => p.active)?.name, mpv.name);
+
+  mpd.mpc('-q', 'play');
+  n = await f.until(/^mpd: playing/, n);
+  mpd.mpc('-q', 'pause');
+  n = await f.until(/^mpd: paused/, n);
+  t.equal(await status(), 'mpd', 'an mpc change seen by the follower makes mpd the default');
+  t.equal(await f.stop(), 0);
+
+  // Nobody watching: a single CLI call cannot know about a change made elsewhere.
+  mpv.playerctl('play');
+  await settle(300);
+  mpv.playerctl('pause');
+  await settle(300);
+  t.equal(await status(), 'mpd', 'without a follower or serve, the record stays (documented)');
 });
 
 t.test('denied: no session bus, dead bus address, unknown player', async (t) => {

@@ -53,6 +53,33 @@ t.test('system volume through PulseAudio', async (t) => {
   t.equal(r.code, 2, '150 is a usage error');
   t.equal(pulseVolume(pa).level, 100, 'and changes nothing');
 
+  // Boosted above 100 by pactl: reported as it is; +N keeps it (never silently lowers it); -N lowers from it.
+  pa.pactl('set-sink-volume', '@DEFAULT_SINK@', '120%');
+  r = await runCli(['volume'], { env });
+  t.equal(r.code, 0, r.stderr);
+  t.equal(r.stdout, '120\n', 'the real level, 120');
+  t.match(r.stderr, /note: the volume is 120, above 100/);
+  r = await runCli(['volume', '+5'], { env });
+  t.equal(r.code, 0, r.stderr);
+  t.equal(r.stdout, '120\n');
+  t.match(r.stderr, /\+5 left it there/);
+  t.equal(pulseVolume(pa).level, 120, '+5 from 120 leaves pactl at 120 (not lowered to 100)');
+  r = await runCli(['volume', '-5', '--json'], { env });
+  t.equal(r.code, 0, r.stderr);
+  t.equal(JSON.parse(r.stdout).level, 115);
+  t.equal(pulseVolume(pa).level, 115, '-5 from 120 → 115');
+  r = await runCli(['volume', '100'], { env });
+  t.equal(pulseVolume(pa).level, 100, 'an absolute level brings it back into 0–100');
+  t.notMatch(r.stderr, /note/);
+
+  // A mute made with pactl shows in volume --json.
+  pa.pactl('set-sink-mute', '@DEFAULT_SINK@', '1');
+  r = await runCli(['volume', '--json'], { env });
+  t.equal(JSON.parse(r.stdout).muted, true, 'pactl mute → muted: true');
+  pa.pactl('set-sink-mute', '@DEFAULT_SINK@', '0');
+  r = await runCli(['volume', '--json'], { env });
+  t.equal(JSON.parse(r.stdout).muted, false, 'pactl unmute → muted: false');
+
   r = await runCli(['config', 'set', 'volume.backend', 'pulse'], { env });
   t.equal(r.code, 0, r.stderr);
   r = await runCli(['volume', '30', '--json'], { env });

@@ -1,6 +1,6 @@
 // config get|set|unset|list: schema-validated, private files, unsafe permissions refused.
 import t from 'tap';
-import { chmodSync, statSync, writeFileSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, statSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cliEnv, runCli } from './helpers/cli.js';
 
@@ -75,4 +75,56 @@ t.test('denied: group/world-writable config is refused with a fix', async (t) =>
   chmodSync(join(configDir, 'config.json'), 0o600);
   r = await runCli(['config', 'list'], { env });
   t.equal(r.code, 0, 'allowed again once fixed');
+});
+
+t.test('a config dir that does not exist yet is created 0700 with a 0600 file, even under umask 000', async (t) => {
+  const { env, base } = cliEnv(t);
+  const dir = join(base, 'fresh', 'nested', 'mediagate');
+  const old = process.umask(0o000); // the child inherits it at spawn
+  let r;
+  try {
+    r = await runCli(['config', 'set', 'mpd.port', '6601'], { env: { ...env, MEDIAGATE_CONFIG_DIR: dir } });
+  } finally {
+    process.umask(old);
+  }
+  t.equal(r.code, 0, r.stderr);
+  t.equal(statSync(dir).mode & 0o777, 0o700, 'created dir 0700 despite umask 000');
+  t.equal(statSync(join(dir, 'config.json')).mode & 0o777, 0o600, 'created file 0600 despite umask 000');
+});
+
+t.test('a pre-made 0755 dir and 0644 file (not writable by others) are used and tightened to 0700/0600', async (t) => {
+  const { env, base } = cliEnv(t);
+  const dir = join(base, 'premade');
+  mkdirSync(dir);
+  chmodSync(dir, 0o755);
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ mpd: { port: 6601 } }));
+  chmodSync(join(dir, 'config.json'), 0o644);
+  const e = { ...env, MEDIAGATE_CONFIG_DIR: dir };
+  let r = await runCli(['config', 'get', 'mpd.port'], { env: e });
+  t.equal(r.code, 0, r.stderr);
+  t.equal(r.stdout, '6601\n', 'read as it is: readable by others is not a threat to mediagate');
+  r = await runCli(['config', 'set', 'mpd.port', '6602'], { env: e });
+  t.equal(r.code, 0, r.stderr);
+  t.equal(statSync(dir).mode & 0o777, 0o700, 'dir tightened to 0700 on the first write');
+  t.equal(statSync(join(dir, 'config.json')).mode & 0o777, 0o600, 'file rewritten 0600');
+});
+
+t.test('denied: a group-writable (not world-writable) 0775 dir or 0664 file is refused, never fixed silently', async (t) => {
+  const { env, base } = cliEnv(t);
+  const dir = join(base, 'shared');
+  mkdirSync(dir);
+  chmodSync(dir, 0o775);
+  const e = { ...env, MEDIAGATE_CONFIG_DIR: dir };
+  let r = await runCli(['config', 'set', 'mpd.port', '6601'], { env: e });
+  t.equal(r.code, 5);
+  t.match(r.stderr, /writable by group or others \(mode 775\)/);
+  t.equal(statSync(dir).mode & 0o777, 0o775, 'left as it was');
+  t.notOk(existsSync(join(dir, 'config.json')), 'nothing written');
+  chmodSync(dir, 0o700);
+  writeFileSync(join(dir, 'config.json'), '{}');
+  chmodSync(join(dir, 'config.json'), 0o664);
+  r = await runCli(['config', 'set', 'mpd.port', '6601'], { env: e });
+  t.equal(r.code, 5);
+  t.match(r.stderr, /chmod 600/);
+  t.equal(readFileSync(join(dir, 'config.json'), 'utf8'), '{}', 'file untouched');
 });

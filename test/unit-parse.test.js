@@ -38,6 +38,9 @@ t.test('volume requests: allowed and denied', async (t) => {
   }
   t.equal(applyChange({ level: 98, muted: false }, 5), 100);
   t.equal(applyChange({ level: 3, muted: false }, -5), 0);
+  t.equal(applyChange({ level: 120, muted: false }, 5), 120, 'a boosted level is kept by +N, not lowered to 100');
+  t.equal(applyChange({ level: 100, muted: false }, 5), 100);
+  t.equal(applyChange({ level: 120, muted: false }, -5), 115, '-N lowers from the real level');
 });
 
 t.test('argv: a global --remote before the command moves behind it', async (t) => {

@@ -110,10 +110,13 @@ export class RemoteController implements Controller {
     const players: PlayerRow[] = j.players.map((r: Json) => {
       if (!r || typeof r.name !== 'string') throw badAnswer(this.api, 'player row');
       const s = r.status;
+      const responding = r.responding !== false;
       return {
         name: r.name,
         backend: r.backend === 'mpd' || r.backend === 'mpris' ? r.backend : null,
-        status: s === 'playing' || s === 'paused' || s === 'stopped' ? s : 'stopped',
+        status: s === 'playing' || s === 'paused' || s === 'stopped' ? s : responding ? 'stopped' : 'unknown',
+        responding,
+        ...(!responding && typeof r.error === 'string' ? { error: r.error } : {}),
         title: str(r.title),
         artist: str(r.artist),
         active: r.active === true,

@@ -6,7 +6,6 @@ import { playMediaFile, type PlayFileResult } from './media.js';
 import { PlayerHub } from './players/hub.js';
 import { writeLastActive } from './players/last-active.js';
 import { percentToSeconds, type SeekTarget } from './players/seek.js';
-import { pickActive } from './players/select.js';
 import type { Capabilities, PlayerAction, PlayerState } from './players/types.js';
 import { applyChange } from './volume/request.js';
 import { chooseMixer, chooseMixerForChange } from './volume/select.js';
@@ -15,7 +14,12 @@ import type { MixerName, VolumeRequest } from './volume/types.js';
 export interface PlayerRow {
   name: string;
   backend: 'mpd' | 'mpris' | null;
-  status: PlayerState['status'];
+  /** 'unknown' when the player did not answer (`responding` false). */
+  status: PlayerState['status'] | 'unknown';
+  /** False for a player that is there but did not answer within the time limit (or refused). */
+  responding: boolean;
+  /** Why it did not answer, when `responding` is false. */
+  error?: string;
   title: string | null;
   artist: string | null;
   active: boolean;
@@ -99,20 +103,25 @@ export class LocalController implements Controller {
   }
 
   async players(): Promise<{ players: PlayerRow[]; problems: MediagateError[] }> {
-    const { states, players, problems } = await this.hub.states();
-    const active = pickActive(states)?.player;
-    return {
-      players: states.map((s) => ({
-        name: s.player,
-        backend: players.find((p) => p.name === s.player)?.backend ?? null,
-        status: s.status,
-        title: s.title,
-        artist: s.artist,
-        active: s.player === active,
-        capabilities: s.capabilities,
-      })),
-      problems,
-    };
+    const { states, players, problems, silent } = await this.hub.states();
+    const active = this.hub.activeOf(states)?.player;
+    const none: Capabilities = { canPlay: false, canPause: false, canSeek: false, canGoNext: false, canGoPrevious: false, canSetVolume: false, canControl: false };
+    const rows: PlayerRow[] = states.map((s) => ({
+      name: s.player,
+      backend: players.find((p) => p.name === s.player)?.backend ?? null,
+      status: s.status,
+      responding: true,
+      title: s.title,
+      artist: s.artist,
+      active: s.player === active,
+      capabilities: s.capabilities,
+    }));
+    for (const q of silent) {
+      rows.push({ name: q.name, backend: q.backend, status: 'unknown', responding: false, error: q.error.message, title: null, artist: null, active: false, capabilities: { ...none } });
+    }
+    // A silent player is a row already; problems are what kept whole backends away.
+    const silentErrors = new Set(silent.map((q) => q.error));
+    return { players: rows, problems: problems.filter((p) => !silentErrors.has(p)) };
   }
 
   act(action: PlayerAction, player?: string): Promise<{ player: string }> {

@@ -3,6 +3,7 @@ import type { Config } from './config/store.js';
 import type { VolumeResult } from './control.js';
 import { MediagateError } from './errors.js';
 import type { PlayerHub } from './players/hub.js';
+import { readLastActive, writeLastActive } from './players/last-active.js';
 import { nameMatches, pickActive } from './players/select.js';
 import type { PlayerSource, PlayerState } from './players/types.js';
 import { chooseMixer } from './volume/select.js';
@@ -54,6 +55,10 @@ export class LiveState extends EventEmitter {
   private retryMs = 1000;
   private chain: Promise<void> = Promise.resolve();
   private stopped = false;
+  /** The player whose change event arrived last (a string assignment per event, nothing more). */
+  private lastEvent: string | undefined;
+  /** A first reading has been taken: later status changes are changes, not the initial state. */
+  private primed = false;
 
   constructor(private readonly hub: PlayerHub, private readonly opts: LiveOptions) {
     super();
@@ -83,7 +88,7 @@ export class LiveState extends EventEmitter {
     for (const s of sources) {
       if (this.stops.has(s)) continue;
       try {
-        this.stops.set(s, await s.watch(() => this.changed()));
+        this.stops.set(s, await s.watch((name) => this.changed(name)));
         added = true;
       } catch {
         missing = true;
@@ -106,9 +111,10 @@ export class LiveState extends EventEmitter {
     this.retryTimer.unref();
   }
 
-  /** Something changed: re-read once the burst is over. */
-  changed(): void {
+  /** Something changed (in player `name`, when known): re-read once the burst is over. */
+  changed(name?: string): void {
     if (this.stopped) return;
+    if (name !== undefined) this.lastEvent = name;
     clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.chain = this.chain.then(() => this.refresh()).then(() => (this.opts.volume && this.volumeFollowsPlayer() ? this.refreshVolume() : undefined));
@@ -123,7 +129,8 @@ export class LiveState extends EventEmitter {
   async refresh(): Promise<void> {
     const { states, problems } = await this.hub.states(this.opts.player);
     const players = this.opts.player ? states.filter((s) => nameMatches(this.opts.player!, s.player)) : states;
-    const active = pickActive(players) ?? null;
+    const lastActive = this.recordLastActive(players);
+    const active = pickActive(players, lastActive) ?? null;
     const next: LiveSnapshot = { players, active, volume: this.snap.volume, problems: problems.map((p) => p.message) };
     if (problems.some((p) => BUS_GONE.has(p.code))) {
       // The bus went away and took our subscription with it: watch again once it is back.
@@ -134,6 +141,26 @@ export class LiveState extends EventEmitter {
     const changed = !same({ p: this.snap.players, a: this.snap.active }, { p: players, a: active });
     this.snap = next;
     if (changed) this.emit('status', next);
+  }
+
+  /**
+   * Keep the last-active record (the one bare commands use to choose among
+   * equals) current: a player whose playback status changed since the last
+   * reading becomes the most recently active — the one whose event arrived
+   * last when several changed in one burst. Read once per re-read, written
+   * (atomically) only when the recorded player changes. Returns the record.
+   */
+  private recordLastActive(players: PlayerState[]): string | undefined {
+    const recorded = readLastActive(this.opts.env);
+    const before = new Map(this.snap.players.map((s) => [s.player, s.status]));
+    const primed = this.primed;
+    this.primed = true;
+    if (!primed) return recorded;
+    const moved = players.filter((s) => (before.has(s.player) ? before.get(s.player) !== s.status : s.status === 'playing'));
+    const mover = moved.find((s) => s.player === this.lastEvent) ?? pickActive(moved);
+    if (!mover || mover.player === recorded) return recorded;
+    writeLastActive(this.opts.env, mover.player, new Date());
+    return mover.player;
   }
 
   /** Re-read the volume now (and start watching the mixer the first time). */

@@ -84,7 +84,8 @@ const v = (sig, value) => new Variant(sig, value);
  * Options: name ('fake'), props (overrides of Player properties, plain values),
  * hang (never answer Properties calls), fail ({Member: 'error text'} answers that
  * Player method with a D-Bus error). Returns {name, calls, stop()}; `calls`
- * lists the Player methods received; changed({Prop: value}) emits PropertiesChanged.
+ * lists the Player methods received; `propCalls` counts Properties calls (Get,
+ * GetAll, Set — answered or swallowed); changed({Prop: value}) emits PropertiesChanged.
  */
 export async function startFakePlayer(t, bus, { name = 'fake', props = {}, hang = false, fail = {} } = {}) {
   const conn = dbus.sessionBus({ busAddress: bus.address });
@@ -102,9 +103,11 @@ export async function startFakePlayer(t, bus, { name = 'fake', props = {}, hang 
     return out;
   };
   const calls = [];
+  let propCalls = 0;
   conn.addMethodHandler((msg) => {
     if (msg.path !== '/org/mpris/MediaPlayer2') return false;
     if (msg.interface === 'org.freedesktop.DBus.Properties') {
+      propCalls++;
       if (hang) return true; // swallow the call: the caller never gets an answer
       if (msg.member === 'GetAll') {
         const all = msg.body[0] === 'org.mpris.MediaPlayer2.Player' ? playerProps()
@@ -146,5 +149,5 @@ export async function startFakePlayer(t, bus, { name = 'fake', props = {}, hang 
     conn.send(Message.newSignal('/org/mpris/MediaPlayer2', 'org.freedesktop.DBus.Properties', 'PropertiesChanged',
       'sa{sv}as', ['org.mpris.MediaPlayer2.Player', out, []]));
   };
-  return { name, calls, stop, changed };
+  return { name, calls, stop, changed, get propCalls() { return propCalls; } };
 }

@@ -1,10 +1,10 @@
 import { UsageError } from '../../core/errors.js';
 import { compileTemplate, formatClock, TemplateError, escapeValue, type EscapeMode } from '../../core/format.js';
-import { writeLastActive } from '../../core/players/last-active.js';
 import { parseSeek } from '../../core/players/seek.js';
 import { LiveState, type LiveSnapshot } from '../../core/live.js';
 import { noPlayers } from '../../core/players/hub.js';
 import type { PlayerAction, PlayerState } from '../../core/players/types.js';
+import type { PlayerRow } from '../../core/control.js';
 import { ACTION_NAME, statusJson } from '../../core/players/json.js';
 import { out, outJson, say, type Ctx } from '../context.js';
 import { followRemote, withController, withLocal } from './players.js';
@@ -79,14 +79,21 @@ export async function playSeek(ctx: Ctx, position: string, flags: PlayFlags): Pr
   });
 }
 
-/** `mediagate play players`: every player found, the active one marked. */
+/** One row of `play players`: `*` marks the one bare commands act on; a hung player is "not responding". */
+function playerLine(r: PlayerRow): string {
+  const status = r.responding ? r.status : 'not responding';
+  return `${r.active ? '*' : ' '} ${clean(r.name).padEnd(20)} ${status.padEnd(8)} ${r.backend ?? ''}  ${r.title ? clean(r.title) : ''}`.trimEnd();
+}
+
+/** `mediagate play players`: every player found, the active one marked, a hung one "not responding". */
 export async function playPlayers(ctx: Ctx): Promise<void> {
   await withController(ctx, async (ctl) => {
     const { players: rows, problems } = await ctl.players();
-    if (ctx.json) outJson(ctx, rows);
-    else for (const r of rows) out(ctx, `${r.active ? '*' : ' '} ${clean(r.name).padEnd(20)} ${r.status.padEnd(8)} ${r.backend ?? ''}  ${r.title ? clean(r.title) : ''}`);
-    for (const p of problems) say(ctx, `note: ${p.message}${p.hint ? ` (${p.hint})` : ''}`);
+    // Nothing at all: the error says why, once (no notes repeating it).
     if (rows.length === 0) throw noPlayers(problems);
+    if (ctx.json) outJson(ctx, rows);
+    else for (const r of rows) out(ctx, playerLine(r));
+    for (const p of problems) say(ctx, `note: ${p.message}${p.hint ? ` (${p.hint})` : ''}`);
   });
 }
 
@@ -119,10 +126,8 @@ async function followStatus(ctx: Ctx, flags: PlayFlags, template?: (s: PlayerSta
   if (await followRemote(ctx, flags.player, print, ended)) return;
   await withLocal(ctx, async ({ hub }, config) => {
     const live = new LiveState(hub, { env: ctx.env, config, player: flags.player });
-    const onSnap = (snap: LiveSnapshot) => {
-      if (snap.active?.status === 'playing') writeLastActive(ctx.env, snap.active.player, ctx.now());
-      print(snap.active);
-    };
+    // LiveState records the player that changed state last (last-active), so later bare commands pick it.
+    const onSnap = (snap: LiveSnapshot) => print(snap.active);
     try {
       await live.start();
       if (live.watching === 0) {

@@ -20,6 +20,11 @@ export async function volume(ctx: Ctx, arg: string | undefined, flags: VolumeFla
   const target = parseTarget(flags.target);
   await withController(ctx, async (ctl) => {
     const after = await ctl.volume(request, target, flags.player);
+    if (after.level > 100) {
+      // Boosted by another tool (pactl, pavucontrol): report it as it is, and say why +N did not move it.
+      const kept = request.kind === 'change' && request.delta > 0 ? `; +${request.delta} left it there (mediagate raises the volume to 100 at most)` : '';
+      say(ctx, `note: the volume is ${after.level}, above 100${kept}`);
+    }
     if (ctx.json) {
       outJson(ctx, { level: after.level, muted: after.muted, target: after.target, backend: after.backend });
     } else {

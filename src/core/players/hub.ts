@@ -12,6 +12,13 @@ export interface HubOptions {
   mpdPassword?: string | undefined;
 }
 
+/** A player that is there but did not answer (hung, timed out, refused). */
+export interface SilentPlayer {
+  name: string;
+  backend: 'mpd' | 'mpris';
+  error: MediagateError;
+}
+
 export interface Listing {
   players: Player[];
   /** Why a source gave no players (no bus, MPD down, timeout) — for hints. */
@@ -77,41 +84,88 @@ export class PlayerHub {
     return { players, problems };
   }
 
-  /** States of all players, skipping any that fail to answer (reported as problems). */
-  async states(name?: string): Promise<{ states: PlayerState[]; players: Player[]; problems: MediagateError[] }> {
-    const { players, problems } = await this.list(name);
+  /**
+   * States of all players (of those `name` matches, when given — no other
+   * player is asked). A player that is there but fails to answer (hung,
+   * timed out) is listed in `silent` and its error is also a problem.
+   */
+  async states(name?: string): Promise<{ states: PlayerState[]; players: Player[]; problems: MediagateError[]; silent: SilentPlayer[] }> {
+    const listing = await this.list(name);
+    const problems = listing.problems;
+    const players = name ? listing.players.filter((p) => nameMatches(name, p.name)) : listing.players;
     const results = await Promise.allSettled(players.map((p) => p.state()));
     const states: PlayerState[] = [];
     const ok: Player[] = [];
+    const silent: SilentPlayer[] = [];
     results.forEach((r, i) => {
-      if (r.status === 'fulfilled') { states.push(r.value); ok.push(players[i]!); }
-      else if (r.reason instanceof MediagateError) problems.push(r.reason);
+      const p = players[i]!;
+      if (r.status === 'fulfilled') { states.push(r.value); ok.push(p); return; }
+      const error = r.reason instanceof MediagateError ? r.reason : new NoPlayerError(String((r.reason as Error)?.message ?? r.reason));
+      // A player that quit between listing and asking is simply gone, not silent.
+      if (error.code !== 'player.not_found') silent.push({ name: p.name, backend: p.backend, error });
+      problems.push(error);
     });
-    return { states, players: ok, problems };
+    return { states, players: ok, problems, silent };
+  }
+
+  /** The player mediagate last saw change state (state dir), for choosing among equals. */
+  lastActive(): string | undefined {
+    return readLastActive(this.opts.env);
   }
 
   /**
-   * The player a command acts on: `--player NAME`, else config `player.default`,
-   * else the most recently active one. No player is a NoPlayerError whose hint
-   * says why each backend had none.
+   * The player a bare command acts on among `states`: config `player.default`
+   * when set, else the most recently active one (see pickActive).
+   */
+  activeOf(states: PlayerState[]): PlayerState | undefined {
+    const name = this.opts.config.get<string>('player.default');
+    return pickActive(name ? states.filter((s) => nameMatches(name, s.player)) : states, this.lastActive());
+  }
+
+  /**
+   * The player a command acts on: `--player NAME` (or config `player.default`),
+   * addressed directly — no other player is asked, so a hung one elsewhere
+   * costs nothing and a hung one named is a timeout, not "no such player".
+   * Else the most recently active one. No player is a NoPlayerError whose
+   * hint says why each backend had none.
    */
   async select(requested?: string): Promise<{ player: Player; state: PlayerState }> {
     const name = requested ?? this.opts.config.get<string>('player.default');
-    const { states, players, problems } = await this.states(name);
-    let chosen: PlayerState | undefined;
-    if (name) {
-      const matching = states.filter((s) => nameMatches(name, s.player));
-      chosen = pickActive(matching);
-      if (!chosen) {
-        if (problems.length && states.length === 0) throw noPlayers(problems, name);
-        throw unknownPlayer(name, states.map((s) => s.player));
-      }
-    } else {
-      chosen = pickActive(states, readLastActive(this.opts.env));
-      if (!chosen) throw noPlayers(problems);
-    }
-    const player = players.find((p) => p.name === chosen!.player)!;
+    if (name) return this.named(name);
+    const { states, players, problems } = await this.states();
+    const chosen = pickActive(states, this.lastActive());
+    if (!chosen) throw noPlayers(problems);
+    const player = players.find((p) => p.name === chosen.player)!;
     return { player, state: chosen };
+  }
+
+  /** The player `name` names, asked directly; its own error (timeout, gone) when it fails. */
+  private async named(name: string): Promise<{ player: Player; state: PlayerState }> {
+    const [source] = await this.open(this.backendsFor(name));
+    let candidates: Player[];
+    if (source!.backend === 'mpd') {
+      candidates = [(source as import('./mpd.js').MpdSource).player()];
+    } else {
+      candidates = await (source as import('./mpris.js').MprisSource).find(name);
+      if (candidates.length === 0) throw unknownPlayer(name, await this.allNames());
+    }
+    if (candidates.length === 1) {
+      const player = candidates[0]!;
+      return { player, state: await player.state() };
+    }
+    // Several instances (`vlc` → vlc.instance1, vlc.instance2): the most recently active of those that answer.
+    const results = await Promise.allSettled(candidates.map((p) => p.state()));
+    const states = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const chosen = pickActive(states, this.lastActive());
+    if (!chosen) throw (results[0] as PromiseRejectedResult).reason;
+    return { player: candidates.find((p) => p.name === chosen.player)!, state: chosen };
+  }
+
+  /** Names of the players of every backend, for a "no player named …" hint (without asking any player). */
+  private async allNames(): Promise<string[]> {
+    const sources = await this.open(this.backendsFor());
+    const lists = await Promise.allSettled(sources.map((s) => s.list()));
+    return lists.flatMap((r) => (r.status === 'fulfilled' ? r.value.map((p) => p.name) : []));
   }
 
   /** Every source that has been opened (for watching). */

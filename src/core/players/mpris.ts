@@ -452,16 +452,33 @@ export class MprisSource implements PlayerSource {
     return all.filter((n) => n.startsWith(MPRIS_PREFIX) && n.length > MPRIS_PREFIX.length).sort();
   }
 
-  /** Players that answer now; one that does not answer within the time limit is left out. */
+  /** Names of the MPRIS players on the bus (`mpv`, `vlc.instance42`), sorted, without asking any player. */
+  async playerNames(): Promise<string[]> {
+    return (await this.names(await this.connection())).map((n) => n.slice(MPRIS_PREFIX.length));
+  }
+
+  /**
+   * Every player on the bus, whether or not it answers: one that owns an
+   * org.mpris.MediaPlayer2.* name but never replies is still a player (its
+   * state() times out, and callers report it as not responding).
+   */
   async list(): Promise<Player[]> {
+    return (await this.playerNames()).map((name) => new MprisPlayer(this, name));
+  }
+
+  /**
+   * The players `requested` names, without asking any other player: the
+   * exact name if it is on the bus (one NameHasOwner call), else its MPRIS
+   * instances (`vlc` → `vlc.instance42`). Empty when none is on the bus.
+   */
+  async find(requested: string): Promise<MprisPlayer[]> {
     const conn = await this.connection();
-    const names = await this.names(conn);
-    const probes = await Promise.allSettled(names.map(async (busName) => {
-      const player = new MprisPlayer(this, busName.slice(MPRIS_PREFIX.length));
-      await player.state();
-      return player;
-    }));
-    return probes.flatMap((p) => (p.status === 'fulfilled' ? [p.value] : []));
+    const busName = MPRIS_PREFIX + requested;
+    const valid = /^[A-Za-z_-][A-Za-z0-9_-]*(\.[A-Za-z_-][A-Za-z0-9_-]*)*$/.test(requested) && busName.length <= 255;
+    if (!valid) return [];
+    if ((await conn.callDaemon('NameHasOwner', 's', [busName])).body[0] === true) return [new MprisPlayer(this, requested)];
+    const instances = (await this.names(conn)).filter((n) => n.startsWith(`${busName}.`));
+    return instances.map((n) => new MprisPlayer(this, n.slice(MPRIS_PREFIX.length)));
   }
 
   /**
@@ -469,14 +486,11 @@ export class MprisSource implements PlayerSource {
    * others. NoPlayerError (`player.not_found`) when no such name is on the bus.
    */
   async player(name: string): Promise<MprisPlayer> {
-    const conn = await this.connection();
-    const busName = MPRIS_PREFIX + name;
-    const valid = /^[A-Za-z_-][A-Za-z0-9_-]*(\.[A-Za-z_-][A-Za-z0-9_-]*)*$/.test(name) && busName.length <= 255;
-    const has = valid && (await conn.callDaemon('NameHasOwner', 's', [busName])).body[0] === true;
-    if (!has) {
+    const found = (await this.find(name)).find((p) => p.name === name);
+    if (!found) {
       throw new NoPlayerError(`no MPRIS player named '${name}'`, 'list the players to see their names', 'player.not_found');
     }
-    return new MprisPlayer(this, name);
+    return found;
   }
 
   async watch(onChange: (playerName: string) => void): Promise<() => Promise<void>> {

@@ -20,7 +20,13 @@ export function parseVolumeRequest(arg: string | undefined): VolumeRequest {
   return { kind: 'set', level: n };
 }
 
-/** The level a relative change leads to, kept within 0–100. */
+/**
+ * The level a relative change leads to. Up stops at 100, and a level another
+ * tool boosted above 100 (pactl can) is kept, never silently lowered by a `+N`;
+ * down starts from the real level (120 − 5 = 115) and stops at 0.
+ */
 export function applyChange(current: Pick<VolumeReading, 'level'>, delta: number): number {
-  return Math.max(0, Math.min(100, Math.round(current.level) + delta));
+  const level = Math.round(current.level);
+  if (delta >= 0) return level >= 100 ? level : Math.min(100, level + delta);
+  return Math.max(0, level + delta);
 }

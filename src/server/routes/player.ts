@@ -35,7 +35,8 @@ function status(c: Call): RawJson {
 
 async function players(c: Call) {
   const { players: rows, problems } = await c.app.controller.players();
-  return { players: rows, problems: problems.map((p) => ({ code: p.code, message: sanitizeMessage(p.message) })) };
+  const safeRows = rows.map((r) => (r.error === undefined ? r : { ...r, error: sanitizeMessage(r.error) }));
+  return { players: safeRows, problems: problems.map((p) => ({ code: p.code, message: sanitizeMessage(p.message) })) };
 }
 
 function action(a: PlayerAction) {
