@@ -204,6 +204,9 @@ t.test('scripts over the API: 422 naming the parameter, timeout and truncation, 
   t.equal(r.status, 422, 'a required parameter missing');
   t.equal(r.json.error.code, 'script.missing_param');
   t.match(r.json.error.message, /needs parameter 'who'/);
+  r = await api(srv, 'POST', '/api/scripts/hello/run', { token: control.token, body: '{"params": {"who": "bob"', headers: { 'content-type': 'application/json' } });
+  t.equal(r.status, 400, 'a body that is not JSON');
+  t.equal(r.json.error.code, 'request.invalid_json');
   for (const params of ['who=bob', ['bob'], null, 5]) {
     r = await run('hello', { params });
     t.equal(r.status, 422, `params ${JSON.stringify(params)}: 422`);
@@ -230,7 +233,8 @@ t.test('scripts over the API: 422 naming the parameter, timeout and truncation, 
   const runs = await auditEvents(env, ['--action', 'script.run']);
   const mine = runs.filter((e) => e.actor.id === `token:${control.id}`);
   const denied = mine.filter((e) => e.outcome === 'denied');
-  t.equal(denied.length, 8, 'each refusal is one script.run entry (3 parameter errors, 4 bad params, the 429)');
+  t.equal(denied.length, 9, 'each refusal is one script.run entry (3 parameter errors, the broken body, 4 bad params, the 429)');
+  t.ok(denied.some((e) => /^refused \(request\.invalid_json\): .*; params: \(body not read\)$/.test(e.detail)), 'the unreadable body too');
   t.ok(mine.every((e) => e.ip && e.requestId), 'with address and request id');
   const all429 = runs.filter((e) => e.action === 'script.run' && /rate_limit\.exceeded/.test(e.detail));
   t.equal(all429.length, 1, 'the 429 is audited as script.run');

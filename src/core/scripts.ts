@@ -272,13 +272,15 @@ function capped(s: string): string {
 /**
  * `k="v", …` for the audit log: values capped, JSON-quoted so control
  * characters stay visible. An array (the CLI's raw `--param` texts that could
- * not be parsed) is shown as its capped elements; anything else by its type.
+ * not be parsed) is shown as its capped elements; undefined means the API
+ * request's body could not be read; anything else is shown by its type.
  */
 function paramsForAudit(params: unknown): string {
   if (Array.isArray(params)) {
     const parts = params.slice(0, 20).map((v) => capped(typeof v === 'string' ? v : String(JSON.stringify(v))));
     return parts.length ? `raw ${parts.join(' ')}` : '(none)';
   }
+  if (params === undefined) return '(body not read)'; // the API request's body could not be read
   if (params === null || typeof params !== 'object') {
     return `(not an object: ${params === null ? 'null' : typeof params === 'string' ? capped(params) : typeof params})`;
   }

@@ -80,7 +80,7 @@ async function run(c: Call) {
   try {
     body = await c.body({ optional: true });
   } catch (e) {
-    refused(e as { code: string; message: string }, '(body not read)');
+    refused(e as { code: string; message: string }, undefined);
     throw e;
   }
   const params = body.params === undefined ? {} : body.params;
