@@ -252,6 +252,55 @@ t.test('play file on a real MPD over TCP: mpd.musicDirectory from config', async
   t.notMatch(r.stderr, other);
 });
 
+t.test('play file on a real MPD (unix socket) from a root below and one outside MPD\'s music directory; undecodable files', async (t) => {
+  const { base, root } = mpdFolder(t);
+  const mpd = await startMpd(t, { musicDir: root });
+  // `sub` is a subdirectory of music_directory: MPD must be sent `Sub Dir/…`, not the path relative to the media root.
+  const other = realpathSync(tempDir(t, 'mg-outside-mpd-'));
+  copyFileSync(join(root, 'a.ogg'), join(other, 'x.ogg'));
+  const garbage = Buffer.alloc(20000, 0x5a);
+  writeFileSync(join(root, 'Sub Dir', 'broken.mp3'), garbage);
+  writeFileSync(join(other, 'broken.mp3'), garbage);
+  const { env } = configWith(t, { media: { folders: { sub: join(root, 'Sub Dir'), other } } }, { MPD_HOST: mpd.socketPath });
+  const mg = (...args) => runCli(args, { env });
+
+  let r = await mg('play', 'file', 'sub/b copy.flac', '--player', 'mpd', '--json');
+  t.equal(r.code, 0, r.stderr);
+  t.match(JSON.parse(r.stdout), { folder: 'sub', path: 'b copy.flac' }, 'the answer names the media folder and its relative path');
+  t.equal(mpd.mpc('current', '-f', '%file%'), 'Sub Dir/b copy.flac', 'MPD got the path relative to its music directory');
+  t.match(mpd.mpc('playlist', '-f', '%file%'), /^Sub Dir\/b copy\.flac$/m, 'and it is in the queue under that path');
+  t.match(mpd.mpc('status'), /^\[playing\]/m);
+
+  // Outside music_directory, over the unix socket: MPD is given the absolute path (allowed for local clients).
+  r = await mg('play', 'file', 'other/x.ogg', '--player', 'mpd');
+  t.equal(r.code, 0, r.stderr);
+  t.equal(mpd.mpc('current', '-f', '%file%'), join(other, 'x.ogg'), 'queued by its absolute path');
+  t.equal(mpd.mpc('current'), 'Probe - SineA');
+  t.match(mpd.mpc('playlist', '-f', '%file%'), new RegExp(`^${join(other, 'x.ogg').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`, 'm'));
+
+  // An allowed name MPD cannot decode, inside and outside music_directory: media.not_playable, exit 2, no path.
+  for (const ref of ['sub/broken.mp3', 'other/broken.mp3']) {
+    const before = mpd.mpc('playlist', '-f', '%file%');
+    r = await mg('play', 'file', ref, '--player', 'mpd', '--json');
+    t.equal(r.code, 2, `${ref}: exit 2 (${r.stderr.trim()})`);
+    const err = JSON.parse(r.stderr).error;
+    t.equal(err.code, 'media.not_playable', `${ref}: media.not_playable, not mpd.ack`);
+    t.match(err.message, /MPD cannot play this file/);
+    t.notMatch(r.stderr, base, `${ref}: no absolute path`);
+    t.notMatch(r.stderr, other);
+    t.notMatch(r.stderr, '/tmp');
+    t.equal(mpd.mpc('playlist', '-f', '%file%'), before, `${ref}: the queue did not change`);
+  }
+
+  // MPD errors name the socket by its file name, never its absolute path.
+  const gone = configWith(t, { media: { folders: { sub: join(root, 'Sub Dir') } } }, { MPD_HOST: join(base, 'no-such-dir', 'mpd.sock') });
+  r = await runCli(['play', 'status', '--player', 'mpd'], { env: gone.env });
+  t.equal(r.code, 3, r.stderr);
+  t.match(r.stderr, /mpd\.sock \(unix socket\)/, 'the socket by its file name');
+  t.notMatch(r.stderr, base, 'not by its absolute path');
+  t.notMatch(r.stderr, '/tmp');
+});
+
 t.test('play file on mpv over MPRIS (OpenUri with a file:// URI)', async (t) => {
   const { base, root } = mpdFolder(t);
   const bus = await startSessionBus(t);

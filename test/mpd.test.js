@@ -33,7 +33,7 @@ t.test('resolveMpdAddress: allowed', async (t) => {
     ['empty MPD_HOST is unset', { env: { MPD_HOST: '' } }, { kind: 'tcp', host: 'localhost', port: 6600 }],
     ['MPD_HOST host', { env: { MPD_HOST: 'box.lan' } }, { kind: 'tcp', host: 'box.lan', port: 6600 }],
     ['MPD_HOST password@host', { env: { MPD_HOST: 'pw@box' } }, { kind: 'tcp', host: 'box', port: 6600, password: 'pw', display: 'box:6600' }],
-    ['socket path', { env: { MPD_HOST: '/run/mpd/socket' } }, { kind: 'unix', path: '/run/mpd/socket', display: '/run/mpd/socket' }],
+    ['socket path', { env: { MPD_HOST: '/run/mpd/socket' } }, { kind: 'unix', path: '/run/mpd/socket', display: 'socket (unix socket)' }],
     ['password@socket path', { env: { MPD_HOST: 'pw@/run/mpd/socket' } }, { kind: 'unix', path: '/run/mpd/socket', password: 'pw' }],
     ['@ inside a socket path is part of the path', { env: { MPD_HOST: '/tmp/a@b/socket' } }, { kind: 'unix', path: '/tmp/a@b/socket' }],
     ['abstract socket', { env: { MPD_HOST: '@mpd' } }, { kind: 'unix', path: '@mpd', display: '@mpd' }],

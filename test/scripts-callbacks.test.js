@@ -130,7 +130,7 @@ t.test('real MPD: mpc pause runs the pause callback within 1 s; a slow play call
   t.ok(runs.every((e) => e.actor.id === CALLBACK_ACTOR.id), 'actor system:callback');
   t.equal(runs.filter((e) => e.target === 'onpause' && e.outcome === 'ok').length, 2, 'both pause runs audited');
   t.ok(runs.some((e) => e.target === 'ontrack' && e.outcome === 'ok' && /callback trackChange/.test(e.detail)), 'the track run audited');
-  t.ok(runs.some((e) => e.target === 'onplay' && e.outcome === 'error' && /callback play; killed by SIGTERM|callback play; exit/.test(e.detail)), 'the play run, ended at stop, audited');
+  t.ok(runs.some((e) => e.target === 'onplay' && e.outcome === 'error' && /callback play; interrupted \(mediagate is shutting down\), (killed by SIGTERM|exit)/.test(e.detail)), 'the play run, ended at stop, audited');
 });
 
 t.test('coalescing, failing callbacks and volume events (fake LiveState)', async (t) => {
@@ -180,4 +180,44 @@ t.test('coalescing, failing callbacks and volume events (fake LiveState)', async
   t.ok(s.events.every((e) => e.actor.id === 'system:callback'), 'every run audited as system:callback');
   t.equal(s.events.filter((e) => e.action === 'script.run').length, 2 + 2 + 2, 'every run audited');
   t.same(runs.filter(([k]) => k === 'volumeChange').map(([, c]) => c), [0, 0]);
+});
+
+t.test('two events naming the same script do not wait for each other, and a hung callback does not make the script busy', async (t) => {
+  // One script for pause and play: on pause it hangs (until its 30 s timeout), on play it writes at once.
+  const s = setup(t, (out) => ({
+    callbacks: { on: { pause: 'both', play: 'both' } },
+    scripts: {
+      both: {
+        command: ['sh', '-c', `read -r line; case "$line" in *'"event":"pause"'*) echo pause >> '${join(out, 'started.log')}'; sleep 30;; *) printf '%s\\n' "$line" >> '${join(out, 'play.log')}';; esac`],
+        timeout: 30,
+      },
+    },
+  }));
+  const { runScript } = await import('../dist/core/scripts.js');
+  const live = new EventEmitter();
+  let current = snap([state({ status: 'playing' })]);
+  live.snapshot = () => current;
+  const cb = new Callbacks({ live, config: s.config, audit: s.audit }).start();
+  t.teardown(() => cb.stop());
+  await preloadScriptRunner();
+
+  current = snap([state({ status: 'paused' })]);
+  live.emit('status', current);
+  await waitFor(() => existsSync(join(s.out, 'started.log')), { timeoutMs: 10000, what: 'the pause callback to start (and hang)' });
+  current = snap([state({ status: 'playing' })]);
+  live.emit('status', current);
+  // Within 10 s: the pause run would hold a shared lock for 30 s.
+  await waitFor(() => lines(join(s.out, 'play.log')).length === 1, { timeoutMs: 10000, what: 'the play callback, while the pause one still hangs' });
+  t.match(lines(join(s.out, 'play.log'))[0], { event: 'play', status: 'playing', previous: { status: 'paused' } });
+  t.notOk(s.events.some((e) => e.target === 'both' && /pause/.test(e.detail)), 'the pause run is still going');
+
+  // A client's run of the same script is not refused as busy meanwhile.
+  const r = await runScript(s.config, 'both', {}, { actor: { id: 'token:tok_x', label: 'x' }, audit: s.audit, scope: 'admin', input: '{"event":"manual"}\n' });
+  t.equal(r.exitCode, 0, 'not script.busy');
+  t.equal(lines(join(s.out, 'play.log')).at(-1).event, 'manual');
+
+  await cb.stop(); // ends the hung run
+  const pauseRun = s.events.find((e) => e.target === 'both' && /^callback pause/.test(e.detail));
+  t.match(pauseRun, { outcome: 'error', actor: { id: 'system:callback' } }, 'the hung run, ended at stop, is audited');
+  t.match(pauseRun.detail, /interrupted/);
 });

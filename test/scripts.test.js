@@ -3,13 +3,14 @@
 // minimal environment, one run at a time, audit of runs and refusals, and
 // config validation — in core and through the real CLI.
 import t from 'tap';
+import { spawn } from 'node:child_process';
 import { writeFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Config } from '../dist/core/config/store.js';
 import { runScript, listScripts, loadScripts, checkScript } from '../dist/core/scripts.js';
 import { MediagateError } from '../dist/core/errors.js';
 import { tempDir, waitFor } from './helpers/proc.js';
-import { cliEnv, runCli } from './helpers/cli.js';
+import { BIN, cliEnv, runCli } from './helpers/cli.js';
 
 const NODE = process.execPath;
 const PRINT_ARGV = 'process.stdout.write(JSON.stringify(process.argv.slice(1)))';
@@ -34,10 +35,28 @@ const admin = (audit, extra = {}) => ({ actor: { id: 'local:test', label: 'test'
 const HARNESS = process.env._TAPJS_PROCESSINFO_ROOT_ !== undefined || /@tapjs/.test(process.env.NODE_OPTIONS ?? '');
 const fromHarness = (k) => HARNESS && (k === 'NODE_OPTIONS' || k.startsWith('_TAPJS_'));
 
+/** State and parent of a process from /proc/PID/stat, or null when there is no such process. */
+function procStat(pid) {
+  let text;
+  try { text = readFileSync(`/proc/${pid}/stat`, 'utf8'); } catch { return null; }
+  const m = /^\d+ \(.*\) (\S) (\d+)/s.exec(text);
+  return m ? { state: m[1], ppid: Number(m[2]) } : null;
+}
+
 /** Alive and not a zombie (a container's PID 1 may never reap orphans). */
 function alive(pid) {
-  try { process.kill(pid, 0); } catch { return false; }
-  try { return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8')); } catch { return false; }
+  const st = procStat(pid);
+  return st !== null && st.state !== 'Z';
+}
+
+/**
+ * Ended AND reaped by us: no such process, or a zombie whose parent is not
+ * this process (an orphan left for PID 1). A zombie child of ours means
+ * mediagate never waited for it: that is the leak this catches.
+ */
+function goneNoZombieOfOurs(pid) {
+  const st = procStat(pid);
+  return st === null || (st.state === 'Z' && st.ppid !== process.pid);
 }
 
 t.test('allowed: each value is exactly one argv element, never shell text', async (t) => {
@@ -99,6 +118,7 @@ t.test('denied: bad parameters are refused before anything runs', async (t) => {
     [{ name: '' }, 'script.invalid_param', 'empty'],
     [{ name: 'a\0' }, 'script.invalid_param', 'NUL'],
     [{ name: 'x'.repeat(5000) }, 'script.invalid_param', 'over the length cap'],
+    [{ name: 'x'.repeat(1025) }, 'script.invalid_param', 'just over the 1024-character cap'],
     [{ name: 5 }, 'script.invalid_param', 'not text'],
     [{ name: 'ok', extra: 'x' }, 'script.unknown_param', 'an undeclared parameter'],
     [JSON.parse('{"__proto__": "x", "name": "ok"}'), 'script.unknown_param', '__proto__ (as JSON.parse makes it) is not a parameter'],
@@ -147,7 +167,7 @@ t.test('denied: bad parameters are refused before anything runs', async (t) => {
 
 t.test('timeout kills the whole process tree', async (t) => {
   const s = setup(t, (dir) => ({
-    forks: { command: ['sh', '-c', `sleep 100 & echo $! > '${join(dir, 'bg')}'; sleep 100`], timeout: 1 },
+    forks: { command: ['sh', '-c', `echo $$ > '${join(dir, 'self')}'; sleep 100 & echo $! > '${join(dir, 'bg')}'; sleep 100`], timeout: 1 },
     stubborn: { command: ['sh', '-c', `trap '' TERM; sleep 100 & echo $! > '${join(dir, 'bg2')}'; while :; do sleep 0.2; done`], timeout: 1 },
     leaves: { command: ['sh', '-c', `sleep 100 >/dev/null 2>&1 & echo $! > '${join(dir, 'bg3')}'; echo done`] },
     holds: { command: ['sh', '-c', `sleep 100 & echo $! > '${join(dir, 'bg4')}'; echo done`] },
@@ -160,6 +180,11 @@ t.test('timeout kills the whole process tree', async (t) => {
   const bg = Number(readFileSync(join(s.dir, 'bg'), 'utf8'));
   await waitFor(() => !alive(bg), { timeoutMs: 3000, what: 'the forked sleep to be gone' });
   t.notOk(alive(bg), `the forked 'sleep 100 &' (pid ${bg}) did not survive`);
+  const self = Number(readFileSync(join(s.dir, 'self'), 'utf8'));
+  t.ok(self > 0 && self !== bg, 'the script recorded its own pid');
+  const st = procStat(self);
+  t.ok(goneNoZombieOfOurs(self), `the script itself (pid ${self}) is gone and reaped, not a zombie of ours (${JSON.stringify(st)})`);
+  t.ok(goneNoZombieOfOurs(bg), `its child too (${JSON.stringify(procStat(bg))})`);
   t.match(s.events.at(-1), { outcome: 'error', target: 'forks' });
   t.match(s.events.at(-1).detail, /timed out after 1 s/);
 
@@ -391,4 +416,80 @@ t.test('script list / run through the real CLI', async (t) => {
   r = await mg('script', 'list');
   t.equal(r.code, 5);
   t.match(r.stderr, /script 'bad' in config is invalid: placeholders must be whole argv elements/);
+});
+
+t.test('parameter values: at most 1024 characters, checked before the pattern runs', async (t) => {
+  const s = setup(t, { echo: { command: [NODE, '-e', PRINT_ARGV, '{v}'], params: { v: { pattern: '.*' } } } });
+  const r = await runScript(s.config, 'echo', { v: 'y'.repeat(1024) }, admin(s.audit));
+  t.equal(r.exitCode, 0, 'allowed: 1024 characters');
+  t.same(JSON.parse(r.stdout), ['y'.repeat(1024)]);
+  let err;
+  try { await runScript(s.config, 'echo', { v: 'y'.repeat(1025) }, admin(s.audit)); } catch (e) { err = e; }
+  t.equal(err?.code, 'script.invalid_param', 'denied: 1025 characters');
+  t.match(err?.message, /parameter 'v' of script 'echo' is too long \(over 1024 characters\)/);
+});
+
+/** Start `mediagate script run NAME` as a process we can signal; resolves {child, done: Promise<{code, signal, stderr}>}. */
+function startCliRun(env, args) {
+  const child = spawn(process.execPath, [BIN, 'script', 'run', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (d) => { stderr += d; });
+  child.stdout.resume();
+  const done = new Promise((resolve) => child.once('close', (code, signal) => resolve({ code, signal, stderr })));
+  return { child, done };
+}
+
+t.test('Ctrl-C / SIGTERM / SIGHUP during `script run` end the script and are audited as interrupted', async (t) => {
+  const s = setup(t, (dir) => ({
+    long: { command: ['sh', '-c', `echo $$ > '${dir}'/pid-$1; exec sleep 60`, 'sh', '{tag}'], params: { tag: { pattern: '[a-z]+', required: true } }, timeout: 120 },
+  }));
+  const base = s.dir;
+  for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]]) {
+    const tag = sig.slice(3).toLowerCase();
+    const pidFile = join(base, `pid-${tag}`);
+    const run = startCliRun(s.env, ['long', '--param', `tag=${tag}`]);
+    t.teardown(() => { try { run.child.kill('SIGKILL'); } catch {} });
+    const pid = await waitFor(() => existsSync(pidFile) && Number(readFileSync(pidFile, 'utf8')), { timeoutMs: 20000, what: `the ${tag} script to start` });
+    t.ok(alive(pid), `${sig}: the script (sleep 60, pid ${pid}) is running`);
+    run.child.kill(sig);
+    const { code, signal, stderr } = await run.done;
+    t.equal(signal, null, `${sig}: mediagate was not killed by the signal; it handled it`);
+    t.equal(code, { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 }[sig], `${sig}: exit ${code}`);
+    t.match(stderr, new RegExp(`script 'long' was stopped \\(with everything it started\\): mediagate got ${sig}`));
+    // Generous grace: the group gets SIGTERM at once, SIGKILL 2 s later.
+    await waitFor(() => !alive(pid), { timeoutMs: 5000, what: `${sig}: the script to be gone` });
+    t.notOk(alive(pid), `${sig}: the script's sleep 60 (pid ${pid}) is gone`);
+  }
+  const r = await runCli(['audit', '--action', 'script.run', '--json'], { env: s.env });
+  t.equal(r.code, 0, r.stderr);
+  const list = JSON.parse(r.stdout);
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+    const tag = sig.slice(3).toLowerCase();
+    const e = list.find((x) => x.target === 'long' && x.detail.includes(`tag="${tag}"`));
+    t.ok(e, `${sig}: the run is in the audit log`);
+    t.match(e, { outcome: 'error', actor: { id: /^local:/ } });
+    t.match(e?.detail, new RegExp(`^interrupted \\(${sig}\\), killed by SIGTERM in \\d+ ms; params: tag="${tag}"`));
+  }
+});
+
+t.test('malformed --param flags are refused (exit 2) and audited as script.run with what was given', async (t) => {
+  const s = setup(t, (dir) => ({ marker: { command: ['touch', join(dir, 'ran'), '{n}'], params: { n: { pattern: '[0-9]+' } } } }));
+  const mg = (...args) => runCli(args, { env: s.env });
+  let r = await mg('script', 'run', 'marker', '--param', 'n');
+  t.equal(r.code, 2);
+  t.match(r.stderr, /--param must be NAME=VALUE \(got 'n'\)/);
+  r = await mg('script', 'run', 'marker', '--param', 'n=1', '--param', 'n=2');
+  t.equal(r.code, 2);
+  t.match(r.stderr, /--param n is given twice/);
+  r = await mg('script', 'run', 'marker', '--param', `=${'z'.repeat(500)}`);
+  t.equal(r.code, 2);
+  t.notOk(existsSync(join(s.dir, 'ran')), 'nothing ran');
+  r = await mg('audit', '--action', 'script.run', '--json');
+  const denied = JSON.parse(r.stdout).filter((e) => e.outcome === 'denied' && e.target === 'marker');
+  t.equal(denied.length, 3, 'each refusal audited');
+  t.ok(denied.every((e) => /^local:/.test(e.actor.id)), 'with the local actor');
+  t.match(denied[0].detail, /^refused \(usage\.invalid_param\): --param must be NAME=VALUE.*; params: raw "n"$/);
+  t.match(denied[1].detail, /given twice; params: raw "n=1" "n=2"$/);
+  t.ok(denied[2].detail.length < 400, 'a long value is capped in the audit log');
+  t.match(denied[2].detail, /params: raw "=z{63}…"$/);
 });

@@ -176,6 +176,78 @@ t.test('scripts: listed and run by their own scope, parameters checked, 10 runs 
   t.ok(runs.some((e) => e.outcome === 'denied' && e.actor.id === `token:${read.id}`), 'refusals too');
 });
 
+t.test('scripts over the API: 422 naming the parameter, timeout and truncation, 429 with Retry-After — every refusal audited as script.run', async (t) => {
+  const { env, configDir } = await serveEnv(t, {}, {});
+  writeFileSync(join(configDir, 'config.json'), JSON.stringify({
+    server: { rateLimit: { rps: 0 } },
+    scripts: {
+      hello: { command: ['/bin/echo', 'hello', '{who}'], params: { who: { pattern: '[a-z]{1,10}', required: true } }, scope: 'control' },
+      slow: { command: ['sleep', '30'], timeout: 1, scope: 'control' },
+      big: { command: ['sh', '-c', "head -c 5000 /dev/zero | tr '\\0' b"], maxOutput: 100, scope: 'control' },
+    },
+  }), { mode: 0o600 });
+  const control = await cliToken(env, 'c', 'control');
+  const other = await cliToken(env, 'o', 'control');
+  const srv = await startServe(t, env);
+  const run = (name, json, token = control.token) => api(srv, 'POST', `/api/scripts/${name}/run`, { token, json });
+
+  let r = await run('hello', { params: { who: 'bob; rm -rf /' } });
+  t.equal(r.status, 422);
+  t.equal(r.json.error.code, 'script.invalid_param');
+  t.match(r.json.error.message, /parameter 'who' of script 'hello' does not match its pattern/, 'names the parameter');
+  t.match(r.json.error.hint, /\[a-z\]\{1,10\}/, 'and says the pattern');
+  r = await run('hello', { params: { who: 'bob', bogus: 'x' } });
+  t.equal(r.status, 422, 'an undeclared parameter');
+  t.equal(r.json.error.code, 'script.unknown_param');
+  t.match(r.json.error.message, /script 'hello' has no parameter 'bogus'/);
+  r = await run('hello', {});
+  t.equal(r.status, 422, 'a required parameter missing');
+  t.equal(r.json.error.code, 'script.missing_param');
+  t.match(r.json.error.message, /needs parameter 'who'/);
+  r = await api(srv, 'POST', '/api/scripts/hello/run', { token: control.token, body: '{"params": {"who": "bob"', headers: { 'content-type': 'application/json' } });
+  t.equal(r.status, 400, 'a body that is not JSON');
+  t.equal(r.json.error.code, 'request.invalid_json');
+  for (const params of ['who=bob', ['bob'], null, 5]) {
+    r = await run('hello', { params });
+    t.equal(r.status, 422, `params ${JSON.stringify(params)}: 422`);
+    t.equal(r.json.error.code, 'script.invalid_param');
+  }
+
+  r = await run('slow');
+  t.equal(r.status, 200, 'a timed-out run is a result, not an error');
+  t.match(r.json, { script: 'slow', timedOut: true, exitCode: null, signal: 'SIGTERM' });
+  r = await run('big');
+  t.equal(r.status, 200);
+  t.match(r.json, { script: 'big', truncated: true, exitCode: 0 });
+  t.equal(r.json.stdout, 'b'.repeat(100), 'cut at maxOutput');
+  // 9 calls so far for `control`; one more is allowed, then 429.
+  r = await run('hello', { params: { who: 'ten' } });
+  t.equal(r.status, 200, r.text);
+  r = await run('hello', { params: { who: 'eleven', note: 'n'.repeat(300) } });
+  t.equal(r.status, 429);
+  t.equal(r.json.error.code, 'rate_limit.exceeded');
+  const retry = Number(r.headers['retry-after']);
+  t.ok(Number.isInteger(retry) && retry >= 1 && retry <= 60, `Retry-After: ${r.headers['retry-after']}`);
+  t.equal((await run('hello', { params: { who: 'other' } }, other.token)).status, 200, 'the limit is per token');
+
+  const runs = await auditEvents(env, ['--action', 'script.run']);
+  const mine = runs.filter((e) => e.actor.id === `token:${control.id}`);
+  const denied = mine.filter((e) => e.outcome === 'denied');
+  t.equal(denied.length, 9, 'each refusal is one script.run entry (3 parameter errors, the broken body, 4 bad params, the 429)');
+  t.ok(denied.some((e) => /^refused \(request\.invalid_json\): .*; params: \(body not read\)$/.test(e.detail)), 'the unreadable body too');
+  t.ok(mine.every((e) => e.ip && e.requestId), 'with address and request id');
+  const all429 = runs.filter((e) => e.action === 'script.run' && /rate_limit\.exceeded/.test(e.detail));
+  t.equal(all429.length, 1, 'the 429 is audited as script.run');
+  t.match(all429[0], { outcome: 'denied', target: 'hello', actor: { id: `token:${control.id}` } });
+  t.match(all429[0].detail, /^refused \(rate_limit\.exceeded\): too many script runs in the last minute; params: who="eleven" note="n{64}…"$/, 'with the parameters, capped');
+  const notObject = denied.filter((e) => /params: \(not an object/.test(e.detail) || /params: raw/.test(e.detail));
+  t.equal(notObject.length, 4, 'params that are not an object are audited with what was sent');
+  t.ok(denied.some((e) => /params: \(not an object: "who=bob"\)/.test(e.detail)));
+  t.ok(mine.some((e) => e.target === 'slow' && /timed out after 1 s/.test(e.detail)), 'the timeout is audited');
+  t.ok(mine.some((e) => e.target === 'big' && /output truncated/.test(e.detail)), 'the truncation too');
+  t.equal(runs.filter((e) => e.action.startsWith('rate_limit')).length, 0, 'no separate rate_limit.* entry any more');
+});
+
 t.test('graceful shutdown: SIGTERM lets an in-flight request finish, exit 0, audit flushed', async (t) => {
   const { env } = await serveEnv(t);
   const admin = await cliToken(env, 'boss', 'admin');

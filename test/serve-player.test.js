@@ -2,7 +2,7 @@
 // MPD (checked with mpc), PulseAudio (checked with pactl), and an MPRIS
 // player on a private bus for artwork. Answers have the CLI's JSON shapes.
 import t from 'tap';
-import { symlinkSync } from 'node:fs';
+import { copyFileSync, mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { writeFileSync } from 'node:fs';
@@ -34,6 +34,8 @@ t.test('control through the API drives a real MPD; status follows mpc by events'
   const mpd = await startMpd(t, { musicDir: music });
   const { env } = await serveEnv(t, { MPD_HOST: mpd.host, MPD_PORT: String(mpd.port) }, {
     'server.rateLimit.rps': 0, 'media.folders.music': music, 'mpd.musicDirectory': music,
+    // A media root below MPD's music directory (created later, so the listings below stay the three tracks).
+    'media.folders.sub': join(music, 'sub'),
   });
   const control = await cliToken(env, 'ctl', 'control');
   const srv = await startServe(t, env);
@@ -105,7 +107,7 @@ t.test('control through the API drives a real MPD; status follows mpc by events'
 
   // Media folders: browse and play through the API (SafeJoin inside).
   r = await api(srv, 'GET', '/api/media/browse', { token: tok });
-  t.same(r.json, { folders: [{ name: 'music', available: true }] });
+  t.same(r.json, { folders: [{ name: 'music', available: true }, { name: 'sub', available: false }] });
   r = await api(srv, 'GET', '/api/media/browse?folder=music', { token: tok });
   t.same(r.json.entries.map((e) => e.name), ['a.ogg', 'b.flac', 'c.mp3']);
   const cliBrowse = JSON.parse((await runCli(['play', 'browse', 'music', '--json'], { env })).stdout);
@@ -132,6 +134,22 @@ t.test('control through the API drives a real MPD; status follows mpc by events'
   r = await api(srv, 'GET', '/api/media/browse?folder=music', { token: tok });
   t.same(r.json.entries.map((e) => e.name), ['a.ogg', 'b.flac', 'c.mp3'], 'links leading outside are not listed');
   t.equal(mpd.mpc('current', '-f', '%file%'), 'c.mp3', 'nothing else was played');
+
+  // A root below music_directory (over TCP, mpd.musicDirectory from config): MPD gets `sub/x.ogg`.
+  mkdirSync(join(music, 'sub'));
+  copyFileSync(join(music, 'a.ogg'), join(music, 'sub', 'x.ogg'));
+  r = await api(srv, 'POST', '/api/media/play', { token: tok, json: { folder: 'sub', path: 'x.ogg', player: 'mpd' } });
+  t.equal(r.status, 200, r.text);
+  t.same(r.json, { ok: true, action: 'file', player: 'mpd', folder: 'sub', path: 'x.ogg', name: 'x.ogg' });
+  t.equal(mpd.mpc('current', '-f', '%file%'), 'sub/x.ogg', 'queued by its path relative to the music directory');
+  t.match(mpd.mpc('playlist', '-f', '%file%'), /^sub\/x\.ogg$/m);
+  // An allowed name MPD cannot decode: 422 media.not_playable (not a 500), no path.
+  writeFileSync(join(music, 'sub', 'broken.mp3'), Buffer.alloc(20000, 0x5a));
+  r = await api(srv, 'POST', '/api/media/play', { token: tok, json: { folder: 'sub', path: 'broken.mp3', player: 'mpd' } });
+  t.equal(r.status, 422, r.text);
+  t.equal(r.json.error.code, 'media.not_playable');
+  t.notMatch(r.text, /\/tmp|\/etc/, 'no absolute path');
+  t.equal(mpd.mpc('current', '-f', '%file%'), 'sub/x.ogg', 'still playing the last good file');
 
   // Every control request is audited as the caller, with address and request id; reads are not.
   const events = (await auditEvents(env)).filter((e) => e.actor.id === `token:${control.id}`);

@@ -30,7 +30,9 @@
  * at most one waits; an event arriving while one waits replaces it (the
  * newest state is what matters), so a burst of ten track changes during a
  * slow run gives one more run, with the last track. Two kinds that name the
- * same script take turns (one run per script at a time). Each run has the
+ * same script do not wait for each other, and a callback run does not hold
+ * the script's one-run-at-a-time lock (`exclusive: false`), so a hung
+ * callback never makes `script run` or the API answer busy. Each run has the
  * script's own timeout, and is audited as `script.run` by `system:callback`.
  */
 import type { AuditActor, AuditSink } from './audit/types.js';
@@ -269,7 +271,7 @@ export class Callbacks {
           scope: 'admin',
           input: `${JSON.stringify(payload)}\n`,
           env: this.opts.env,
-          wait: true,
+          exclusive: false,
           reason: `callback ${kind}`,
           signal: this.abort.signal,
         });

@@ -20,7 +20,9 @@
  *  - every parameter is checked (declared, a string, matches its anchored
  *    pattern `^(?:…)$`, required ones present) BEFORE anything is started;
  *  - one run at a time per script (in this process): a second is refused
- *    with `script.busy` (callbacks wait their turn instead);
+ *    with `script.busy`; callbacks (`exclusive: false`) take no part in
+ *    this lock — each event has its own queue in callbacks.ts — so a hung
+ *    callback neither delays another event nor makes the API answer busy;
  *  - the process is started with execa, never a shell, each value being one
  *    whole argv element; with only PATH, HOME, LANG and the script's own env;
  *    stdin closed (or the callback event); in its own process group;
@@ -29,7 +31,11 @@
  *    ended the same way (a process that calls setsid() itself escapes this);
  *  - stdout and stderr are each kept up to `maxOutput` bytes, the rest is
  *    read and dropped (`truncated`);
- *  - every run and every refused run is audited (actor, parameters).
+ *  - every run and every refused run is audited (actor, parameters) as
+ *    `script.run`; callers that refuse a run before runScript (rate limit,
+ *    malformed parameters) use auditRefusedRun, so there is one shape;
+ *  - a run ended through `signal` (the CLI on Ctrl-C, serve shutting down)
+ *    is audited as interrupted, with the abort reason.
  */
 import { existsSync } from 'node:fs';
 import type { AuditActor, AuditSink } from './audit/types.js';
@@ -41,8 +47,12 @@ export const DEFAULT_SCRIPT_TIMEOUT_S = 10;
 export const MAX_SCRIPT_TIMEOUT_S = 300;
 export const DEFAULT_MAX_OUTPUT = 64 * 1024;
 export const MAX_MAX_OUTPUT = 16 * 1024 * 1024;
-/** Longest parameter value accepted, in characters. */
-export const MAX_PARAM_LENGTH = 4096;
+/**
+ * Longest parameter value accepted, in characters. Kept short because the
+ * owner's pattern runs on it: a backtracking pattern such as `(a+)+b` costs
+ * time exponential in the length (see `script run --help`).
+ */
+export const MAX_PARAM_LENGTH = 1024;
 /** How long the group has between SIGTERM and SIGKILL. */
 export const KILL_GRACE_MS = 2000;
 /** Longest parameter value written to the audit log, in characters. */
@@ -112,11 +122,21 @@ export interface RunOptions {
   input?: string | undefined;
   /** Where PATH, HOME and LANG come from (default process.env). Nothing else of it is passed on. */
   env?: NodeJS.ProcessEnv;
-  /** Wait for a running instance of the same script to finish instead of refusing (callbacks). */
+  /** Wait for a running instance of the same script to finish instead of refusing. */
   wait?: boolean;
+  /**
+   * Take the script's one-run-at-a-time lock (default true). Callbacks pass
+   * false: their runs are already one at a time per event (callbacks.ts), and
+   * must neither wait for nor block another event's or a client's run.
+   */
+  exclusive?: boolean;
   /** Audit detail prefix, e.g. `callback pause`. */
   reason?: string;
-  /** Ends the run early (its process group gets SIGTERM, then SIGKILL): used when the server shuts down. */
+  /**
+   * Ends the run early (its process group gets SIGTERM, then SIGKILL): serve
+   * shutting down, the CLI interrupted. A string abort reason (e.g. 'SIGINT')
+   * is written to the audit entry.
+   */
   signal?: AbortSignal;
 }
 
@@ -245,15 +265,64 @@ function shownName(text: string): string {
   return String(text).replace(/[^\x20-\x7e]/g, '?').slice(0, 64);
 }
 
-/** `k="v", …` for the audit log: values capped, JSON-quoted so control characters stay visible. */
+function capped(s: string): string {
+  return JSON.stringify(s.length > AUDIT_VALUE_CHARS ? `${s.slice(0, AUDIT_VALUE_CHARS)}…` : s);
+}
+
+/**
+ * `k="v", …` for the audit log: values capped, JSON-quoted so control
+ * characters stay visible. An array (the CLI's raw `--param` texts that could
+ * not be parsed) is shown as its capped elements; undefined means the API
+ * request's body could not be read; anything else is shown by its type.
+ */
 function paramsForAudit(params: unknown): string {
-  if (params === null || typeof params !== 'object' || Array.isArray(params)) return '(not an object)';
+  if (Array.isArray(params)) {
+    const parts = params.slice(0, 20).map((v) => capped(typeof v === 'string' ? v : String(JSON.stringify(v))));
+    return parts.length ? `raw ${parts.join(' ')}` : '(none)';
+  }
+  if (params === undefined) return '(body not read)'; // the API request's body could not be read
+  if (params === null || typeof params !== 'object') {
+    return `(not an object: ${params === null ? 'null' : typeof params === 'string' ? capped(params) : typeof params})`;
+  }
   const parts = Object.entries(params as Record<string, unknown>).slice(0, 20).map(([k, v]) => {
     const s = typeof v === 'string' ? v : JSON.stringify(v) ?? String(v);
-    const cut = s.length > AUDIT_VALUE_CHARS ? `${s.slice(0, AUDIT_VALUE_CHARS)}…` : s;
-    return `${shownName(k)}=${JSON.stringify(cut)}`;
+    return `${shownName(k)}=${capped(s)}`;
   });
   return parts.length ? parts.join(' ') : '(none)';
+}
+
+export interface RefusedRun {
+  actor: AuditActor;
+  audit: AuditSink;
+  /** The script name as asked for (shown capped and printable). */
+  name: string;
+  /** The parameters as received, whatever their shape. */
+  params: unknown;
+  /** Why: a MediagateError or an HTTP error (code and message are audited). */
+  error: { code: string; message: string };
+  ip?: string | undefined;
+  requestId?: string | undefined;
+  /** Audit detail prefix, e.g. `callback pause`. */
+  reason?: string | undefined;
+  outcome?: 'denied' | 'error';
+}
+
+/**
+ * Audit one refused run as `script.run` (outcome denied): who, which script,
+ * why (error code and message) and the parameters, capped. The one shape for
+ * every refusal, wherever it happens (runScript, the API's rate limit and
+ * body checks, the CLI's --param parsing).
+ */
+export function auditRefusedRun(r: RefusedRun): void {
+  r.audit.append({
+    actor: r.actor,
+    action: 'script.run',
+    target: shownName(r.name),
+    outcome: r.outcome ?? 'denied',
+    ...(r.ip ? { ip: r.ip } : {}),
+    ...(r.requestId ? { requestId: r.requestId } : {}),
+    detail: `${r.reason ? `${r.reason}; ` : ''}refused (${r.error.code}): ${r.error.message}; params: ${paramsForAudit(r.params)}`,
+  });
 }
 
 /** The argv with every placeholder replaced by its value (optional parameters not given: the element is left out). */
@@ -418,7 +487,7 @@ export async function runScript(config: Config, name: string, params: Record<str
   const base = { actor: opts.actor, action: 'script.run', target: shownName(name), ...(opts.ip ? { ip: opts.ip } : {}), ...(opts.requestId ? { requestId: opts.requestId } : {}) };
   const reason = opts.reason ? `${opts.reason}; ` : '';
   const refuse = (e: MediagateError, outcome: 'denied' | 'error' = 'denied'): never => {
-    opts.audit.append({ ...base, outcome, detail: `${reason}refused (${e.code}): ${e.message}; params: ${paramsForAudit(params)}` });
+    auditRefusedRun({ actor: opts.actor, audit: opts.audit, name, params, error: e, ip: opts.ip, requestId: opts.requestId, reason: opts.reason, outcome });
     throw e;
   };
 
@@ -443,19 +512,22 @@ export async function runScript(config: Config, name: string, params: Record<str
     if (e instanceof MediagateError) refuse(e);
     throw e;
   }
-  if (opts.wait) await locks.acquire(script.name);
+  const exclusive = opts.exclusive !== false;
+  if (!exclusive) { /* callbacks: no shared lock */ } else if (opts.wait) await locks.acquire(script.name);
   else if (!locks.tryAcquire(script.name)) {
     refuse(new NoPlayerError(`script '${script.name}' is already running`, 'wait for it to finish and try again', 'script.busy'));
   }
   try {
     if (opts.signal?.aborted) {
-      refuse(new MediagateError('script.cancelled', `script '${script.name}' was not started: mediagate is shutting down`, ExitCode.failure), 'error');
+      refuse(new MediagateError('script.cancelled', `script '${script.name}' was not started: ${abortText(opts.signal!)}`, ExitCode.failure), 'error');
     }
     const result = await spawnScript(script, buildArgv(script, values), opts);
-    const how = result.timedOut ? `timed out after ${script.timeout} s` : result.exitCode !== null ? `exit ${result.exitCode}` : `killed by ${result.signal}`;
+    const ended = result.exitCode !== null ? `exit ${result.exitCode}` : `killed by ${result.signal}`;
+    const how = result.timedOut ? `timed out after ${script.timeout} s`
+      : opts.signal?.aborted ? `interrupted (${abortText(opts.signal)}), ${ended}` : ended;
     opts.audit.append({
       ...base,
-      outcome: result.exitCode === 0 && !result.timedOut ? 'ok' : 'error',
+      outcome: result.exitCode === 0 && !result.timedOut && !opts.signal?.aborted ? 'ok' : 'error',
       detail: `${reason}${how} in ${result.durationMs} ms${result.truncated ? ', output truncated' : ''}; params: ${paramsForAudit(values)}`,
     });
     return result;
@@ -465,8 +537,13 @@ export async function runScript(config: Config, name: string, params: Record<str
     opts.audit.append({ ...base, outcome: 'error', detail: `${reason}${err.code}: ${err.message}; params: ${paramsForAudit(values)}` });
     throw err;
   } finally {
-    locks.release(script.name);
+    if (exclusive) locks.release(script.name);
   }
+}
+
+/** Why a run was ended through its AbortSignal: the reason when it is text (e.g. SIGINT). */
+function abortText(signal: AbortSignal): string {
+  return typeof signal.reason === 'string' ? shownName(signal.reason) : 'mediagate is shutting down';
 }
 
 let execaModule: Promise<typeof import('execa')> | undefined;

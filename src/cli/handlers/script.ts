@@ -1,9 +1,10 @@
 import { localActor } from '../../core/actor.js';
 import { Config } from '../../core/config/store.js';
-import { ExitCode, MediagateError, UsageError } from '../../core/errors.js';
+import { ExitCode, MediagateError, UsageError, type ExitCodeValue } from '../../core/errors.js';
 import { escapeValue } from '../../core/format.js';
-import { listScripts, runScript } from '../../core/scripts.js';
+import { auditRefusedRun, listScripts, runScript } from '../../core/scripts.js';
 import { out, outJson, say, type Ctx } from '../context.js';
+import { abortOnSignals } from '../interrupt.js';
 import { table } from './format.js';
 import { withAudit } from './security-audit.js';
 
@@ -39,15 +40,41 @@ export function parseParams(pairs: readonly string[]): Record<string, string> {
   return { ...params };
 }
 
+function interrupted(name: string, signal: string, exitCode: number): MediagateError {
+  return new MediagateError('script.interrupted', `script '${name}' was stopped (with everything it started): mediagate got ${signal}`,
+    exitCode as ExitCodeValue);
+}
+
 /**
  * `mediagate script run NAME [--param k=v …]`: its stdout to stdout, its
  * stderr to stderr (or the result object with --json). Exit 0 when the
- * script exited 0, else 1.
+ * script exited 0, else 1. Ctrl-C (SIGINT), SIGTERM or SIGHUP while it runs
+ * end its process group, are audited as an interrupted run, and exit with
+ * 128 + the signal number (130, 143, 129). Malformed --param flags are
+ * refused (exit 2) and audited like every other refused run.
  */
 export async function scriptRun(ctx: Ctx, name: string, pairs: readonly string[]): Promise<void> {
-  const params = parseParams(pairs);
   const config = Config.load(ctx.env);
-  const result = await withAudit(ctx, (audit) => runScript(config, name, params, { actor: localActor(), audit, scope: 'admin', env: ctx.env }));
+  const intr = abortOnSignals();
+  let result;
+  try {
+    result = await withAudit(ctx, (audit) => {
+      const actor = localActor();
+      let params: Record<string, string>;
+      try {
+        params = parseParams(pairs);
+      } catch (e) {
+        if (e instanceof MediagateError) auditRefusedRun({ actor, audit, name, params: [...pairs], error: e });
+        throw e;
+      }
+      return runScript(config, name, params, { actor, audit, scope: 'admin', env: ctx.env, signal: intr.signal });
+    });
+  } catch (e) {
+    if (intr.received && e instanceof MediagateError && e.code === 'script.cancelled') throw interrupted(name, intr.received, intr.exitCode);
+    throw e;
+  } finally {
+    intr.dispose();
+  }
   if (ctx.json) {
     outJson(ctx, result);
   } else {
@@ -55,6 +82,7 @@ export async function scriptRun(ctx: Ctx, name: string, pairs: readonly string[]
     ctx.stderr.write(result.stderr);
     if (result.truncated) say(ctx, `mediagate: output of script '${name}' was cut at its maxOutput limit`);
   }
+  if (intr.received && !result.timedOut) throw interrupted(name, intr.received, intr.exitCode);
   if (result.timedOut) {
     throw new MediagateError('script.timeout', `script '${name}' ran out of time and was stopped (with everything it started)`, ExitCode.failure,
       'raise its "timeout" in config.json (at most 300 seconds) if it needs longer');

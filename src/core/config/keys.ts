@@ -226,7 +226,7 @@ const SCRIPT_KEYS: KeySpec[] = [
   { key: 'callbacks.on.volumeChange', description: 'script run (event JSON on stdin) when the volume or mute changes', ...scriptName },
   { key: 'scripts.*.command', description: 'script: argv array; {param} placeholders only as whole elements (edit config.json)', ...handEdited },
   { key: 'scripts.*.description', description: 'script: one line shown by `script list` (edit config.json)', ...handEdited },
-  { key: 'scripts.*.timeout', description: 'script: seconds before its process tree is killed, 1–300, default 10 (edit config.json)', ...handEdited },
+  { key: 'scripts.*.timeout', description: 'script: seconds before its process tree is killed: above 0 and at most 300 (e.g. 0.5), default 10 (edit config.json)', ...handEdited },
   { key: 'scripts.*.maxOutput', description: 'script: bytes of stdout and of stderr kept, default 65536 (edit config.json)', ...handEdited },
   { key: 'scripts.*.scope', description: 'script: scope a token needs to run it: read, control or admin (default admin) (edit config.json)', ...handEdited },
   { key: 'scripts.*.params.*.pattern', description: 'script parameter: regular expression the whole value must match (edit config.json)', ...handEdited },

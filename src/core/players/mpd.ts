@@ -90,7 +90,7 @@ function withPassword<A extends MpdAddress>(addr: A, password: string | undefine
 }
 
 function display(kind: 'tcp' | 'unix', host: string, port: number): string {
-  if (kind === 'unix') return host; // `/run/mpd/socket` or `@name`
+  if (kind === 'unix') return socketDisplay(host);
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
@@ -139,7 +139,7 @@ export function resolveMpdAddress(input: ResolveMpdAddressInput): MpdAddress {
   }
 
   if (parsed.kind === 'unix') {
-    return withPassword({ kind: 'unix', path: parsed.host, display: parsed.host }, password);
+    return withPassword({ kind: 'unix', path: parsed.host, display: display('unix', parsed.host, 0) }, password);
   }
   let port: number;
   if (parsed.port !== undefined) port = parsed.port;
@@ -387,9 +387,9 @@ export class MpdPlayer implements Player {
       try {
         id = await this.addId(rel);
       } catch (e) {
-        if (!(e instanceof MpdAckError) || e.ack !== Ack.noExist) throw e;
+        if (!(e instanceof MpdAckError) || e.ack !== Ack.noExist) throw ackOnAdd(e);
         await this.source.updateAndWait(rel); // not in MPD's database yet
-        id = await this.addId(rel);
+        id = await this.addId(rel).catch((e2: unknown) => { throw ackOnAdd(e2); });
       }
     }
     if (id === undefined) {
@@ -403,7 +403,8 @@ export class MpdPlayer implements Player {
           'put the media folder inside MPD\'s music_directory, or connect to MPD over its socket (mpd.host /run/mpd/socket)',
           'player.unsupported');
       }
-      id = await this.addId(file); // an absolute path: MPD allows it for local (socket) clients
+      // An absolute path: MPD allows it for local (socket) clients.
+      id = await this.addId(file).catch((e: unknown) => { throw ackOnAdd(e); });
     }
     await this.source.run(['playid', id]);
   }
@@ -420,6 +421,33 @@ export class MpdPlayer implements Player {
     const t1 = Date.now();
     return { status: pairsToRecord(status!), song: song!, readAt: new Date(Math.round((t0 + t1) / 2)) };
   }
+}
+
+/**
+ * A unix socket as messages name it: `@name` for an abstract one, else its
+ * file name only (`socket (unix socket)`): error messages, which the API
+ * passes on, never hold an absolute path.
+ */
+export function socketDisplay(path: string): string {
+  if (path.startsWith('@')) return path;
+  const base = path.slice(path.lastIndexOf('/') + 1);
+  return base ? `${base} (unix socket)` : 'MPD (unix socket)';
+}
+
+/**
+ * MPD refused to add a file to the queue (ACK on addid): it found no song it
+ * can play in it (not decodable, not a format it knows, not readable by MPD).
+ * A media.not_playable usage error (exit 2, API 422); MPD's message is kept
+ * unless it names a path.
+ */
+function ackOnAdd(e: unknown): unknown {
+  return e instanceof MpdAckError && e.command === 'addid' ? notPlayable(e) : e;
+}
+
+function notPlayable(e: MpdAckError): UsageError {
+  const why = e.mpdMessage && !e.mpdMessage.includes('/') ? ` (MPD: ${e.mpdMessage})` : '';
+  return new UsageError(`MPD cannot play this file${why}`,
+    'check that the file is a complete audio or video file in a format MPD decodes', 'media.not_playable');
 }
 
 /** `file` relative to `dir` ('/'-separated) when it lies strictly inside it; undefined otherwise. */

@@ -13,12 +13,12 @@
  * the route table; runScript checks the script's own scope (config
  * scripts.<name>.scope, default admin) before anything runs (403 otherwise)
  * — the one route whose real scope is not in the table. Runs are limited to
- * 10 a minute per token (per principal, like creations), and runScript
- * audits every run and every refusal with the caller, address and request id.
+ * 10 a minute per token (per principal, like creations). Every run and every
+ * refusal (429 included) is audited as `script.run` with the caller,
+ * address, request id and parameters (runScript / auditRefusedRun).
  */
-import { UsageError } from '../../core/errors.js';
 import { listFolder, listFolders } from '../../core/media.js';
-import { listScripts, runScript } from '../../core/scripts.js';
+import { auditRefusedRun, listScripts, runScript } from '../../core/scripts.js';
 import { ApiError } from '../respond.js';
 import { optNumber, playerOf, queryString, reqString } from './input.js';
 import { audited } from './player.js';
@@ -64,22 +64,32 @@ function scripts(c: Call) {
   return listScripts(c.app.config, c.principal!.scope);
 }
 
-/** 429 when this token has started 10 runs in the last minute. */
-function runAllowed(c: Call): void {
-  const r = c.app.scriptRuns.check(`script:${c.principal!.id}`);
-  if (r.allowed) return;
-  c.app.auth.deniedGated(c.actor, 'rate_limit.script', { ip: c.ip, requestId: c.requestId, target: c.target }, 'script run limit (10 a minute)');
-  throw new ApiError(429, 'rate_limit.exceeded', 'too many script runs in the last minute', { retryAfterSeconds: r.retryAfterSeconds, hint: 'at most 10 script runs a minute per token' });
-}
-
+/**
+ * POST /api/scripts/{name}/run {params}. The body is read first (it is capped
+ * like every body), so that every refusal — rate limit, unreadable body —
+ * is audited as `script.run` with the caller and the parameters, like the
+ * refusals runScript itself makes (unknown script, scope, parameters, busy).
+ * A `params` that is not an object goes to runScript, which refuses it (422).
+ */
 async function run(c: Call) {
-  runAllowed(c);
-  const body = await c.body({ optional: true });
-  const params = body.params ?? {};
-  if (params === null || typeof params !== 'object' || Array.isArray(params)) {
-    throw new UsageError("invalid field 'params': must be an object of parameter names to string values", undefined, 'usage.invalid_field');
-  }
   const p = c.principal!;
+  const refused = (error: { code: string; message: string }, params: unknown) => auditRefusedRun({
+    actor: c.actor, audit: c.app.audit, name: c.params.name ?? '', params, error, ip: c.ip, requestId: c.requestId,
+  });
+  let body: Record<string, unknown>;
+  try {
+    body = await c.body({ optional: true });
+  } catch (e) {
+    refused(e as { code: string; message: string }, undefined);
+    throw e;
+  }
+  const params = body.params === undefined ? {} : body.params;
+  const r = c.app.scriptRuns.check(`script:${p.id}`);
+  if (!r.allowed) {
+    const e = new ApiError(429, 'rate_limit.exceeded', 'too many script runs in the last minute', { retryAfterSeconds: r.retryAfterSeconds, hint: 'at most 10 script runs a minute per token' });
+    refused(e, params);
+    throw e;
+  }
   return runScript(c.app.config, c.params.name!, params as Record<string, string>, {
     actor: c.actor, audit: c.app.audit, scope: p.scope, ip: c.ip, requestId: c.requestId, env: c.app.env, signal: c.app.shutdown,
   });
