@@ -267,7 +267,7 @@ t.test('one run at a time per script', async (t) => {
   t.equal((await runScript(s.config, 'other', {}, admin(s.audit))).exitCode, 0, 'other scripts are not blocked');
   const waited = runScript(s.config, 'slow', {}, admin(s.audit, { wait: true }));
   t.equal((await first).exitCode, 0);
-  t.equal((await waited).exitCode, 0, 'wait: true (callbacks) queues behind the running one');
+  t.equal((await waited).exitCode, 0, 'wait: true (a waiting caller) queues behind the running one');
   t.equal((await runScript(s.config, 'slow', {}, admin(s.audit))).exitCode, 0, 'free again afterwards');
   t.ok(s.events.some((e) => e.outcome === 'denied' && /script\.busy/.test(e.detail)), 'the busy refusal is audited');
 });
