@@ -8,7 +8,9 @@ export default class Serve extends BaseCommand {
 
 Binds 127.0.0.1:8420 by default. A non-loopback --host needs TLS (--tls-cert and --tls-key, both) or --allow-plain-http, which starts with a warning: over plain HTTP, tokens and invite codes cross the network readable by anyone on the path. Flags override the config keys server.host, server.port, server.tlsCert, server.tlsKey and server.publicUrl; server.corsOrigins, server.trustedProxies and server.rateLimit.rps/.burst are read from config (a wildcard origin or an invalid proxy range refuses to start, exit 5).
 
-Every request needs "Authorization: Bearer <token>" except GET /api/health, pairing (POST /api/auth/redeem, /api/auth/exchange) and signed artwork links — or, from the web remote's own pages (/ and /connect, where invite links lead), its HttpOnly session cookie with the X-Mediagate-CSRF header. On the first start with no admin token, one is created and printed once on stderr. Requests are logged on stdout, one line each (method, path without query, status, time, request id, token label); every change and every refusal is in the audit log.`;
+Every request needs "Authorization: Bearer <token>" except GET /api/health, pairing (POST /api/auth/redeem, /api/auth/exchange) and signed artwork links — or, from the web remote's own pages (/ and /connect, where invite links lead), its HttpOnly session cookie with the X-Mediagate-CSRF header. On the first start with no admin token, one is created and printed once on stderr. Requests are logged on stdout, one line each (method, path without query, status, time, request id, token label); every change and every refusal is in the audit log (a flood of one kind of refusal from one address is recorded individually up to 30 a minute, then as one line with the count).
+
+Artwork: the signed link in a status answer is given only for a player whose artwork is a local image file (an MPRIS player's file:// art). MPD's cover art (embedded pictures, cover.* in the song's folder) is not served yet: for MPD, artwork is null.`;
   static override examples = [
     '<%= config.bin %> serve',
     '<%= config.bin %> serve --port 0',
