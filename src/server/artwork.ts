@@ -13,11 +13,18 @@
  * player's artUrl: once the track (and its art) changes, old URLs answer 404.
  *
  * Only LOCAL artwork is served: a `file://` artUrl (MPRIS players put
- * extracted cover art there). http(s) artwork is never fetched by the server
+ * extracted cover art there), or MPD's cover art for the current song, read
+ * from MPD itself (its embedded picture, else cover.* in the song's folder:
+ * `readpicture` / `albumart`). http(s) artwork is never fetched by the server
  * — that would let whoever controls a player's metadata make the server
  * request arbitrary URLs on its network (SSRF); clients get that URL in
- * `artUrl` and load it themselves, and `artwork` is null. MPD reports no
- * artwork yet (null).
+ * `artUrl` and load it themselves, and `artwork` is null.
+ *
+ * MPD: whether a song has cover art is known only by asking MPD, so while
+ * MPD has a current song its status carries a link (its id derived from the
+ * song's metadata); the link answers 404 `artwork.not_found` when the song
+ * has no cover, and once a song is known to have none, no further link is
+ * given for it.
  *
  * What is served must be a regular file of at most 10 MiB whose first bytes
  * are PNG, JPEG, WebP or GIF (415 otherwise): a player's metadata cannot turn
@@ -64,9 +71,34 @@ function artworkId(artUrl: string): string {
   return createHash('sha256').update(artUrl).digest('hex').slice(0, 24);
 }
 
+/** The name MPD's player has (core/players/mpd.ts). */
+const MPD_PLAYER = 'mpd';
+
+/** What the artwork of `state` is keyed by: its file:// artUrl, MPD's current song, or null (none we serve). */
+function artworkKey(state: PlayerState | undefined): string | null {
+  if (!state) return null;
+  if (state.artUrl?.startsWith('file://')) return state.artUrl;
+  if (state.player === MPD_PLAYER && !state.artUrl && state.status !== 'stopped' && state.title !== null) {
+    return `mpd:${JSON.stringify([state.title, state.artist, state.album, state.duration])}`;
+  }
+  return null;
+}
+
+/** An image as served: content type, content-derived ETag, bytes. */
+export interface ArtworkImage { etag: string; type: string; data: Buffer }
+
+function imageOf(data: Buffer): ArtworkImage {
+  const type = sniffImage(data);
+  if (!type) throw new ApiError(415, 'artwork.unsupported_type', 'the artwork is not a PNG, JPEG, WebP or GIF image');
+  return { type, data, etag: `"${createHash('sha256').update(data).digest('base64url').slice(0, 32)}"` };
+}
+
 export class ArtworkSigner {
   private readonly key = randomBytes(32);
   private cached: Cached | null = null;
+  private mpdCached: ArtworkImage | null = null;
+  /** Ids of MPD songs found to have no cover (a few; no link is handed out for them). */
+  private readonly mpdNone = new Set<string>();
 
   constructor(private readonly ttlMs = ARTWORK_TTL_MS) {}
 
@@ -80,11 +112,12 @@ export class ArtworkSigner {
    * can be reused for up to a minute.
    */
   urlFor(state: PlayerState, nowMs: number): SignedUrl {
-    const art = state.artUrl;
-    if (!art || !art.startsWith('file://')) return { url: null, reuseUntil: Infinity };
+    const art = artworkKey(state);
+    if (art === null) return { url: null, reuseUntil: Infinity };
+    const id = artworkId(art);
+    if (this.mpdNone.has(id)) return { url: null, reuseUntil: Infinity };
     const minute = Math.floor(nowMs / MINUTE) * MINUTE;
     const exp = Math.floor((minute + MINUTE + this.ttlMs) / 1000);
-    const id = artworkId(art);
     const url = `/api/artwork?player=${encodeURIComponent(state.player)}&a=${id}&exp=${exp}&sig=${this.sign(state.player, id, exp)}`;
     return { url, reuseUntil: minute + MINUTE };
   }
@@ -109,8 +142,37 @@ export class ArtworkSigner {
   }
 
   /** Does `state`'s current artwork have this id? */
-  isCurrent(state: PlayerState | undefined, id: string): state is PlayerState & { artUrl: string } {
-    return Boolean(state?.artUrl && state.artUrl.startsWith('file://') && artworkId(state.artUrl) === id);
+  isCurrent(state: PlayerState | undefined, id: string): state is PlayerState {
+    const key = artworkKey(state);
+    return key !== null && artworkId(key) === id;
+  }
+
+  /** Is `state`'s artwork MPD's (to be read from MPD), rather than a file? */
+  static fromMpd(state: PlayerState): boolean {
+    return !state.artUrl?.startsWith('file://');
+  }
+
+  /**
+   * MPD's cover art of the current song, fetched with `read` (MpdSource.currentArtwork,
+   * given ARTWORK_MAX_BYTES). 404 when there is none (remembered for `id`).
+   */
+  async loadMpd(id: string, read: (maxBytes: number) => Promise<{ data: Buffer } | null>): Promise<ArtworkImage> {
+    let got: { data: Buffer } | null;
+    try {
+      got = await read(ARTWORK_MAX_BYTES);
+    } catch (e) {
+      if ((e as { code?: string })?.code === 'player.artwork_too_large') throw new ApiError(404, 'artwork.too_large', 'the artwork is too large to serve');
+      throw e;
+    }
+    if (got === null) {
+      if (this.mpdNone.size >= 64) this.mpdNone.clear();
+      this.mpdNone.add(id);
+      throw new ApiError(404, 'artwork.not_found', 'this song has no cover art in MPD');
+    }
+    const c = this.mpdCached;
+    if (c && c.data.equals(got.data)) return c;
+    this.mpdCached = imageOf(got.data);
+    return this.mpdCached;
   }
 
   /** Read (or reuse) the image behind a file:// artUrl. */
@@ -127,9 +189,7 @@ export class ArtworkSigner {
       if (c && c.path === path && c.ino === st.ino && c.size === st.size && c.mtimeMs === st.mtimeMs) return c;
       if (st.size > ARTWORK_MAX_BYTES) throw new ApiError(404, 'artwork.too_large', 'the artwork file is too large to serve');
       const data = await fh.readFile();
-      const type = sniffImage(data);
-      if (!type) throw new ApiError(415, 'artwork.unsupported_type', 'the artwork is not a PNG, JPEG, WebP or GIF image');
-      const etag = `"${createHash('sha256').update(data).digest('base64url').slice(0, 32)}"`;
+      const { type, etag } = imageOf(data);
       this.cached = { path, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, etag, type, data };
       return this.cached;
     } finally {
