@@ -1,9 +1,11 @@
 // MPD cover art through `mediagate serve`, with a real MPD: the status of the
 // current song carries a short-lived signed link; it serves the cover.png next
 // to the song (read from MPD in binary chunks) with a content ETag and 304;
-// no token in the link; a song without a cover gets 404 (and no further
-// link); a link stops working when the song changes; a tampered one is 403.
+// no token in the link; a song without a cover gets no link (MPD is asked
+// first, so none answers 404); a link stops working when the song changes; a
+// tampered one is 403; WebSocket subscribers get the link pushed once known.
 import t from 'tap';
+import WebSocket from 'ws';
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -12,6 +14,29 @@ import { makeMusic, tempDir } from './helpers/proc.js';
 import { api, cliToken, serveEnv, startServe } from './helpers/serve.js';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** A subscribed WebSocket; until(pred) resolves with the first message (past or future) that matches. */
+async function subscribe(srv, tok) {
+  const ws = new WebSocket(`${srv.url.replace('http', 'ws')}/api/ws`, ['mediagate.v1'], { headers: { authorization: `Bearer ${tok}` } });
+  const messages = [];
+  const waiters = [];
+  ws.on('message', (d) => {
+    const m = JSON.parse(String(d));
+    messages.push(m);
+    for (const w of [...waiters]) if (w.pred(m)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(m); }
+  });
+  await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
+  ws.send(JSON.stringify({ type: 'subscribe' }));
+  return {
+    close: () => ws.close(),
+    until: (pred, ms = 5000) => new Promise((resolve, reject) => {
+      const hit = messages.find(pred);
+      if (hit) return resolve(hit);
+      waiters.push({ pred, resolve });
+      setTimeout(() => reject(new Error(`no such message; got ${JSON.stringify(messages.map((m) => [m.type, m.data?.title, m.data?.artwork]))}`)), ms).unref();
+    }),
+  };
+}
 
 /** GET /api/status until `pred` holds (the live state follows MPD's events). */
 async function statusUntil(srv, tok, pred, what) {
@@ -62,22 +87,28 @@ t.test('MPD artwork: signed link, bytes from MPD, ETag + 304, 404 without a cove
   t.equal(r.status, 403, 'tampered → 403');
   t.equal(r.json.error.code, 'artwork.bad_signature');
 
-  // The next song has no cover: its link answers 404; the old link no longer serves.
+  // The next song has no cover: no link is handed out for it (MPD was asked first); the old link no longer serves.
   mpd.mpc('-q', 'next');
-  const st2 = await statusUntil(srv, tok, (s) => s?.title === 'd.mp3', 'the second song');
+  await statusUntil(srv, tok, (s) => s?.title === 'd.mp3', 'the second song');
   r = await api(srv, 'GET', link);
   t.equal(r.status, 404, 'the old link stops working when the song changes');
   t.equal(r.json.error.code, 'artwork.not_found');
-  t.ok(st2.artwork, 'a link while MPD has a current song');
-  r = await api(srv, 'GET', st2.artwork);
-  t.equal(r.status, 404, 'no cover → 404');
-  t.equal(r.json.error.code, 'artwork.not_found');
-  // Known to have none: the next status answer for it carries no link (after the status cache's minute at most;
-  // a change of state renews it at once).
-  mpd.mpc('-q', 'pause');
-  await statusUntil(srv, tok, (s) => s?.title === 'd.mp3' && s.status === 'paused', 'paused');
-  mpd.mpc('-q', 'play');
-  const st3 = await statusUntil(srv, tok, (s) => s?.title === 'd.mp3' && s.status === 'playing', 'playing again');
-  t.equal(st3.artwork, null, 'no further link for a song known to have no cover');
+  await sleep(500); // MPD has been asked by now
+  const st2 = await statusUntil(srv, tok, (s) => s?.title === 'd.mp3', 'the second song');
+  t.equal(st2.artwork, null, 'no cover: no link (never one that would answer 404)');
+
+  // A song not seen before, with a cover: subscribers first get its status without a link (MPD is being
+  // asked), then the same status again with the link — pushed, not polled.
+  const sub = await subscribe(srv, tok);
+  mpd.mpc('-q', 'add', 'b.flac');
+  mpd.mpc('-q', 'play', '3');
+  const first = await sub.until((m) => m.type === 'status' && m.data?.title === 'SineB');
+  t.equal(first.data.artwork, null, 'the first push: no link yet');
+  const pushed = await sub.until((m) => m.type === 'status' && m.data?.title === 'SineB' && m.data.artwork);
+  t.match(pushed.data.artwork, /^\/api\/artwork\?player=mpd&/, 'then pushed again over the WebSocket, with the link');
+  r = await api(srv, 'GET', pushed.data.artwork);
+  t.equal(r.status, 200, 'and it serves');
+  t.equal(r.headers.etag, etag, 'the same cover.png: the same content ETag');
+  sub.close();
   t.equal((await srv.stop()).code, 0);
 });

@@ -10,7 +10,7 @@ Binds 127.0.0.1:8420 by default. A non-loopback --host needs TLS (--tls-cert and
 
 Every request needs "Authorization: Bearer <token>" except GET /api/health, pairing (POST /api/auth/redeem, /api/auth/exchange) and signed artwork links — or, from the web remote's own pages (/ and /connect, where invite links lead), its HttpOnly session cookie with the X-Mediagate-CSRF header. On the first start with no admin token, one is created and printed once on stderr. Requests are logged on stdout, one line each (method, path without query, status, time, request id, token label); every change and every refusal is in the audit log (a flood of one kind of refusal from one address is recorded individually up to 30 a minute, then as one line with the count).
 
-Artwork: a status answer carries a short-lived signed link (no token in it) for a player whose artwork is a local image file (an MPRIS player's file:// art), and for MPD's current song: its embedded picture, else a cover.* file in the song's folder, read from MPD (404 when the song has none). http(s) artwork is never fetched by the server.`;
+Artwork: a status answer carries a short-lived signed link (no token in it) for a player whose artwork is a local image file (an MPRIS player's file:// art), and for MPD's current song: its embedded picture, else a cover.* file in the song's folder, read from MPD (MPD is asked first: a song without a cover gets no link; the link appears, and is pushed to WebSocket subscribers, once MPD has answered). http(s) artwork is never fetched by the server.`;
   static override examples = [
     '<%= config.bin %> serve',
     '<%= config.bin %> serve --port 0',

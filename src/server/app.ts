@@ -52,6 +52,7 @@ import { ConfigError, isMediagateError } from '../core/errors.js';
 import { InviteStore } from '../core/invites.js';
 import { LiveState } from '../core/live.js';
 import { stateDir as stateDirOf } from '../core/paths.js';
+import type { MpdSource } from '../core/players/mpd.js';
 import type { PlayerState } from '../core/players/types.js';
 import { TokenStore, type AuditContext, type Principal, TOKENS_FILE } from '../core/tokens.js';
 import { ArtworkSigner } from './artwork.js';
@@ -130,7 +131,7 @@ interface WsDeps {
   rateLimit?(ip: string): { allowed: boolean; retryAfterSeconds: number };
   tls?: boolean;
 }
-interface WsHandle { close(): Promise<void>; count(): number }
+interface WsHandle { close(): Promise<void>; count(): number; refreshStatus?(): void }
 interface WsModule { attachWebSocket(server: Server, deps: WsDeps): WsHandle }
 
 /** ws.ts is written separately; a build without it serves HTTP only. */
@@ -416,6 +417,16 @@ export async function createServer(opts: ServerOptions): Promise<MediagateServer
       tls,
     });
   }
+
+  // MPD's cover art: read from MPD when a new song is shown; once a song is known to have one,
+  // status answers are renewed and pushed again with the link (artwork.ts).
+  artwork.setMpdReader(async (maxBytes) => {
+    const mpd = (await controller.hub.openSources('mpd')).find((s): s is MpdSource => s.backend === 'mpd');
+    return mpd ? mpd.currentArtwork(maxBytes) : null;
+  }, () => {
+    view.invalidate();
+    ws?.refreshStatus?.();
+  });
 
   let closed: Promise<void> | null = null;
   let listening = false;

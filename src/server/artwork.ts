@@ -20,11 +20,15 @@
  * request arbitrary URLs on its network (SSRF); clients get that URL in
  * `artUrl` and load it themselves, and `artwork` is null.
  *
- * MPD: whether a song has cover art is known only by asking MPD, so while
- * MPD has a current song its status carries a link (its id derived from the
- * song's metadata); the link answers 404 `artwork.not_found` when the song
- * has no cover, and once a song is known to have none, no further link is
- * given for it.
+ * MPD: whether a song has cover art is known only by asking MPD. When a
+ * status answer is made for a new MPD song (its id derived from the song's
+ * metadata), the signer asks MPD once in the background (setMpdReader) and
+ * gives no link meanwhile; when the answer is a picture, `onKnown` is called
+ * (the server then renews status answers and pushes status to WebSocket
+ * clients again) and later answers carry the link. So no link is handed out
+ * that would answer 404 for a song without a cover. The picture of the
+ * latest song is kept in memory (at most ARTWORK_MAX_BYTES) and served from
+ * there; what was learned about a few hundred songs is remembered.
  *
  * What is served must be a regular file of at most 10 MiB whose first bytes
  * are PNG, JPEG, WebP or GIF (415 otherwise): a player's metadata cannot turn
@@ -96,9 +100,13 @@ function imageOf(data: Buffer): ArtworkImage {
 export class ArtworkSigner {
   private readonly key = randomBytes(32);
   private cached: Cached | null = null;
-  private mpdCached: ArtworkImage | null = null;
-  /** Ids of MPD songs found to have no cover (a few; no link is handed out for them). */
-  private readonly mpdNone = new Set<string>();
+  /** The picture of the latest MPD song found to have one. */
+  private mpdImage: { id: string; img: ArtworkImage } | null = null;
+  /** What MPD said about a song id: it has a picture (true) or none (false). */
+  private readonly mpdKnown = new Map<string, boolean>();
+  private mpdProbing: string | null = null;
+  private mpdReader: ((maxBytes: number) => Promise<{ data: Buffer } | null>) | null = null;
+  private onKnown: () => void = () => {};
 
   constructor(private readonly ttlMs = ARTWORK_TTL_MS) {}
 
@@ -115,7 +123,11 @@ export class ArtworkSigner {
     const art = artworkKey(state);
     if (art === null) return { url: null, reuseUntil: Infinity };
     const id = artworkId(art);
-    if (this.mpdNone.has(id)) return { url: null, reuseUntil: Infinity };
+    if (!art.startsWith('file://')) {
+      const known = this.mpdKnown.get(id);
+      if (known === false) return { url: null, reuseUntil: Infinity };
+      if (known === undefined) { this.probeMpd(id); return { url: null, reuseUntil: 0 }; }
+    }
     const minute = Math.floor(nowMs / MINUTE) * MINUTE;
     const exp = Math.floor((minute + MINUTE + this.ttlMs) / 1000);
     const url = `/api/artwork?player=${encodeURIComponent(state.player)}&a=${id}&exp=${exp}&sig=${this.sign(state.player, id, exp)}`;
@@ -153,26 +165,56 @@ export class ArtworkSigner {
   }
 
   /**
-   * MPD's cover art of the current song, fetched with `read` (MpdSource.currentArtwork,
-   * given ARTWORK_MAX_BYTES). 404 when there is none (remembered for `id`).
+   * How MPD's cover art of the current song is read (MpdSource.currentArtwork), and
+   * what to call when a song turns out to have one (renew status answers).
    */
-  async loadMpd(id: string, read: (maxBytes: number) => Promise<{ data: Buffer } | null>): Promise<ArtworkImage> {
+  setMpdReader(read: (maxBytes: number) => Promise<{ data: Buffer } | null>, onKnown: () => void): void {
+    this.mpdReader = read;
+    this.onKnown = onKnown;
+  }
+
+  private remember(id: string, has: boolean): void {
+    if (this.mpdKnown.size >= 512) this.mpdKnown.clear();
+    this.mpdKnown.set(id, has);
+  }
+
+  /** Read the current song's picture; null when it has none (or it cannot be served). */
+  private async readMpd(): Promise<ArtworkImage | null> {
+    if (!this.mpdReader) return null;
     let got: { data: Buffer } | null;
     try {
-      got = await read(ARTWORK_MAX_BYTES);
+      got = await this.mpdReader(ARTWORK_MAX_BYTES);
     } catch (e) {
-      if ((e as { code?: string })?.code === 'player.artwork_too_large') throw new ApiError(404, 'artwork.too_large', 'the artwork is too large to serve');
+      if ((e as { code?: string })?.code === 'player.artwork_too_large') return null;
       throw e;
     }
-    if (got === null) {
-      if (this.mpdNone.size >= 64) this.mpdNone.clear();
-      this.mpdNone.add(id);
-      throw new ApiError(404, 'artwork.not_found', 'this song has no cover art in MPD');
-    }
-    const c = this.mpdCached;
-    if (c && c.data.equals(got.data)) return c;
-    this.mpdCached = imageOf(got.data);
-    return this.mpdCached;
+    if (got === null) return null;
+    try { return imageOf(got.data); } catch { return null; } // not an image we serve
+  }
+
+  /** Ask MPD in the background whether song `id` has a picture (one question at a time). */
+  private probeMpd(id: string): void {
+    if (this.mpdProbing !== null || !this.mpdReader) return;
+    this.mpdProbing = id;
+    this.readMpd().then((img) => {
+      this.remember(id, img !== null);
+      if (img) {
+        this.mpdImage = { id, img };
+        try { this.onKnown(); } catch { /* renewing answers must not break us */ }
+      }
+    }, () => { /* MPD unreachable: ask again with the next status answer */ }).finally(() => {
+      this.mpdProbing = null;
+    });
+  }
+
+  /** MPD's picture for song `id` (current, checked by the caller): from memory, else read again. 404 without one. */
+  async loadMpd(id: string): Promise<ArtworkImage> {
+    if (this.mpdImage?.id === id) return this.mpdImage.img;
+    const img = await this.readMpd();
+    this.remember(id, img !== null);
+    if (!img) throw new ApiError(404, 'artwork.not_found', 'this song has no cover art in MPD');
+    this.mpdImage = { id, img };
+    return img;
   }
 
   /** Read (or reuse) the image behind a file:// artUrl. */

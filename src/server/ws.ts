@@ -191,7 +191,7 @@ function volumeJson(v: VolumeState | null): unknown {
 }
 
 /** Mount `/api/ws` on `server`. */
-export function attachWebSocket(server: Server, deps: WsDeps): { close(): Promise<void>; count(): number } {
+export function attachWebSocket(server: Server, deps: WsDeps): { close(): Promise<void>; count(): number; refreshStatus(): void } {
   const limits: WsLimits = { ...WS_DEFAULTS, ...(deps.limits ?? {}) };
   const wss = new WebSocketServer({
     noServer: true,
@@ -663,6 +663,12 @@ export function attachWebSocket(server: Server, deps: WsDeps): { close(): Promis
   let closing: Promise<void> | null = null;
   return {
     count: () => conns.size,
+    /** The status JSON changed without a player event (an artwork link became known): serialise and push it again. */
+    refreshStatus(): void {
+      if (closed) return;
+      statusFor = undefined;
+      onStatusEvent(deps.live.snapshot());
+    },
     close(): Promise<void> {
       if (closing) return closing;
       closed = true;

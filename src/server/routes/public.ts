@@ -3,8 +3,6 @@
  * artwork route is authenticated by its URL's HMAC signature instead of a
  * token (see artwork.ts), and answers only the CURRENT artwork of a player.
  */
-import type { PlayerHub } from '../../core/players/hub.js';
-import type { MpdSource } from '../../core/players/mpd.js';
 import { ArtworkSigner } from '../artwork.js';
 import { ANONYMOUS } from '../auth.js';
 import { ApiError } from '../respond.js';
@@ -29,14 +27,7 @@ async function artwork(c: Call) {
   if (!c.app.artwork.isCurrent(state, id)) {
     throw new ApiError(404, 'artwork.not_found', 'this artwork is no longer current', { hint: 'get a fresh link from GET /api/status' });
   }
-  const img = ArtworkSigner.fromMpd(state)
-    ? await c.app.artwork.loadMpd(id, async (max) => {
-      // The local controller's player hub (a remote or test controller has none: no MPD artwork then).
-      const hub = (c.app.controller as { hub?: PlayerHub }).hub;
-      const mpd = hub ? (await hub.openSources('mpd')).find((s): s is MpdSource => s.backend === 'mpd') : undefined;
-      return mpd ? mpd.currentArtwork(max) : null;
-    })
-    : await c.app.artwork.load(state.artUrl!);
+  const img = ArtworkSigner.fromMpd(state) ? await c.app.artwork.loadMpd(id) : await c.app.artwork.load(state.artUrl!);
   ArtworkSigner.send(c.res, img, c.req.headers['if-none-match']);
   return HANDLED;
 }
