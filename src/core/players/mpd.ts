@@ -502,30 +502,41 @@ export class MpdSource implements PlayerSource {
    * queued. Read in chunks (one command each, each with the backend time
    * limit); at most `maxBytes` (larger: NoPlayerError `player.artwork_too_large`).
    * The bytes are MPD's as they are: the caller checks what kind of image they are.
+   * Runs on a connection of its own, closed afterwards: reading a picture
+   * (MPD opens the song file) never delays status reads and commands queued
+   * on the shared connection.
    */
   async currentArtwork(maxBytes: number): Promise<{ uri: string; data: Buffer } | null> {
-    const uri = pairValue(await this.run(['currentsong']), 'file');
-    if (uri === undefined || uri === '') return null;
-    for (const command of ['readpicture', 'albumart'] as const) {
-      try {
-        const data = await this.readBinary(command, uri, maxBytes);
-        if (data !== null) return { uri, data };
-      } catch (e) {
-        // No such file / no cover, or an MPD too old for readpicture: try the next way.
-        if (e instanceof MpdAckError && (e.ack === Ack.noExist || e.ack === Ack.unknown || e.ack === Ack.arg)) continue;
-        throw e;
+    this.assertOpen();
+    const conn = await MpdConnection.open(endpointOf(this.address), {
+      timeoutMs: this.timeoutMs, password: this.address.password, display: this.address.display,
+    });
+    try {
+      const uri = pairValue(await conn.command('currentsong'), 'file');
+      if (uri === undefined || uri === '') return null;
+      for (const command of ['readpicture', 'albumart'] as const) {
+        try {
+          const data = await this.readBinary(conn, command, uri, maxBytes);
+          if (data !== null) return { uri, data };
+        } catch (e) {
+          // No such file / no cover, or an MPD too old for readpicture: try the next way.
+          if (e instanceof MpdAckError && (e.ack === Ack.noExist || e.ack === Ack.unknown || e.ack === Ack.arg)) continue;
+          throw e;
+        }
       }
+      return null;
+    } finally {
+      conn.close();
     }
-    return null;
   }
 
-  private async readBinary(command: 'readpicture' | 'albumart', uri: string, maxBytes: number): Promise<Buffer | null> {
+  private async readBinary(conn: MpdConnection, command: 'readpicture' | 'albumart', uri: string, maxBytes: number): Promise<Buffer | null> {
     const parts: Buffer[] = [];
     let offset = 0;
     let total = -1;
     const bad = (why: string) => new NoPlayerError(`MPD at ${this.address.display}: ${command}: ${why}`, undefined, 'player.protocol');
     for (;;) {
-      const r = await this.withConnection((c) => c.commandBinary(command, uri, offset));
+      const r = await conn.commandBinary(command, uri, offset);
       if (r.data === null) {
         if (offset === 0) return null; // readpicture: no embedded picture
         throw bad('the picture ended early');
