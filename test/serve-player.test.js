@@ -48,7 +48,7 @@ t.test('control through the API drives a real MPD; status follows mpc by events'
   t.equal(cli.code, 0, cli.stderr);
   t.same(Object.keys(r.json).sort(), [...Object.keys(JSON.parse(cli.stdout)), 'artwork'].sort(), 'status: the CLI fields + artwork');
   t.same({ ...r.json, artwork: undefined }, { ...JSON.parse(cli.stdout), artwork: undefined }, 'status: the same values as the CLI');
-  t.equal(r.json.artwork, null, 'MPD: no artwork');
+  t.equal(r.json.artwork, null, 'MPD stopped: no artwork link (a playing song\'s cover: serve-artwork-mpd.test.js)');
   r = await api(srv, 'GET', '/api/status?player=nope', { token: tok });
   t.equal(r.status, 404);
   t.equal(r.json.error.code, 'player.not_found');

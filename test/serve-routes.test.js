@@ -50,6 +50,9 @@ t.test('no route is reachable without a token or with too low a scope', async (t
     res = await api(srv, r.method, `${path}?token=${admin.token}`);
     t.equal(res.status, 401, `${what} with the token in the query string → 401`);
     t.equal(res.json?.error?.code, 'auth.token_in_url');
+    res = await api(srv, r.method, `${path}?access_token=${admin.token}`, { token: admin.token, json: {} });
+    t.equal(res.status, 401, `${what} with a valid header AND a token in the query string → 401 all the same`);
+    t.equal(res.json?.error?.code, 'auth.token_in_url');
     // Logging out revokes the caller's token: use throw-away ones there.
     const tokens = r.path === '/api/auth/logout'
       ? [await cliToken(env, 'r2', 'read'), await cliToken(env, 'c2', 'control'), await cliToken(env, 'a2', 'admin')]

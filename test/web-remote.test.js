@@ -88,6 +88,9 @@ t.test('pair by the invite link, control MPD, follow mpc, sign out', async (t) =
   t.equal(await text(page, '#title'), 'SineA');
   t.equal(await text(page, '#artist'), 'Probe');
   t.equal(await page.getAttribute('#toggle', 'aria-label'), 'Pause');
+  // MPD's song has no cover: the server gives no artwork link for it (it asked MPD first), so the page shows the placeholder — no broken image, no 404 in the console.
+  await page.waitForFunction(() => { const a = document.querySelector('#art'); return a.getAttribute('src') === a.dataset.placeholder && a.complete && a.naturalWidth > 0; }, null, { timeout: 5000 });
+  t.pass('no cover: the placeholder is shown');
 
   // --- pressing pause pauses the real MPD
   await page.click('#toggle');

@@ -226,7 +226,7 @@ t.test('flood: rate-limit errors, then the socket is closed with 1008', async (t
   const limited = c.messages.filter((m) => m.type === 'error' && m.code === 'rate_limit.exceeded').length;
   t.ok(results >= 40 && results <= 45, `the burst was served (${results})`);
   t.ok(limited >= 5, `rate-limit errors were sent before closing (${limited})`);
-  t.ok(srv.logs.some((l) => /closed for flooding actor=reader/.test(l)), 'logged');
+  t.ok(srv.logs.some((l) => / ws closed for flooding rid=\S+ actor="reader"$/.test(l)), 'logged');
 
   const polite = await connect(srv.url, { token: tokens.read.token });
   for (let i = 0; i < 30; i++) polite.send({ type: 'unsubscribe', id: i });

@@ -6,11 +6,11 @@
  *
  *   request id (X-Request-ID: a safe upstream value, else a fresh one)
  *   → security headers (+ HSTS under TLS)
- *   → CORS (allow-list; a preflight is answered here)
  *   → general per-address token bucket (server.rateLimit.rps/burst; the
  *     address comes through trusted proxies only; rps 0 turns off this
  *     bucket and nothing else). Every request spends it, failed
- *     authentications included.
+ *     authentications and CORS preflights included.
+ *   → CORS (allow-list; a preflight is answered here, a refused one audited)
  *   → router (400 bad path, 404, 405 + Allow)
  *   → authentication, for non-public routes (auth.ts): Bearer, or the web
  *     remote's session cookie with the CSRF check (cookie-auth.ts); a
@@ -34,7 +34,9 @@
  * Reads (status, players, volume, lists, browse, audit) are not audited: they
  * change nothing, and recording each would let any reader grow the log at
  * the rate limit. Denials that nothing else bounds go through a per-address
- * gate (audit-gate.ts); guesses are bounded by the lockout and all recorded.
+ * gate (audit-gate.ts): each is recorded up to 30 per address, kind and
+ * minute, beyond that counted into one summary line; guesses are bounded by
+ * the lockout and all recorded.
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -50,11 +52,12 @@ import { ConfigError, isMediagateError } from '../core/errors.js';
 import { InviteStore } from '../core/invites.js';
 import { LiveState } from '../core/live.js';
 import { stateDir as stateDirOf } from '../core/paths.js';
+import type { MpdSource } from '../core/players/mpd.js';
 import type { PlayerState } from '../core/players/types.js';
 import { TokenStore, type AuditContext, type Principal, TOKENS_FILE } from '../core/tokens.js';
 import { ArtworkSigner } from './artwork.js';
 import { DenialGate } from './audit-gate.js';
-import { ANONYMOUS, actorOf, Authenticator } from './auth.js';
+import { ANONYMOUS, actorOf, Authenticator, denialSummary, type DenialContext } from './auth.js';
 import { clearServeUrl, recordServeUrl } from '../core/serve-url.js';
 import { cookieName, SameOrigin } from './cookie-auth.js';
 import { clientIp, rateLimitKey, TrustedProxies } from './client-ip.js';
@@ -117,7 +120,9 @@ interface WsDeps {
   originAllowed(origin: string | undefined, req?: IncomingMessage): boolean;
   clientIp(req: IncomingMessage): string;
   isLocked(ip: string): boolean;
+  lockRetryAfter?(ip: string): number;
   recordFailure(ip: string): void;
+  auditDenied?(actor: AuditActor, action: string, ip: string, requestId: string, target: string, detail?: string): void;
   live: LiveState;
   controller: Controller;
   audit: AuditSink;
@@ -127,7 +132,7 @@ interface WsDeps {
   rateLimit?(ip: string): { allowed: boolean; retryAfterSeconds: number };
   tls?: boolean;
 }
-interface WsHandle { close(): Promise<void>; count(): number }
+interface WsHandle { close(): Promise<void>; count(): number; refreshStatus?(): void }
 interface WsModule { attachWebSocket(server: Server, deps: WsDeps): WsHandle }
 
 /** ws.ts is written separately; a build without it serves HTTP only. */
@@ -204,7 +209,7 @@ export async function createServer(opts: ServerOptions): Promise<MediagateServer
   const audit: AuditLog = openAuditLog(env);
   const tokens = new TokenStore({ env, audit });
   const lockout = new FailureLockout();
-  const gate = new DenialGate();
+  const gate = new DenialGate<DenialContext>({ onSummary: (s) => audit.append(denialSummary(s)) });
   // The web remote's cookie: valid only from this server's own origins (the listen address is added in listen()).
   const cookies = { name: cookieName(tls), tls, sameOrigin: new SameOrigin(tls, [opts.publicUrl, config.get<string>('server.publicUrl')]) };
   const auth = new Authenticator({ tokens, lockout, audit, gate, cookies });
@@ -248,18 +253,23 @@ export async function createServer(opts: ServerOptions): Promise<MediagateServer
       deferHeader(res, 'x-request-id', requestId);
       // Node's own refusal of a Host-less HTTP/1.1 request has no body (requireHostHeader is off below): answer it here.
       if (req.headers.host === undefined && req.httpVersionMinor === 1) throw new ApiError(400, 'request.missing_host', 'an HTTP/1.1 request needs a Host header');
-      if (CorsPolicy.isPreflight(req)) {
-        cors.handlePreflight(req, res, requestId);
-        return;
-      }
-      cors.apply(req, res);
       const ip = clientIp(req.socket.remoteAddress, req.headers['x-forwarded-for'], trusted);
+      const preflight = CorsPolicy.isPreflight(req);
+      if (!preflight) cors.apply(req, res);
+      // Preflights spend the bucket too: answering them costs the same as anything else.
       if (general.enabled) {
         const r = general.check(rateLimitKey(ip));
         if (!r.allowed) {
           auth.deniedGated(ANONYMOUS, 'rate_limit.exceeded', { ip, requestId, target: `${req.method} ${logPath(req.url)}` }, `more than ${rl.rps} requests/s (burst ${rl.burst})`);
           throw new ApiError(429, 'rate_limit.exceeded', 'too many requests from this address', { retryAfterSeconds: r.retryAfterSeconds, hint: 'slow down and retry after the number of seconds in Retry-After' });
         }
+      }
+      if (preflight) {
+        cors.handlePreflight(req, res, requestId, (why) => {
+          const origin = req.headers.origin === undefined ? 'no Origin' : `origin ${JSON.stringify(String(req.headers.origin).slice(0, 100))}`;
+          auth.deniedGated(ANONYMOUS, 'cors.denied', { ip, requestId, target: `OPTIONS ${logPath(req.url)}` }, `preflight refused (${origin}): ${why}`);
+        });
+        return;
       }
       const match = router.match(req.method, req.url);
       if (match.kind !== 'found') throw routeError(match)!;
@@ -396,17 +406,29 @@ export async function createServer(opts: ServerOptions): Promise<MediagateServer
       cookieSecret: (req) => cookies.sameOrigin.wsCookie(req, cookies.name),
       clientIp: (req) => clientIp(req.socket.remoteAddress, req.headers['x-forwarded-for'], trusted),
       isLocked: (ip) => lockout.isLocked(ip).locked,
+      lockRetryAfter: (ip) => lockout.isLocked(ip).retryAfterSeconds,
       recordFailure: (ip) => { lockout.recordFailure(ip); },
+      auditDenied: (actor, action, ip, requestId, target, detail) => auth.deniedGated(actor, action, { ip, requestId, target }, detail),
       live,
       controller,
       audit,
       statusJson: (s) => view.json(s),
       followAudit: (q, onEvent, opts) => followAudit(stateDir, q, onEvent, opts),
-      log: (line) => { try { stdout.write(line.endsWith('\n') ? line : `${line}\n`); } catch { /* stdout gone */ } },
+      log: (line) => log.line(line),
       ...(general.enabled ? { rateLimit: (ip: string) => general.check(rateLimitKey(ip)) } : {}),
       tls,
     });
   }
+
+  // MPD's cover art: read from MPD when a new song is shown; once a song is known to have one,
+  // status answers are renewed and pushed again with the link (artwork.ts).
+  artwork.setMpdReader(async (maxBytes) => {
+    const mpd = (await controller.hub.openSources('mpd')).find((s): s is MpdSource => s.backend === 'mpd');
+    return mpd ? mpd.currentArtwork(maxBytes) : null;
+  }, () => {
+    view.invalidate();
+    ws?.refreshStatus?.();
+  });
 
   let closed: Promise<void> | null = null;
   let listening = false;

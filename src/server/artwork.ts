@@ -13,11 +13,22 @@
  * player's artUrl: once the track (and its art) changes, old URLs answer 404.
  *
  * Only LOCAL artwork is served: a `file://` artUrl (MPRIS players put
- * extracted cover art there). http(s) artwork is never fetched by the server
+ * extracted cover art there), or MPD's cover art for the current song, read
+ * from MPD itself (its embedded picture, else cover.* in the song's folder:
+ * `readpicture` / `albumart`). http(s) artwork is never fetched by the server
  * — that would let whoever controls a player's metadata make the server
  * request arbitrary URLs on its network (SSRF); clients get that URL in
- * `artUrl` and load it themselves, and `artwork` is null. MPD reports no
- * artwork yet (null).
+ * `artUrl` and load it themselves, and `artwork` is null.
+ *
+ * MPD: whether a song has cover art is known only by asking MPD. When a
+ * status answer is made for a new MPD song (its id derived from the song's
+ * metadata), the signer asks MPD once in the background (setMpdReader) and
+ * gives no link meanwhile; when the answer is a picture, `onKnown` is called
+ * (the server then renews status answers and pushes status to WebSocket
+ * clients again) and later answers carry the link. So no link is handed out
+ * that would answer 404 for a song without a cover. The picture of the
+ * latest song is kept in memory (at most ARTWORK_MAX_BYTES) and served from
+ * there; what was learned about a few hundred songs is remembered.
  *
  * What is served must be a regular file of at most 10 MiB whose first bytes
  * are PNG, JPEG, WebP or GIF (415 otherwise): a player's metadata cannot turn
@@ -64,9 +75,38 @@ function artworkId(artUrl: string): string {
   return createHash('sha256').update(artUrl).digest('hex').slice(0, 24);
 }
 
+/** The name MPD's player has (core/players/mpd.ts). */
+const MPD_PLAYER = 'mpd';
+
+/** What the artwork of `state` is keyed by: its file:// artUrl, MPD's current song, or null (none we serve). */
+function artworkKey(state: PlayerState | undefined): string | null {
+  if (!state) return null;
+  if (state.artUrl?.startsWith('file://')) return state.artUrl;
+  if (state.player === MPD_PLAYER && !state.artUrl && state.status !== 'stopped' && state.title !== null) {
+    return `mpd:${JSON.stringify([state.title, state.artist, state.album, state.duration])}`;
+  }
+  return null;
+}
+
+/** An image as served: content type, content-derived ETag, bytes. */
+export interface ArtworkImage { etag: string; type: string; data: Buffer }
+
+function imageOf(data: Buffer): ArtworkImage {
+  const type = sniffImage(data);
+  if (!type) throw new ApiError(415, 'artwork.unsupported_type', 'the artwork is not a PNG, JPEG, WebP or GIF image');
+  return { type, data, etag: `"${createHash('sha256').update(data).digest('base64url').slice(0, 32)}"` };
+}
+
 export class ArtworkSigner {
   private readonly key = randomBytes(32);
   private cached: Cached | null = null;
+  /** The picture of the latest MPD song found to have one. */
+  private mpdImage: { id: string; img: ArtworkImage } | null = null;
+  /** What MPD said about a song id: it has a picture (true) or none (false). */
+  private readonly mpdKnown = new Map<string, boolean>();
+  private mpdProbing: string | null = null;
+  private mpdReader: ((maxBytes: number) => Promise<{ data: Buffer } | null>) | null = null;
+  private onKnown: () => void = () => {};
 
   constructor(private readonly ttlMs = ARTWORK_TTL_MS) {}
 
@@ -80,11 +120,16 @@ export class ArtworkSigner {
    * can be reused for up to a minute.
    */
   urlFor(state: PlayerState, nowMs: number): SignedUrl {
-    const art = state.artUrl;
-    if (!art || !art.startsWith('file://')) return { url: null, reuseUntil: Infinity };
+    const art = artworkKey(state);
+    if (art === null) return { url: null, reuseUntil: Infinity };
+    const id = artworkId(art);
+    if (!art.startsWith('file://')) {
+      const known = this.mpdKnown.get(id);
+      if (known === false) return { url: null, reuseUntil: Infinity };
+      if (known === undefined) { this.probeMpd(id); return { url: null, reuseUntil: 0 }; }
+    }
     const minute = Math.floor(nowMs / MINUTE) * MINUTE;
     const exp = Math.floor((minute + MINUTE + this.ttlMs) / 1000);
-    const id = artworkId(art);
     const url = `/api/artwork?player=${encodeURIComponent(state.player)}&a=${id}&exp=${exp}&sig=${this.sign(state.player, id, exp)}`;
     return { url, reuseUntil: minute + MINUTE };
   }
@@ -109,8 +154,67 @@ export class ArtworkSigner {
   }
 
   /** Does `state`'s current artwork have this id? */
-  isCurrent(state: PlayerState | undefined, id: string): state is PlayerState & { artUrl: string } {
-    return Boolean(state?.artUrl && state.artUrl.startsWith('file://') && artworkId(state.artUrl) === id);
+  isCurrent(state: PlayerState | undefined, id: string): state is PlayerState {
+    const key = artworkKey(state);
+    return key !== null && artworkId(key) === id;
+  }
+
+  /** Is `state`'s artwork MPD's (to be read from MPD), rather than a file? */
+  static fromMpd(state: PlayerState): boolean {
+    return !state.artUrl?.startsWith('file://');
+  }
+
+  /**
+   * How MPD's cover art of the current song is read (MpdSource.currentArtwork), and
+   * what to call when a song turns out to have one (renew status answers).
+   */
+  setMpdReader(read: (maxBytes: number) => Promise<{ data: Buffer } | null>, onKnown: () => void): void {
+    this.mpdReader = read;
+    this.onKnown = onKnown;
+  }
+
+  private remember(id: string, has: boolean): void {
+    if (this.mpdKnown.size >= 512) this.mpdKnown.clear();
+    this.mpdKnown.set(id, has);
+  }
+
+  /** Read the current song's picture; null when it has none (or it cannot be served). */
+  private async readMpd(): Promise<ArtworkImage | null> {
+    if (!this.mpdReader) return null;
+    let got: { data: Buffer } | null;
+    try {
+      got = await this.mpdReader(ARTWORK_MAX_BYTES);
+    } catch (e) {
+      if ((e as { code?: string })?.code === 'player.artwork_too_large') return null;
+      throw e;
+    }
+    if (got === null) return null;
+    try { return imageOf(got.data); } catch { return null; } // not an image we serve
+  }
+
+  /** Ask MPD in the background whether song `id` has a picture (one question at a time). */
+  private probeMpd(id: string): void {
+    if (this.mpdProbing !== null || !this.mpdReader) return;
+    this.mpdProbing = id;
+    this.readMpd().then((img) => {
+      this.remember(id, img !== null);
+      if (img) {
+        this.mpdImage = { id, img };
+        try { this.onKnown(); } catch { /* renewing answers must not break us */ }
+      }
+    }, () => { /* MPD unreachable: ask again with the next status answer */ }).finally(() => {
+      this.mpdProbing = null;
+    });
+  }
+
+  /** MPD's picture for song `id` (current, checked by the caller): from memory, else read again. 404 without one. */
+  async loadMpd(id: string): Promise<ArtworkImage> {
+    if (this.mpdImage?.id === id) return this.mpdImage.img;
+    const img = await this.readMpd();
+    this.remember(id, img !== null);
+    if (!img) throw new ApiError(404, 'artwork.not_found', 'this song has no cover art in MPD');
+    this.mpdImage = { id, img };
+    return img;
   }
 
   /** Read (or reuse) the image behind a file:// artUrl. */
@@ -127,9 +231,7 @@ export class ArtworkSigner {
       if (c && c.path === path && c.ino === st.ino && c.size === st.size && c.mtimeMs === st.mtimeMs) return c;
       if (st.size > ARTWORK_MAX_BYTES) throw new ApiError(404, 'artwork.too_large', 'the artwork file is too large to serve');
       const data = await fh.readFile();
-      const type = sniffImage(data);
-      if (!type) throw new ApiError(415, 'artwork.unsupported_type', 'the artwork is not a PNG, JPEG, WebP or GIF image');
-      const etag = `"${createHash('sha256').update(data).digest('base64url').slice(0, 32)}"`;
+      const { type, etag } = imageOf(data);
       this.cached = { path, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, etag, type, data };
       return this.cached;
     } finally {

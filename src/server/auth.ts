@@ -8,7 +8,8 @@
  *   token is looked at). A request with an Authorization header is judged
  *   by it alone. No query-string tokens (a token in a URL ends up in logs,
  *   histories and Referer headers: `?token=` / `?access_token=` is answered
- *   with a 401 that says so).
+ *   with a 401 `auth.token_in_url` that says so — even when a valid
+ *   Authorization header comes with it).
  * - A locked-out address (failure-lockout.ts: 10 failures in 15 min) is
  *   refused with 429 BEFORE anything is verified, so even the right token
  *   does not get through while the lock lasts, and a guesser learns nothing.
@@ -16,7 +17,9 @@
  *   pairing token `mgp_…`, a non-Bearer credential) counts one failure for
  *   the address and is audited as `auth.failure`, each one (the lockout
  *   bounds them). A request with no credential at all tried no secret: it is
- *   refused (401) and audited through the denial gate, but not counted.
+ *   refused (401) and audited through the denial gate (audit-gate.ts: each
+ *   one up to 30 per address, kind and minute, then one line with the
+ *   count), but not counted toward the lockout.
  * - Scope: read ⊂ control ⊂ admin (core/scopes.ts). Too weak a scope is a
  *   403 `auth.insufficient_scope`, audited through the gate.
  *
@@ -32,12 +35,12 @@
  * memory for that long; nothing of it is ever written anywhere.
  */
 import type { IncomingMessage } from 'node:http';
-import type { AuditActor, AuditSink } from '../core/audit/types.js';
+import type { AuditActor, AuditEventInput, AuditSink } from '../core/audit/types.js';
 import { AuthError } from '../core/errors.js';
 import { PAIRING_PREFIX } from '../core/invites.js';
 import { scopeAllows, type Scope } from '../core/scopes.js';
 import type { Principal, ResolveFailure, TokenStore } from '../core/tokens.js';
-import type { DenialGate } from './audit-gate.js';
+import type { DenialGate, GateSummary } from './audit-gate.js';
 import { clearedCookie, readCookie, type SameOrigin } from './cookie-auth.js';
 import type { FailureLockout } from './failure-lockout.js';
 import { ApiError } from './respond.js';
@@ -79,6 +82,25 @@ export function authorizationCount(req: IncomingMessage): number {
   return n;
 }
 
+/** What the denial gate keeps of a refusal it only counts. */
+export interface DenialContext {
+  actor: AuditActor;
+  action: string;
+  ip: string;
+  target: string;
+  detail?: string | undefined;
+}
+
+/** The audit line for refusals the gate counted but did not write: the exact count, no request id. */
+export function denialSummary(s: GateSummary<DenialContext>): AuditEventInput {
+  const c = s.context;
+  const seconds = Math.round(s.windowMs / 1000);
+  return {
+    actor: c.actor, action: c.action, target: c.target, outcome: 'denied', ip: c.ip,
+    detail: `+${s.count} similar refusal(s) from this address within ${seconds} s (request ids not recorded)${c.detail ? `; ${c.detail}` : ''}`,
+  };
+}
+
 export interface RequestFacts {
   ip: string;
   requestId: string;
@@ -90,7 +112,7 @@ export interface AuthenticatorDeps {
   tokens: TokenStore;
   lockout: FailureLockout;
   audit: AuditSink;
-  gate: DenialGate;
+  gate: DenialGate<DenialContext>;
   /** Cookie mode for the web remote: the cookie's name and this server's own origins. Absent: Bearer only. */
   cookies?: { name: string; tls: boolean; sameOrigin: SameOrigin };
 }
@@ -138,12 +160,15 @@ export class Authenticator {
     return r;
   }
 
-  /** Audit a denial that nothing else bounds, at most once per address, kind and minute. */
+  /**
+   * Audit a denial that nothing else bounds: each one, with actor, address
+   * and request id, up to the gate's budget (30 per address, kind and
+   * minute); past it they are counted and one summary line is written.
+   */
   deniedGated(actor: AuditActor, action: string, f: RequestFacts, detail?: string): void {
-    const g = this.d.gate.check(`${f.ip}|${action}|${actor.id}`);
-    if (!g.record) return;
-    const more = g.suppressed > 0 ? `${detail ? '; ' : ''}+${g.suppressed} similar refusal(s) from this address in the previous window, not recorded individually` : '';
-    this.d.audit.append({ actor, action, target: f.target, outcome: 'denied', ip: f.ip, requestId: f.requestId, detail: `${detail ?? ''}${more}` || undefined });
+    const ctx: DenialContext = { actor, action, ip: f.ip, target: f.target, detail };
+    if (!this.d.gate.check(`${f.ip}|${action}|${actor.id}`, ctx).record) return;
+    this.d.audit.append({ actor, action, target: f.target, outcome: 'denied', ip: f.ip, requestId: f.requestId, detail });
   }
 
   /** 429 if this address is locked out; call before verifying any secret. */
@@ -165,16 +190,18 @@ export class Authenticator {
   /** The caller of an authenticated route, or an error answer (401/429). */
   authenticate(req: IncomingMessage, query: URLSearchParams, f: RequestFacts): Principal {
     this.assertNotLocked(f);
+    // A token in the URL is refused even next to a valid header or cookie: it has already leaked into
+    // some log or history on its way here, and the answer must say so (as the WebSocket upgrade does).
+    if (query.has('token') || query.has('access_token')) {
+      this.deniedGated(ANONYMOUS, 'auth.token_in_url', f, 'a token was sent in the query string and ignored');
+      throw new AuthError('tokens in URLs are not accepted', 'send it as the header "Authorization: Bearer <token>"; a token that was put in a URL may have been logged on the way — consider rotating it', 'auth.token_in_url');
+    }
     const secret = bearerSecret(req.headers.authorization);
     if (secret === undefined && this.d.cookies) {
       const cookie = readCookie(req.headers.cookie, this.d.cookies.name);
       if (cookie !== undefined) return this.authenticateCookie(req, cookie, f);
     }
     if (secret === undefined) {
-      if (query.has('token') || query.has('access_token')) {
-        this.deniedGated(ANONYMOUS, 'auth.token_in_url', f, 'a token was sent in the query string and ignored');
-        throw new AuthError('tokens in URLs are not accepted', 'send it as the header "Authorization: Bearer <token>"; a token that was put in a URL may have been logged on the way — consider rotating it', 'auth.token_in_url');
-      }
       this.deniedGated(ANONYMOUS, 'auth.missing_token', f);
       throw new AuthError('this endpoint needs a token', 'send the header "Authorization: Bearer <token>"; create a token with `mediagate token create` or pair a device with an invite', 'auth.missing_token');
     }

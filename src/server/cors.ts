@@ -10,7 +10,8 @@
  *   because the answer depends on it.
  * - Preflight (OPTIONS with Access-Control-Request-Method) is answered here:
  *   204 with the allowed methods and headers, or 403 JSON without any CORS
- *   header (so the browser blocks the real request).
+ *   header (so the browser blocks the real request); the caller audits the
+ *   403 through `onDenied` and spends the per-address bucket first.
  * - `originAllowed` is the same check for WebSocket upgrades, where an absent
  *   Origin means a non-browser client and is allowed.
  */
@@ -81,9 +82,10 @@ export class CorsPolicy {
 
   /**
    * Answer a preflight. Returns false (and writes nothing) when `req` is not
-   * one; otherwise writes 204 or 403 and returns true.
+   * one; otherwise writes 204 or 403 and returns true. `onDenied` hears why
+   * a 403 was sent (the server audits it).
    */
-  handlePreflight(req: IncomingMessage, res: ServerResponse, requestId: string): boolean {
+  handlePreflight(req: IncomingMessage, res: ServerResponse, requestId: string, onDenied?: (why: string) => void): boolean {
     if (!CorsPolicy.isPreflight(req)) return false;
     res.setHeader('vary', 'Origin, Access-Control-Request-Method, Access-Control-Request-Headers');
     const origin = req.headers.origin;
@@ -95,6 +97,7 @@ export class CorsPolicy {
     else if (!(CORS_ALLOWED_METHODS as readonly string[]).includes(method)) why = 'this method is not allowed across origins';
     else if (asked.some((h) => !ALLOWED_HEADERS_LOWER.has(h))) why = 'a requested header is not allowed across origins';
     if (why !== null) {
+      onDenied?.(why);
       sendError(res, new HttpError(403, ErrorCode.corsDenied, why), requestId);
       return true;
     }

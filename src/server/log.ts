@@ -12,7 +12,9 @@
  * Lines are collected and written together at most every 50 ms (one write
  * for many requests under load, not one syscall each; the timer runs only
  * while lines wait, so an idle server has none). close() writes the rest.
- * Server messages (start, warnings) go to stderr, not here.
+ * Server messages (start, warnings) go to stderr, not here. WebSocket
+ * upgrades are logged as requests (`GET /api/ws 101 …`); what happens to a
+ * socket later (closed, dropped) as notes of the same shape (noteLine).
  */
 import type { Writable } from 'node:stream';
 import { redactSecrets } from '../core/audit/sanitize.js';
@@ -60,6 +62,22 @@ function quoteLabel(label: string | undefined): string {
   return q;
 }
 
+/** One request line (no newline): `TIME METHOD PATH STATUS MSms rid=ID actor="LABEL"` (the path as logPath cleans it). */
+export function requestLine(method: string | undefined, path: string, status: number, ms: number, requestId: string, actorLabel: string | undefined): string {
+  return `${isoTime(Date.now())} ${method ?? '-'} ${path} ${status} ${ms < 10 ? ms.toFixed(1) : Math.round(ms)}ms rid=${requestId} actor=${quoteLabel(actorLabel)}`;
+}
+
+/**
+ * Any other line of the request log (a WebSocket closing, a dropped peer):
+ * `TIME TEXT rid=ID actor="LABEL"` (no newline), the same shape as a request's tail.
+ * `text` is the caller's own wording (never a token); control characters are escaped.
+ */
+export function noteLine(text: string, requestId?: string, actorLabel?: string): string {
+  // eslint-disable-next-line no-control-regex
+  const clean = redactSecrets(text).text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).slice(0, 500);
+  return `${isoTime(Date.now())} ${clean}${requestId !== undefined ? ` rid=${requestId}` : ''}${requestId !== undefined || actorLabel !== undefined ? ` actor=${quoteLabel(actorLabel)}` : ''}`;
+}
+
 export class RequestLog {
   private lines: string[] = [];
   private timer: NodeJS.Timeout | null = null;
@@ -70,8 +88,13 @@ export class RequestLog {
   /** Record one finished request. `method` is node's parsed method (a known token). */
   request(method: string | undefined, url: string | undefined, status: number, ms: number, requestId: string, actorLabel: string | undefined): void {
     if (this.closed) return;
-    const line = `${isoTime(Date.now())} ${method ?? '-'} ${logPath(url, this.known)} ${status} ${ms < 10 ? ms.toFixed(1) : Math.round(ms)}ms rid=${requestId} actor=${quoteLabel(actorLabel)}\n`;
-    this.lines.push(line);
+    this.line(requestLine(method, logPath(url, this.known), status, ms, requestId, actorLabel));
+  }
+
+  /** Add a line already formatted by requestLine / noteLine (a newline is added when missing). */
+  line(line: string): void {
+    if (this.closed) return;
+    this.lines.push(line.endsWith('\n') ? line : `${line}\n`);
     if (this.lines.length >= MAX_PENDING) this.flush();
     else if (this.timer === null) {
       this.timer = setTimeout(() => this.flush(), FLUSH_MS);

@@ -4,14 +4,16 @@
  *
  * Upgrade (before anything becomes a WebSocket, in this order):
  *   path must be exactly /api/ws (other paths: left to other upgrade
- *   listeners, else 404) → optional per-IP rate limit (429) → Origin against
+ *   listeners, else 404) → optional per-IP rate limit (429, audited) → Origin against
  *   the allow-list or this server's own origin (absent = non-browser =
  *   allowed; else 403, audited) →
  *   failure lockout (429, asked BEFORE any secret is verified, so the right
  *   token is refused too) → credentials (Authorization: Bearer, or the
  *   `mediagate.token.<T>` subprotocol next to `mediagate.v1`, or the web
  *   remote's session cookie when the Origin is this server's own; never the URL)
- *   → authenticate (401, audited, counted as a failure). A token-like query
+ *   → authenticate (401, audited, counted as a failure — a wrong or
+ *   malformed credential only: an upgrade with no credential at all tried no
+ *   secret and is not counted, as over HTTP). A token-like query
  *   parameter (?token=, ?access_token=, an `mg_…` value) is refused with 401
  *   even next to a valid header: that secret has already leaked into a
  *   URL. A pairing token (`mgp_…`) is never a bearer token. The server answers
@@ -59,6 +61,7 @@ import { nameMatches, pickActive } from '../core/players/select.js';
 import type { PlayerState } from '../core/players/types.js';
 import { scopeAllows } from '../core/scopes.js';
 import { HttpError, sanitizeMessage } from './http-error.js';
+import { noteLine, requestLine } from './log.js';
 import { RateLimiter } from './rate-limit.js';
 import { requestIdFrom } from './request-id.js';
 import {
@@ -96,13 +99,23 @@ export interface WsDeps {
   cookieSecret?(req: IncomingMessage): string | null | undefined;
   clientIp(req: IncomingMessage): string;
   isLocked(ip: string): boolean; // failure lockout: refuse before verifying
+  /** Optional: seconds the lock of `ip` still lasts (the 429's Retry-After; 60 without it). */
+  lockRetryAfter?(ip: string): number;
+  /** Count a failed verification (a wrong or malformed credential; never a missing one). */
   recordFailure(ip: string): void;
+  /**
+   * Optional: audit a refusal that nothing else bounds (no credential, token
+   * in the URL, rate limit, lockout, foreign Origin) through the server's
+   * denial gate. Without it those are appended to `audit` directly.
+   */
+  auditDenied?(actor: AuditActor, action: string, ip: string, requestId: string, target: string, detail?: string): void;
   live: LiveState; // snapshot() + 'status'/'volume' events
   controller: Controller;
   audit: AuditSink;
   statusJson(s: PlayerState): unknown; // same shape as GET /api/status
   /** Optional: follow the audit log (`{topic:"audit"}` subscriptions; see core/audit followAudit). */
   followAudit?(q: AuditQuery, onEvent: (r: AuditRecord) => void, opts: { backlog: number; onError: (e: Error) => void }): Promise<{ close(): void }>;
+  /** One finished line of the request log (log.ts requestLine / noteLine shape, no newline). */
   log(line: string): void;
   /** Optional: the general per-IP bucket (e.g. `(ip) => limiter.check(rateLimitKey(ip))`); upgrades spend it too. */
   rateLimit?(ip: string): { allowed: boolean; retryAfterSeconds: number };
@@ -191,7 +204,7 @@ function volumeJson(v: VolumeState | null): unknown {
 }
 
 /** Mount `/api/ws` on `server`. */
-export function attachWebSocket(server: Server, deps: WsDeps): { close(): Promise<void>; count(): number } {
+export function attachWebSocket(server: Server, deps: WsDeps): { close(): Promise<void>; count(): number; refreshStatus(): void } {
   const limits: WsLimits = { ...WS_DEFAULTS, ...(deps.limits ?? {}) };
   const wss = new WebSocketServer({
     noServer: true,
@@ -221,8 +234,17 @@ export function attachWebSocket(server: Server, deps: WsDeps): { close(): Promis
   let pingTimer: NodeJS.Timeout | null = null;
   let lagTimer: NodeJS.Timeout | null = null;
 
-  const log = (line: string): void => {
-    try { deps.log(line); } catch { /* logging must never break a connection */ }
+  /** A note in the request log's shape: `TIME ws … rid=ID actor="LABEL"`. */
+  const log = (text: string, requestId?: string, actorLabel?: string): void => {
+    try { deps.log(noteLine(text, requestId, actorLabel)); } catch { /* logging must never break a connection */ }
+  };
+  const denied = (actor: AuditActor, action: string, ip: string, requestId: string, detail: string): void => {
+    const target = `GET ${WS_PATH}`;
+    if (deps.auditDenied) {
+      try { deps.auditDenied(actor, action, ip, requestId, target, detail); } catch { /* never break the upgrade */ }
+    } else {
+      audit(actor, action, 'denied', ip, requestId, { target, detail });
+    }
   };
   const audit = (actor: AuditActor, action: string, outcome: AuditOutcome, ip: string, requestId: string, extra: { target?: string; detail?: string } = {}): void => {
     try { deps.audit.append({ actor, action, outcome, ip, requestId, ...extra }); } catch { /* a sink must not throw; never let it break us */ }
@@ -344,7 +366,7 @@ export function attachWebSocket(server: Server, deps: WsDeps): { close(): Promis
         if (lag.volume) send(c, lag.volume);
       } else if (now - lag.since >= limits.slowCloseMs) {
         lagging.delete(c);
-        log(`ws ${c.requestId} closing a slow consumer (${c.ws.bufferedAmount} bytes unsent for ${Math.round((now - lag.since) / 1000)} s)`);
+        log(`ws closing a slow consumer (${c.ws.bufferedAmount} bytes unsent for ${Math.round((now - lag.since) / 1000)} s)`, c.requestId, c.principal.label);
         closeConn(c, WsClose.policy, 'too slow: messages are not being read');
         // The close frame waits behind everything unsent: do not wait for the peer's answer.
         const ws = c.ws;
@@ -363,7 +385,7 @@ export function attachWebSocket(server: Server, deps: WsDeps): { close(): Promis
     pingTimer = setInterval(() => {
       if (conns.size === 0) { clearInterval(pingTimer!); pingTimer = null; return; }
       for (const c of conns) {
-        if (!c.alive) { log(`ws ${c.requestId} peer did not answer a ping; dropping it`); c.ws.terminate(); continue; }
+        if (!c.alive) { log('ws peer did not answer a ping; dropping it', c.requestId, c.principal.label); c.ws.terminate(); continue; }
         c.alive = false;
         try { c.ws.ping(); } catch { /* closing */ }
       }
@@ -469,10 +491,10 @@ export function attachWebSocket(server: Server, deps: WsDeps): { close(): Promis
     armPing();
     ws.on('message', (data, isBinary) => onMessage(c, data, isBinary));
     ws.on('pong', () => { c.alive = true; });
-    ws.on('error', (err) => { log(`ws ${requestId} error: ${sanitizeMessage(err.message)}`); });
+    ws.on('error', (err) => { log(`ws error: ${sanitizeMessage(err.message)}`, requestId, principal.label); });
     ws.on('close', (code) => {
       forget(c);
-      log(`ws ${requestId} closed ${code} after ${Math.round((Date.now() - c.openedAt) / 1000)} s actor=${principal.label}`);
+      log(`ws closed ${code} after ${Math.round((Date.now() - c.openedAt) / 1000)} s`, requestId, principal.label);
     });
     if (closed) { closeConn(c, WsClose.goingAway, 'server shutting down'); return; }
     // Revoked between authentication and the end of the handshake?
@@ -490,7 +512,7 @@ export function attachWebSocket(server: Server, deps: WsDeps): { close(): Promis
     if (!rate.allowed) {
       c.strikes++;
       if (c.strikes >= limits.maxStrikes) {
-        log(`ws ${c.requestId} closed for flooding actor=${c.principal.label}`);
+        log('ws closed for flooding', c.requestId, c.principal.label);
         closeConn(c, WsClose.policy, 'message rate limit exceeded');
         return;
       }
@@ -627,7 +649,7 @@ export function attachWebSocket(server: Server, deps: WsDeps): { close(): Promis
         audit(c.actor, auditAction, 'error', c.ip, c.requestId, { detail: `${e.code}${detail ? ` ${detail}` : ''}` });
         sendError(c, e.code, sanitizeMessage(e.message), id);
       } else {
-        log(`ws ${c.requestId} command ${cmd.action} failed: ${sanitizeMessage((e as Error)?.message)}`);
+        log(`ws command ${cmd.action} failed: ${sanitizeMessage((e as Error)?.message)}`, c.requestId, c.principal.label);
         audit(c.actor, auditAction, 'error', c.ip, c.requestId, { detail: `${WsErrorCode.internal}${detail ? ` ${detail}` : ''}` });
         sendError(c, WsErrorCode.internal, 'the command failed; the details are in the server log', id);
       }
@@ -672,11 +694,12 @@ export function attachWebSocket(server: Server, deps: WsDeps): { close(): Promis
     socket.on('error', () => {});
     const requestId = requestIdFrom(req.headers['x-request-id']);
     let ip = '';
-    const finish = (status: number, actor: string): void => {
-      log(`GET ${WS_PATH} ${status} ${Math.round(performance.now() - started)}ms ${requestId} ${ip} ${actor}`);
+    // The same line as any request (log.ts), never the query (tokens may sit there).
+    const finish = (status: number, actor: string | undefined): void => {
+      try { deps.log(requestLine('GET', WS_PATH, status, performance.now() - started, requestId, actor)); } catch { /* never break the upgrade */ }
     };
     const refuse = (err: unknown): void => {
-      finish(refuseUpgrade(socket, err, requestId, deps.tls === true), '-');
+      finish(refuseUpgrade(socket, err, requestId, deps.tls === true), undefined);
     };
     try {
       ip = deps.clientIp(req);
@@ -685,16 +708,20 @@ export function attachWebSocket(server: Server, deps: WsDeps): { close(): Promis
       if (closed) return refuse(new HttpError(503, 'server.shutting_down', 'the server is shutting down', { retryAfterSeconds: 5 }));
       if (deps.rateLimit) {
         const r = deps.rateLimit(ip);
-        if (!r.allowed) return refuse(new HttpError(429, WsErrorCode.rateLimited, 'too many requests; slow down', { retryAfterSeconds: r.retryAfterSeconds }));
+        if (!r.allowed) {
+          denied(ANONYMOUS, 'rate_limit.exceeded', ip, requestId, 'ws upgrade over the per-address request limit');
+          return refuse(new HttpError(429, WsErrorCode.rateLimited, 'too many requests; slow down', { retryAfterSeconds: r.retryAfterSeconds }));
+        }
       }
       const origin = req.headers.origin;
       if (!deps.originAllowed(origin, req)) {
-        audit(ANONYMOUS, 'ws.connect', 'denied', ip, requestId, { detail: `auth.origin_denied origin ${JSON.stringify(String(origin).slice(0, 100))}` });
+        denied(ANONYMOUS, 'ws.connect', ip, requestId, `auth.origin_denied origin ${JSON.stringify(String(origin).slice(0, 100))}`);
         return refuse(new HttpError(403, 'auth.origin_denied', 'this Origin is not allowed to open a WebSocket here; add it to server.corsOrigins'));
       }
       if (deps.isLocked(ip)) {
-        audit(ANONYMOUS, 'auth.failure', 'denied', ip, requestId, { detail: 'ws auth.locked' });
-        return refuse(new HttpError(429, 'auth.locked', 'too many failed attempts from this address; try again later', { retryAfterSeconds: 60 }));
+        denied(ANONYMOUS, 'auth.locked', ip, requestId, 'ws upgrade: address locked out after repeated failures');
+        const retryAfterSeconds = Math.max(1, Math.ceil(deps.lockRetryAfter?.(ip) ?? 60));
+        return refuse(new HttpError(429, 'auth.locked', 'too many failed attempts from this address; try again later', { retryAfterSeconds }));
       }
       const offered = offeredProtocols(req);
       if (offered.all.length > 0 && !offered.hasV1) {
@@ -702,12 +729,18 @@ export function attachWebSocket(server: Server, deps: WsDeps): { close(): Promis
       }
       const cred = credentialsOf(req, offered, deps.cookieSecret?.(req));
       if (cred.kind !== 'secret') {
-        deps.recordFailure(ip);
         const code = cred.kind === 'none' ? 'auth.missing_token' : cred.code;
         const message = cred.kind === 'none'
           ? 'authentication required: send "Authorization: Bearer <token>" or offer the subprotocols mediagate.v1 and mediagate.token.<token>'
           : cred.why;
-        audit(ANONYMOUS, 'auth.failure', 'denied', ip, requestId, { detail: `ws ${code}` });
+        if (cred.kind === 'none' || cred.code === 'auth.token_in_url') {
+          // No secret was tried here (none at all, or one refused unread because it sits in the URL):
+          // not a guess, so not counted toward the lockout — as over HTTP.
+          denied(ANONYMOUS, code, ip, requestId, `ws ${code}`);
+        } else {
+          deps.recordFailure(ip);
+          audit(ANONYMOUS, 'auth.failure', 'denied', ip, requestId, { target: `GET ${WS_PATH}`, detail: `ws ${code}` });
+        }
         return refuse(new HttpError(401, code, message, { headers: { 'www-authenticate': 'Bearer realm="mediagate"' } }));
       }
       const principal = deps.authenticate(cred.secret, ip);
@@ -730,7 +763,7 @@ export function attachWebSocket(server: Server, deps: WsDeps): { close(): Promis
         onConnection(ws, principal, ip, requestId);
       });
     } catch (e) {
-      log(`ws ${requestId} upgrade failed: ${sanitizeMessage((e as Error)?.message)}`);
+      log(`ws upgrade failed: ${sanitizeMessage((e as Error)?.message)}`, requestId);
       refuse(e instanceof HttpError || e instanceof MediagateError ? e : new HttpError(500, 'server.internal', 'the server failed to handle this request; the details are in the server log'));
     }
   }
@@ -739,6 +772,12 @@ export function attachWebSocket(server: Server, deps: WsDeps): { close(): Promis
   let closing: Promise<void> | null = null;
   return {
     count: () => conns.size,
+    /** The status JSON changed without a player event (an artwork link became known): serialise and push it again. */
+    refreshStatus(): void {
+      if (closed) return;
+      statusFor = undefined;
+      onStatusEvent(deps.live.snapshot());
+    },
     close(): Promise<void> {
       if (closing) return closing;
       closed = true;

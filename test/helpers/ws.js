@@ -75,6 +75,7 @@ export async function startWsServer(t, { mpd, maxFailures = 10, limits, origins 
     originAllowed: (o) => cors.originAllowed(o),
     clientIp: (req) => clientIp(req.socket.remoteAddress, req.headers['x-forwarded-for'], trusted),
     isLocked: (ip) => lockout.isLocked(ip).locked,
+    lockRetryAfter: (ip) => lockout.isLocked(ip).retryAfterSeconds,
     recordFailure: (ip) => { lockout.recordFailure(ip); },
     live,
     controller,

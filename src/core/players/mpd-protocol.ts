@@ -79,6 +79,11 @@ const COMMAND_NAME = /^[a-z][a-z_]*$/;
 const MAX_LINE_BYTES = 1024 * 1024;
 /** Nor is an answer larger than this. */
 const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
+/**
+ * Largest binary chunk accepted in one answer (`binary: N`). MPD sends 8 KiB
+ * by default (its `binarylimit`); anything far beyond is not MPD talking.
+ */
+export const MAX_BINARY_CHUNK = 4 * 1024 * 1024;
 
 /** Quote one argument: `"…"` with `"` and `\` escaped. Refuses line breaks and NUL. */
 export function quoteArg(value: string | number): string {
@@ -164,6 +169,16 @@ interface Pending {
   idle?: boolean;
   /** The command, for messages. */
   what: string;
+  /** This command may answer with one `binary: N` chunk (albumart, readpicture). */
+  binary?: boolean;
+  /** The chunk, once read. */
+  data?: Buffer;
+}
+
+/** An answer with its binary chunk (null when MPD sent none, e.g. readpicture of a file without a picture). */
+export interface MpdBinaryAnswer {
+  pairs: MpdPairs;
+  data: Buffer | null;
 }
 
 /**
@@ -176,6 +191,8 @@ export class MpdConnection {
   private readonly socket: net.Socket;
   private readonly pending: Pending[] = [];
   private buffer: Buffer = Buffer.alloc(0);
+  /** Bytes of a binary chunk still to come (its trailing newline not counted); -1 outside one. */
+  private binaryLeft = -1;
   private dead: Error | null = null;
   private readonly closeListeners = new Set<(err: Error) => void>();
 
@@ -226,6 +243,20 @@ export class MpdConnection {
   /** Send one command; resolves with its answer pairs, rejects with MpdAckError or TimeoutError. */
   command(command: string, ...args: Array<string | number>): Promise<MpdPairs> {
     return this.call(formatCommand(command, args), command).then(parsePairs);
+  }
+
+  /**
+   * Send one command whose answer may carry a binary chunk (`albumart`,
+   * `readpicture`: `key: value` lines, `binary: N`, N raw bytes, a newline,
+   * `OK`). Same time limit as any command; the chunk is at most
+   * MAX_BINARY_CHUNK bytes (larger: protocol error, the connection is dropped).
+   */
+  commandBinary(command: string, ...args: Array<string | number>): Promise<MpdBinaryAnswer> {
+    let line: string;
+    try { line = formatCommand(command, args); } catch (e) { return Promise.reject(e); }
+    let pending: Pending | undefined;
+    return this.call(line, command, { binary: true }, (p) => { pending = p; })
+      .then((lines) => ({ pairs: parsePairs(lines), data: pending?.data ?? null }));
   }
 
   /**
@@ -322,18 +353,20 @@ export class MpdConnection {
   }
 
   /** Write `text` and wait for its answer within the time limit. */
-  private call(text: string, what: string): Promise<string[]> {
+  private call(text: string, what: string, extra: { binary?: boolean } = {}, seen?: (p: Pending) => void): Promise<string[]> {
     if (this.dead) return Promise.reject(this.dead);
-    const p = this.expect({ what });
+    const p = this.expect({ what, ...extra }, seen);
     this.write(text);
     const label = `MPD at ${this.opts.display} (${what})`;
     return withTimeout(p, this.opts.timeoutMs, label,
       () => this.destroy(new TimeoutError(label, this.opts.timeoutMs)));
   }
 
-  private expect(fields: { greeting?: boolean; idle?: boolean; what: string }): Promise<string[]> {
+  private expect(fields: { greeting?: boolean; idle?: boolean; binary?: boolean; what: string }, seen?: (p: Pending) => void): Promise<string[]> {
     return new Promise<string[]>((resolve, reject) => {
-      this.pending.push({ ...fields, lines: [], bytes: 0, resolve, reject });
+      const p: Pending = { ...fields, lines: [], bytes: 0, resolve, reject };
+      this.pending.push(p);
+      seen?.(p);
       this.updateRef();
     });
   }
@@ -352,6 +385,16 @@ export class MpdConnection {
     this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
     let start = 0;
     for (;;) {
+      if (this.binaryLeft >= 0) {
+        // Inside a binary chunk: wait for all of it and its newline, then hand it over as is.
+        const n = this.binaryLeft;
+        if (this.buffer.length - start < n + 1) break;
+        if (this.buffer[start + n] !== 10) { this.protocolError('a binary chunk is not followed by a newline'); return; }
+        this.pending[0]!.data = Buffer.from(this.buffer.subarray(start, start + n));
+        start += n + 1;
+        this.binaryLeft = -1;
+        continue;
+      }
       const nl = this.buffer.indexOf(10, start);
       if (nl < 0) break;
       const line = this.buffer.toString('utf8', start, nl);
@@ -360,7 +403,7 @@ export class MpdConnection {
       if (this.dead) return;
     }
     this.buffer = start === 0 ? this.buffer : this.buffer.subarray(start);
-    if (this.buffer.length > MAX_LINE_BYTES) this.protocolError('an answer line is too long');
+    if (this.binaryLeft < 0 && this.buffer.length > MAX_LINE_BYTES) this.protocolError('an answer line is too long');
   }
 
   private onLine(line: string): void {
@@ -378,7 +421,15 @@ export class MpdConnection {
       this.settle(p, err, []);
       return;
     }
-    if (line.startsWith('binary: ')) { this.protocolError('binary answers are not supported'); return; }
+    if (line.startsWith('binary: ')) {
+      const n = /^binary: (\d{1,10})$/.exec(line);
+      const size = n ? Number(n[1]) : NaN;
+      if (!p.binary) { this.protocolError('binary answers are not supported for this command'); return; }
+      if (!(size <= MAX_BINARY_CHUNK)) { this.protocolError('a binary chunk is too large'); return; }
+      if (p.data !== undefined) { this.protocolError('two binary chunks in one answer'); return; }
+      this.binaryLeft = size;
+      return;
+    }
     p.bytes += line.length + 1;
     if (p.bytes > MAX_ANSWER_BYTES) { this.protocolError('an answer is too large'); return; }
     p.lines.push(line);

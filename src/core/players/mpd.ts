@@ -523,6 +523,65 @@ export class MpdSource implements PlayerSource {
     }
   }
 
+  /**
+   * The cover art of the song MPD is on now: its embedded picture
+   * (`readpicture`, MPD ≥ 0.22), else an image file named cover.* next to it
+   * in the music directory (`albumart`); null when there is none or nothing is
+   * queued. Read in chunks (one command each, each with the backend time
+   * limit); at most `maxBytes` (larger: NoPlayerError `player.artwork_too_large`).
+   * The bytes are MPD's as they are: the caller checks what kind of image they are.
+   * Runs on a connection of its own, closed afterwards: reading a picture
+   * (MPD opens the song file) never delays status reads and commands queued
+   * on the shared connection.
+   */
+  async currentArtwork(maxBytes: number): Promise<{ uri: string; data: Buffer } | null> {
+    this.assertOpen();
+    const conn = await MpdConnection.open(endpointOf(this.address), {
+      timeoutMs: this.timeoutMs, password: this.address.password, display: this.address.display,
+    });
+    try {
+      const uri = pairValue(await conn.command('currentsong'), 'file');
+      if (uri === undefined || uri === '') return null;
+      for (const command of ['readpicture', 'albumart'] as const) {
+        try {
+          const data = await this.readBinary(conn, command, uri, maxBytes);
+          if (data !== null) return { uri, data };
+        } catch (e) {
+          // No such file / no cover, or an MPD too old for readpicture: try the next way.
+          if (e instanceof MpdAckError && (e.ack === Ack.noExist || e.ack === Ack.unknown || e.ack === Ack.arg)) continue;
+          throw e;
+        }
+      }
+      return null;
+    } finally {
+      conn.close();
+    }
+  }
+
+  private async readBinary(conn: MpdConnection, command: 'readpicture' | 'albumart', uri: string, maxBytes: number): Promise<Buffer | null> {
+    const parts: Buffer[] = [];
+    let offset = 0;
+    let total = -1;
+    const bad = (why: string) => new NoPlayerError(`MPD at ${this.address.display}: ${command}: ${why}`, undefined, 'player.protocol');
+    for (;;) {
+      const r = await conn.commandBinary(command, uri, offset);
+      if (r.data === null) {
+        if (offset === 0) return null; // readpicture: no embedded picture
+        throw bad('the picture ended early');
+      }
+      const size = Number(pairValue(r.pairs, 'size'));
+      if (!Number.isSafeInteger(size) || size < 0) throw bad('no valid size');
+      if (size > maxBytes) throw new NoPlayerError(`the cover art of ${uri} is larger than ${maxBytes} bytes`, undefined, 'player.artwork_too_large');
+      if (total < 0) total = size;
+      else if (size !== total) throw bad('the picture changed while it was read');
+      if (r.data.length === 0 && offset < total) throw bad('an empty chunk');
+      parts.push(r.data);
+      offset += r.data.length;
+      if (offset > total) throw bad('more bytes than announced');
+      if (offset === total) return parts.length === 1 ? parts[0]! : Buffer.concat(parts, total);
+    }
+  }
+
   /** Run several commands in one command list (one round trip). */
   runList(cmds: readonly Cmd[]): Promise<MpdPairs[]> {
     return this.withConnection((c) => c.commandList(cmds));

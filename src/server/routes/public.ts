@@ -27,7 +27,7 @@ async function artwork(c: Call) {
   if (!c.app.artwork.isCurrent(state, id)) {
     throw new ApiError(404, 'artwork.not_found', 'this artwork is no longer current', { hint: 'get a fresh link from GET /api/status' });
   }
-  const img = await c.app.artwork.load(state.artUrl);
+  const img = ArtworkSigner.fromMpd(state) ? await c.app.artwork.loadMpd(id) : await c.app.artwork.load(state.artUrl!);
   ArtworkSigner.send(c.res, img, c.req.headers['if-none-match']);
   return HANDLED;
 }
