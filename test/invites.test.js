@@ -41,7 +41,7 @@ t.test('create: shape, link with the code in the fragment, stored hashed', async
   t.notOk(text.includes(c.code) || text.includes(normalizeCode(c.code)), 'code not stored');
   // server.publicUrl from config
   const w = await openConfigWriter(env);
-  w.set('server.publicUrl', 'https://media.example.org/');
+  await w.set('server.publicUrl', 'https://media.example.org/');
   const d = await new InviteStore({ env, now }).create({ label: 'other', scope: 'read', uses: 1, expiresIn: '2h' });
   t.equal(d.link, `https://media.example.org/connect#code=${d.code}`);
   t.equal(d.maxUses, 1);
