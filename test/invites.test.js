@@ -129,6 +129,63 @@ t.test('rotate: new code, uses reset, same window; old code dead', async (t) => 
   await t.rejects(invites.rotate('inv_none'), { exitCode: 2, code: 'invite.not_found' });
 });
 
+t.test('rotate: reviving a used-up invite supersedes the label\'s other open invite (never two live codes per label)', async (t) => {
+  const { invites, audit } = stores(t);
+  const a = await invites.create({ label: 'fam', scope: 'read', uses: 1 });
+  t.ok((await invites.redeemInvite(a.code)).ok, 'A used up');
+  const b = await invites.create({ label: 'fam', scope: 'read' });
+  t.same(b.superseded, [], 'a used-up invite is not superseded by a new one');
+  const r = await invites.rotate(a.id);
+  t.same(r.superseded, [b.id], 'rotating A supersedes B');
+  t.same(await invites.redeemInvite(b.code), { ok: false, reason: 'superseded' }, 'B no longer works');
+  t.ok((await invites.redeemInvite(r.code)).ok, 'the rotated code works');
+  const open = invites.list({ all: true }).filter((i) => i.label === 'fam' && i.status === 'active');
+  t.same(open.map((i) => i.id), [], 'A is used up again; B superseded: nothing redeemable left');
+  t.match(audit.events.filter((e) => e.action === 'invite.supersede'), [{ target: b.id, outcome: 'ok', detail: `superseded by ${a.id}` }]);
+  // Allowed: rotating the only open invite of a label supersedes nothing.
+  const c = await invites.create({ label: 'solo', scope: 'read' });
+  t.same((await invites.rotate(c.id)).superseded, []);
+});
+
+t.test('redeem: every look-alike form of a code that holds 0, 1 and V', async (t) => {
+  const { invites } = stores(t);
+  // Make invites until one's code holds all three letters that have look-alikes.
+  let c;
+  for (let i = 0; i < 5000 && !c; i++) {
+    const x = await invites.create({ label: 'look', scope: 'read', uses: 10 });
+    if (/0/.test(x.code) && /1/.test(x.code) && /V/.test(x.code)) c = x;
+  }
+  t.ok(c, 'found a code with 0, 1 and V');
+  const forms = {
+    'O for 0, I for 1, U for V': c.code.replace(/0/g, 'O').replace(/1/g, 'I').replace(/V/g, 'U'),
+    'L for 1': c.code.replace(/1/g, 'L'),
+    'lower case o, i, u': c.code.toLowerCase().replace(/0/g, 'o').replace(/1/g, 'i').replace(/v/g, 'u'),
+    'lower case l, spaces for dashes': c.code.toLowerCase().replace(/1/g, 'l').replace(/-/g, ' '),
+    'no separators, padded with spaces': `  ${c.code.replace(/-/g, '')}  `,
+  };
+  for (const [what, typed] of Object.entries(forms)) {
+    t.not(typed.trim(), c.code, `${what}: really a different spelling`);
+    const r = await invites.redeemInvite(typed);
+    t.equal(r.ok, true, `${what}: ${r.reason ?? 'accepted'}`);
+  }
+  t.equal(invites.list().find((i) => i.id === c.id).uses, Object.keys(forms).length, 'each form claimed one use of the same invite');
+  // Denied: a look-alike for a letter that has none (S for 5) is a different code.
+  const wrong = c.code.replace(/[0-9A-Z](?=[^-]*$)/, (ch) => (ch === 'Z' ? 'Y' : 'Z'));
+  t.same(await invites.redeemInvite(wrong), { ok: false, reason: 'unknown' });
+});
+
+t.test('create: refused creates are audited (outcome error, the reason code, no code)', async (t) => {
+  const { invites, audit } = stores(t);
+  await t.rejects(invites.create({ label: 'x', scope: 'owner' }), { exitCode: 2 });
+  await t.rejects(invites.create({ label: 'x', scope: 'read', uses: 0 }), { code: 'usage.invalid_uses' });
+  t.match(audit.events, [
+    { action: 'invite.create', outcome: 'error', detail: 'usage.invalid_scope' },
+    { action: 'invite.create', outcome: 'error', detail: 'usage.invalid_uses' },
+  ]);
+  await invites.create({ label: 'x', scope: 'read' });
+  t.match(audit.events[2], { action: 'invite.create', outcome: 'ok' });
+});
+
 t.test('pairing: denied — reused, expired, used as a bearer token, wrong kind, invite revoked, bad device name', async (t) => {
   const { invites, tokens, now } = stores(t);
   const c = await invites.create({ label: 'p', scope: 'admin', uses: 5 });

@@ -274,6 +274,19 @@ export class InviteStore {
     input: { label: string; scope: Scope | string; uses?: number | string; expiresIn?: string | number },
     ctx: AuditContext = {},
   ): Promise<CreatedInvite> {
+    try {
+      return await this.createUnaudited(input, ctx);
+    } catch (e) {
+      // A refused or failed create is audited too (never with the code: none was shown).
+      this.emit(ctx, null, 'invite.create', undefined, 'error', (e as { code?: string }).code ?? 'error');
+      throw e;
+    }
+  }
+
+  private async createUnaudited(
+    input: { label: string; scope: Scope | string; uses?: number | string; expiresIn?: string | number },
+    ctx: AuditContext,
+  ): Promise<CreatedInvite> {
     const label = validateLabel(input.label);
     const scope = parseScope(String(input.scope));
     const maxUses = parseUses(input.uses ?? DEFAULT_INVITE_USES);
@@ -345,11 +358,14 @@ export class InviteStore {
     return r;
   }
 
-  /** New code, uses reset to 0, same expiry. The old code stops working. */
+  /**
+   * New code, uses reset to 0, same expiry. The old code stops working, and
+   * so do the label's other redeemable invites (superseded, as by create).
+   */
   async rotate(id: string, ctx: AuditContext = {}): Promise<CreatedInvite> {
     const now = this.now();
     const code = newCode();
-    let r: InviteRecord;
+    let r: { record: InviteRecord; superseded: string[] };
     try {
       this.publicUrl();
       r = await this.invites.mutate((d) => {
@@ -358,18 +374,30 @@ export class InviteStore {
         if (status !== 'active' && status !== 'used_up') {
           throw new UsageError(`invite ${i.id} is ${status.replace('_', ' ')} and cannot be rotated`, 'create a new one with: mediagate invite create', `invite.${status}`);
         }
+        // Rotating makes this invite redeemable again: like a new one, it supersedes
+        // the label's other redeemable invites, so a label never has two live codes.
+        const superseded: string[] = [];
+        for (const other of d.invites) {
+          if (other !== i && other.label === i.label && statusOf(other, now.getTime()) === 'active') {
+            other.supersededAt = now.toISOString();
+            other.supersededBy = i.id;
+            superseded.push(other.id);
+          }
+        }
         i.retired = [...(i.retired ?? []), i.hash].slice(-8);
         i.hash = sha256(code);
         i.uses = 0;
         i.rotatedAt = now.toISOString();
-        return { ...i };
+        return { record: { ...i }, superseded };
       });
     } catch (e) {
       this.emit(ctx, null, 'invite.rotate', id, 'error', (e as { code?: string }).code ?? 'error');
       throw e;
     }
-    this.emit(ctx, null, 'invite.rotate', r.id, 'ok', `label "${r.label}", uses reset`);
-    return { id: r.id, code: formatCode(code), link: this.linkFor(code), label: r.label, scope: r.scope, maxUses: r.maxUses, expiresAt: r.expiresAt, superseded: [] };
+    const { record, superseded } = r;
+    for (const old of superseded) this.emit(ctx, null, 'invite.supersede', old, 'ok', `superseded by ${record.id}`);
+    this.emit(ctx, null, 'invite.rotate', record.id, 'ok', `label "${record.label}", uses reset`);
+    return { id: record.id, code: formatCode(code), link: this.linkFor(code), label: record.label, scope: record.scope, maxUses: record.maxUses, expiresAt: record.expiresAt, superseded };
   }
 
   /**
