@@ -41,6 +41,20 @@ t.test('create: denied — bad scope, label, expiry', async (t) => {
   t.same(store.list(), [], 'nothing was created');
 });
 
+t.test('create: refused creates are audited (outcome error, the reason code)', async (t) => {
+  const { env } = securityEnv(t);
+  const audit = recordingAudit();
+  const store = new TokenStore({ env, audit });
+  await t.rejects(store.create({ label: 'x', scope: 'root' }), { code: 'usage.invalid_scope' });
+  await t.rejects(store.create({ label: 'x', scope: 'read', expiresIn: '1y' }), { code: 'usage.invalid_duration' });
+  await store.create({ label: 'x', scope: 'read' });
+  t.match(audit.events.map((e) => [e.action, e.outcome, e.detail]), [
+    ['token.create', 'error', 'usage.invalid_scope'],
+    ['token.create', 'error', 'usage.invalid_duration'],
+    ['token.create', 'ok', /label "x"/],
+  ]);
+});
+
 t.test('list never shows secrets or hashes; revoked only with all', async (t) => {
   const { env } = securityEnv(t);
   const now = clock();
