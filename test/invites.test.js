@@ -1,5 +1,5 @@
 import t from 'tap';
-import { readFileSync, readdirSync } from 'node:fs';
+import { chmodSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { InviteStore, normalizeCode, formatCode } from '../dist/core/invites.js';
 import { TokenStore } from '../dist/core/tokens.js';
@@ -184,6 +184,31 @@ t.test('create: refused creates are audited (outcome error, the reason code, no 
   ]);
   await invites.create({ label: 'x', scope: 'read' });
   t.match(audit.events[2], { action: 'invite.create', outcome: 'ok' });
+});
+
+t.test('file permission refusal: invites.json and pairing.json writable by others are refused with a fix', async (t) => {
+  const { invites, stateDir, env } = stores(t);
+  const c = await invites.create({ label: 'perm', scope: 'read', uses: 3 });
+  const r = await invites.redeemInvite(c.code);
+  t.ok(r.ok, 'allowed with 0600 files');
+  for (const name of ['invites.json', 'pairing.json']) {
+    const file = join(stateDir, name);
+    chmodSync(file, 0o666);
+    t.teardown(() => { try { chmodSync(file, 0o600); } catch {} });
+    const fresh = new InviteStore({ env, tokens: new TokenStore({ env }) });
+    const refused = { exitCode: 5, code: 'config.unsafe_permissions', message: new RegExp(`${name.replace('.', '\\.')}.*writable by group or others`), hint: /chmod 600/ };
+    if (name === 'invites.json') {
+      t.throws(() => fresh.list(), refused, `${name} 0666: list refused`);
+      await t.rejects(fresh.redeemInvite(c.code), refused, `${name} 0666: redeem refused`);
+    } else {
+      await t.rejects(fresh.redeemInvite(c.code), refused, `${name} 0666: redeem refused`);
+      await t.rejects(fresh.exchangePairing(r.pairingToken, 'phone'), refused, `${name} 0666: exchange refused`);
+    }
+    chmodSync(file, 0o600);
+  }
+  t.equal(invites.list().find((i) => i.id === c.id).uses, 1, 'the refused redeems consumed nothing');
+  const x = await new InviteStore({ env, tokens: new TokenStore({ env }) }).exchangePairing(r.pairingToken, 'phone');
+  t.ok(x.ok, 'allowed again once fixed');
 });
 
 t.test('pairing: denied — reused, expired, used as a bearer token, wrong kind, invite revoked, bad device name', async (t) => {

@@ -209,6 +209,20 @@ t.test('file permission refusal: group/world-writable state dir or file', async 
   t.ok(new TokenStore({ env }).resolveToken(c.token).ok, 'allowed again once fixed');
 });
 
+t.test('file permission refusal: a running store notices its state dir became 0777 (only the dir changed)', async (t) => {
+  const { env, stateDir } = securityEnv(t);
+  const store = new TokenStore({ env });
+  const c = await store.create({ label: 'x', scope: 'read' });
+  t.ok(store.resolveToken(c.token).ok, 'allowed while the dir is 0700');
+  chmodSync(stateDir, 0o777);
+  t.teardown(() => { try { chmodSync(stateDir, 0o700); } catch {} });
+  await new Promise((res) => setTimeout(res, 300)); // past the stat-check interval
+  t.throws(() => store.resolveToken(c.token), { exitCode: 5, code: 'config.unsafe_permissions', hint: /chmod 700/ }, 'refused at the next stat check');
+  chmodSync(stateDir, 0o700);
+  await new Promise((res) => setTimeout(res, 300));
+  t.ok(store.resolveToken(c.token).ok, 'allowed again once fixed');
+});
+
 t.test('damaged tokens file → clear error, exit 5', async (t) => {
   const { env, stateDir } = securityEnv(t);
   writeFileSync(join(stateDir, 'tokens.json'), '{"version":1,"tokens":[{"id":1}]}', { mode: 0o600 });

@@ -424,6 +424,8 @@ export class InviteStore {
     const pairingToken = PAIRING_PREFIX + randomBytes(32).toString('base64url');
     const outcome = await withLock(this.invites.lockTarget, () => {
       const now = this.now();
+      // The pairing file must be usable (private, parseable) before a use is claimed.
+      this.pairings.read({ force: true });
       const claimed = this.invites.mutateLocked((d): { ok: true; invite: InviteRecord } | { ok: false; reason: RedeemFailure; id?: string } => {
         const inv = d.invites.find((i) => i.hash === hash);
         if (!inv) {
@@ -438,10 +440,21 @@ export class InviteStore {
       });
       if (!claimed.ok) return claimed;
       const expiresAt = new Date(now.getTime() + PAIRING_TTL_MS).toISOString();
-      this.pairings.mutateLocked((d) => {
-        d.pairings = d.pairings.filter((p) => now.getTime() - Date.parse(p.expiresAt) < 86_400_000);
-        d.pairings.push({ hash: sha256(pairingToken), inviteId: claimed.invite.id, scope: claimed.invite.scope, createdAt: now.toISOString(), expiresAt });
-      });
+      try {
+        this.pairings.mutateLocked((d) => {
+          d.pairings = d.pairings.filter((p) => now.getTime() - Date.parse(p.expiresAt) < 86_400_000);
+          d.pairings.push({ hash: sha256(pairingToken), inviteId: claimed.invite.id, scope: claimed.invite.scope, createdAt: now.toISOString(), expiresAt });
+        });
+      } catch (e) {
+        // No pairing token was stored (a full disk, say): give the use back.
+        try {
+          this.invites.mutateLocked((d) => {
+            const inv = d.invites.find((i) => i.id === claimed.invite.id);
+            if (inv && inv.uses > 0) inv.uses -= 1;
+          });
+        } catch { /* the disk may refuse that too: one use lost, never one too many */ }
+        throw e;
+      }
       return { ok: true as const, invite: claimed.invite, expiresAt };
     });
     if (!outcome.ok) return deny(outcome.reason, outcome.id);
