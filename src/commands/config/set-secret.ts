@@ -5,7 +5,7 @@ import { configSetSecret, refuseSecretOnCommandLine } from '../../cli/handlers/s
 
 export default class ConfigSetSecret extends BaseCommand {
   static override summary = 'Store a secret (such as mpd.password) sealed.';
-  static override description = 'The value is read from a hidden prompt on a terminal, or from stdin otherwise — never from the command line. It is sealed (NaCl secretbox) with the key in secret.key or MEDIAGATE_SECRET_KEY and shown masked afterwards.';
+  static override description = 'The value is read from a hidden prompt on a terminal, or from stdin otherwise — never from the command line. It is sealed (NaCl secretbox) with the key in secret.key or MEDIAGATE_SECRET_KEY and shown masked afterwards: •••• plus the last 4 characters for values of 12 characters or more, only •••• for shorter ones.';
   static override examples = [
     '<%= config.bin %> config set-secret mpd.password',
     'printf \'%s\' "$MPD_PASSWORD" | <%= config.bin %> config set-secret mpd.password',
