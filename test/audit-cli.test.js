@@ -1,7 +1,7 @@
 // `mediagate audit` and `mediagate audit verify` through the real built CLI.
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AuditLog } from '../dist/core/audit/log.js';
 import { BIN, cliEnv, runCli } from './helpers/cli.js';
@@ -128,6 +128,67 @@ t.test('audit verify: exit 0 on an intact log (also across rotation), exit 1 nam
   const cut = await runCli(['audit', 'verify'], { env });
   t.equal(cut.code, 1);
   t.match(cut.stderr, /\(seq 5\): truncated/);
+});
+
+t.test('audit verify: a deleted head record plus a cut tail is never blessed by the next writer; --acknowledge accepts it', async (t) => {
+  const { env, stateDir } = cliEnv(t);
+  // Normal operation: CLI commands that audit, verify holds throughout.
+  for (const port of ['6601', '6602', '6603', '6604', '6605', '6606']) {
+    t.equal((await runCli(['config', 'set', 'mpd.port', port], { env })).code, 0);
+  }
+  const fine = await runCli(['audit', 'verify', '--json'], { env });
+  t.equal(fine.code, 0, fine.stderr);
+  t.match(JSON.parse(fine.stdout), { ok: true, count: 6, lastSeq: 6 });
+
+  const path = join(stateDir, 'audit.jsonl');
+  const head = join(stateDir, 'audit.head');
+  const original = readFileSync(path, 'utf8');
+  const ls = original.trimEnd().split('\n');
+  // Remove the head and the last three lines: the evidence of the cut is gone with the head.
+  unlinkSync(head);
+  writeFileSync(path, ls.slice(0, 3).join('\n') + '\n');
+  const cut = await runCli(['audit', 'verify'], { env });
+  t.equal(cut.code, 1, 'the missing head is reported');
+
+  // Any audited command now rebuilds the head, and says so in a line verify keeps reporting.
+  t.equal((await runCli(['config', 'set', 'mpd.port', '6607'], { env })).code, 0);
+  t.ok(existsSync(head), 'the writer rebuilt a head record');
+  for (let i = 0; i < 2; i++) {
+    const still = await runCli(['audit', 'verify', '--json'], { env });
+    t.equal(still.code, 1, 'still broken after the head was rebuilt');
+    t.match(JSON.parse(still.stdout), { ok: false, kind: 'head_rebuilt', firstBadLine: { file: 'audit.jsonl', line: 4, seq: 4 } });
+    t.equal((await runCli(['config', 'set', 'mpd.port', String(6610 + i)], { env })).code, 0, 'more appends');
+  }
+  const text = await runCli(['audit', 'verify'], { env });
+  t.equal(text.code, 1);
+  t.match(text.stderr, /audit\.jsonl:4 \(seq 4\): head_rebuilt/);
+  t.match(text.stderr, /mediagate audit verify --acknowledge/);
+  const rebuilt = JSON.parse((await runCli(['audit', '--json', '--action', 'audit.head_rebuilt'], { env })).stdout);
+  t.match(rebuilt, [{ seq: 4, actor: { id: 'system:audit' }, outcome: 'error', detail: /head record was missing; rebuilt it from the last readable line \(seq 3\)/ }]);
+
+  // Denied: --acknowledge does not cover other damage (a line edited after the marker).
+  const good = readFileSync(path, 'utf8');
+  writeFileSync(path, good.replace(/"target":"mpd\.port"(?![\s\S]*"target":"mpd\.port")/, '"target":"mpd.host"'));
+  const refused = await runCli(['audit', 'verify', '--acknowledge', '--json'], { env });
+  t.equal(refused.code, 1);
+  t.match(JSON.parse(refused.stdout), { ok: false, kind: 'edited' });
+  t.equal((await runCli(['audit', '--json', '--action', 'audit.acknowledged'], { env })).stdout.trim(), '[]', 'nothing acknowledged');
+  writeFileSync(path, good);
+
+  // Allowed: the owner acknowledges; verify passes again, and stays so on later appends.
+  const ack = await runCli(['audit', 'verify', '--acknowledge'], { env });
+  t.equal(ack.code, 0, ack.stderr);
+  t.match(ack.stderr, /acknowledged the head record rebuilt at seq 4/);
+  t.match(ack.stdout, /audit log intact/);
+  t.equal((await runCli(['config', 'set', 'mpd.port', '6620'], { env })).code, 0);
+  t.equal((await runCli(['audit', 'verify'], { env })).code, 0, 'intact after acknowledging');
+  const acks = JSON.parse((await runCli(['audit', '--json', '--action', 'audit.acknowledged'], { env })).stdout);
+  t.match(acks, [{ actor: { id: /^local:/ }, target: 'seq 4', outcome: 'ok' }]);
+
+  // A second removal is reported again, even after an earlier acknowledgement.
+  unlinkSync(head);
+  t.equal((await runCli(['config', 'set', 'mpd.port', '6621'], { env })).code, 0);
+  t.match(JSON.parse((await runCli(['audit', 'verify', '--json'], { env })).stdout), { ok: false, kind: 'head_rebuilt' });
 });
 
 t.test('denied: a world-writable state dir is refused with a fix (exit 5)', async (t) => {

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { readFileSync, readdirSync } from 'node:fs';
+import { chmodSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { InviteStore, normalizeCode, formatCode } from '../dist/core/invites.js';
 import { TokenStore } from '../dist/core/tokens.js';
@@ -41,7 +41,7 @@ t.test('create: shape, link with the code in the fragment, stored hashed', async
   t.notOk(text.includes(c.code) || text.includes(normalizeCode(c.code)), 'code not stored');
   // server.publicUrl from config
   const w = await openConfigWriter(env);
-  w.set('server.publicUrl', 'https://media.example.org/');
+  await w.set('server.publicUrl', 'https://media.example.org/');
   const d = await new InviteStore({ env, now }).create({ label: 'other', scope: 'read', uses: 1, expiresIn: '2h' });
   t.equal(d.link, `https://media.example.org/connect#code=${d.code}`);
   t.equal(d.maxUses, 1);
@@ -127,6 +127,88 @@ t.test('rotate: new code, uses reset, same window; old code dead', async (t) => 
   await invites.revoke(c.id);
   await t.rejects(invites.rotate(c.id), { exitCode: 2, code: 'invite.revoked' });
   await t.rejects(invites.rotate('inv_none'), { exitCode: 2, code: 'invite.not_found' });
+});
+
+t.test('rotate: reviving a used-up invite supersedes the label\'s other open invite (never two live codes per label)', async (t) => {
+  const { invites, audit } = stores(t);
+  const a = await invites.create({ label: 'fam', scope: 'read', uses: 1 });
+  t.ok((await invites.redeemInvite(a.code)).ok, 'A used up');
+  const b = await invites.create({ label: 'fam', scope: 'read' });
+  t.same(b.superseded, [], 'a used-up invite is not superseded by a new one');
+  const r = await invites.rotate(a.id);
+  t.same(r.superseded, [b.id], 'rotating A supersedes B');
+  t.same(await invites.redeemInvite(b.code), { ok: false, reason: 'superseded' }, 'B no longer works');
+  t.ok((await invites.redeemInvite(r.code)).ok, 'the rotated code works');
+  const open = invites.list({ all: true }).filter((i) => i.label === 'fam' && i.status === 'active');
+  t.same(open.map((i) => i.id), [], 'A is used up again; B superseded: nothing redeemable left');
+  t.match(audit.events.filter((e) => e.action === 'invite.supersede'), [{ target: b.id, outcome: 'ok', detail: `superseded by ${a.id}` }]);
+  // Allowed: rotating the only open invite of a label supersedes nothing.
+  const c = await invites.create({ label: 'solo', scope: 'read' });
+  t.same((await invites.rotate(c.id)).superseded, []);
+});
+
+t.test('redeem: every look-alike form of a code that holds 0, 1 and V', async (t) => {
+  const { invites } = stores(t);
+  // Make invites until one's code holds all three letters that have look-alikes.
+  let c;
+  for (let i = 0; i < 5000 && !c; i++) {
+    const x = await invites.create({ label: 'look', scope: 'read', uses: 10 });
+    if (/0/.test(x.code) && /1/.test(x.code) && /V/.test(x.code)) c = x;
+  }
+  t.ok(c, 'found a code with 0, 1 and V');
+  const forms = {
+    'O for 0, I for 1, U for V': c.code.replace(/0/g, 'O').replace(/1/g, 'I').replace(/V/g, 'U'),
+    'L for 1': c.code.replace(/1/g, 'L'),
+    'lower case o, i, u': c.code.toLowerCase().replace(/0/g, 'o').replace(/1/g, 'i').replace(/v/g, 'u'),
+    'lower case l, spaces for dashes': c.code.toLowerCase().replace(/1/g, 'l').replace(/-/g, ' '),
+    'no separators, padded with spaces': `  ${c.code.replace(/-/g, '')}  `,
+  };
+  for (const [what, typed] of Object.entries(forms)) {
+    t.not(typed.trim(), c.code, `${what}: really a different spelling`);
+    const r = await invites.redeemInvite(typed);
+    t.equal(r.ok, true, `${what}: ${r.reason ?? 'accepted'}`);
+  }
+  t.equal(invites.list().find((i) => i.id === c.id).uses, Object.keys(forms).length, 'each form claimed one use of the same invite');
+  // Denied: a look-alike for a letter that has none (S for 5) is a different code.
+  const wrong = c.code.replace(/[0-9A-Z](?=[^-]*$)/, (ch) => (ch === 'Z' ? 'Y' : 'Z'));
+  t.same(await invites.redeemInvite(wrong), { ok: false, reason: 'unknown' });
+});
+
+t.test('create: refused creates are audited (outcome error, the reason code, no code)', async (t) => {
+  const { invites, audit } = stores(t);
+  await t.rejects(invites.create({ label: 'x', scope: 'owner' }), { exitCode: 2 });
+  await t.rejects(invites.create({ label: 'x', scope: 'read', uses: 0 }), { code: 'usage.invalid_uses' });
+  t.match(audit.events, [
+    { action: 'invite.create', outcome: 'error', detail: 'usage.invalid_scope' },
+    { action: 'invite.create', outcome: 'error', detail: 'usage.invalid_uses' },
+  ]);
+  await invites.create({ label: 'x', scope: 'read' });
+  t.match(audit.events[2], { action: 'invite.create', outcome: 'ok' });
+});
+
+t.test('file permission refusal: invites.json and pairing.json writable by others are refused with a fix', async (t) => {
+  const { invites, stateDir, env } = stores(t);
+  const c = await invites.create({ label: 'perm', scope: 'read', uses: 3 });
+  const r = await invites.redeemInvite(c.code);
+  t.ok(r.ok, 'allowed with 0600 files');
+  for (const name of ['invites.json', 'pairing.json']) {
+    const file = join(stateDir, name);
+    chmodSync(file, 0o666);
+    t.teardown(() => { try { chmodSync(file, 0o600); } catch {} });
+    const fresh = new InviteStore({ env, tokens: new TokenStore({ env }) });
+    const refused = { exitCode: 5, code: 'config.unsafe_permissions', message: new RegExp(`${name.replace('.', '\\.')}.*writable by group or others`), hint: /chmod 600/ };
+    if (name === 'invites.json') {
+      t.throws(() => fresh.list(), refused, `${name} 0666: list refused`);
+      await t.rejects(fresh.redeemInvite(c.code), refused, `${name} 0666: redeem refused`);
+    } else {
+      await t.rejects(fresh.redeemInvite(c.code), refused, `${name} 0666: redeem refused`);
+      await t.rejects(fresh.exchangePairing(r.pairingToken, 'phone'), refused, `${name} 0666: exchange refused`);
+    }
+    chmodSync(file, 0o600);
+  }
+  t.equal(invites.list().find((i) => i.id === c.id).uses, 1, 'the refused redeems consumed nothing');
+  const x = await new InviteStore({ env, tokens: new TokenStore({ env }) }).exchangePairing(r.pairingToken, 'phone');
+  t.ok(x.ok, 'allowed again once fixed');
 });
 
 t.test('pairing: denied — reused, expired, used as a bearer token, wrong kind, invite revoked, bad device name', async (t) => {

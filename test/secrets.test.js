@@ -176,24 +176,68 @@ t.test('rotateKey: allowed — re-seals under a new key, old key gone', async (t
   t.ok(loadKeyring(fresh.env));
 });
 
-t.test('rotateKey: crash (SIGKILL) after each step leaves a readable state, and a rerun finishes', async (t) => {
-  for (const step of ['keyring-written', 'secret-resealed', 'keyfile-final']) {
+// Which line of the key file opens each secret: all the same line means config
+// is wholly in the old or wholly in the new state, never a mix.
+function sealedUnder(env, configDir, keys) {
+  const lines = readFileSync(join(configDir, 'secret.key'), 'utf8').trim().split('\n');
+  const cfg = Config.load(env);
+  return keys.map((k) => lines.findIndex((l) => { try { open(cfg.get(k), decodeKey(l, 'line')); return true; } catch { return false; } }));
+}
+
+const SECRETS = { 'mpd.password': PW, 'server.tlsKeyPassphrase': 'tls pass phrase 5678', 'remotes.home.token': 'mg_remote-token-value-abcdefghijkl' };
+
+t.test('rotateKey: crash (SIGKILL) after each step leaves the whole old or the whole new state, and a rerun finishes', async (t) => {
+  for (const [step, lines, under] of [['keyring-written', 2, 1], ['secrets-resealed', 2, 0], ['keyfile-final', 1, 0]]) {
     await t.test(step, async (t) => {
       const { env, configDir } = securityEnv(t);
-      await setSecret('mpd.password', PW, { env });
+      for (const [k, v] of Object.entries(SECRETS)) await setSecret(k, v, { env });
+      const keys = Object.keys(SECRETS);
+      const before = sealedUnder(env, configDir, keys);
+      t.same(before, [0, 0, 0]);
       const r = await runChild(['rotate-crash', step], env);
       t.equal(r.signal, 'SIGKILL', 'the child died mid-rotation');
       const keyLines = readFileSync(join(configDir, 'secret.key'), 'utf8').trim().split('\n');
-      t.equal(keyLines.length, step === 'keyfile-final' ? 1 : 2, 'key file as expected at this point');
-      // Whatever is on disk now, the on-disk key opens the on-disk secret.
-      t.equal(readSecret(Config.load(env), 'mpd.password', env), PW, 'readable after the crash');
+      t.equal(keyLines.length, lines, 'key file as expected at this point');
+      t.same(sealedUnder(env, configDir, keys), keys.map(() => under), `every secret sealed under the ${under === 0 ? 'new' : 'old'} key: no mix`);
+      for (const [k, v] of Object.entries(SECRETS)) t.equal(readSecret(Config.load(env), k, env), v, `${k} readable after the crash`);
       // A rerun (after the dead process's lock is broken) completes the rotation.
       const r2 = await rotateKey({ env });
-      t.equal(r2.resealed, 1);
+      t.equal(r2.resealed, 3);
       const after = readFileSync(join(configDir, 'secret.key'), 'utf8').trim().split('\n');
       t.equal(after.length, 1, 'one key after the rerun');
       if (step !== 'keyfile-final') t.equal(after[0], keyLines[0], 'the rerun finished with the interrupted rotation\'s new key');
-      t.equal(readSecret(Config.load(env), 'mpd.password', env), PW, 'readable after the rerun');
+      t.same(sealedUnder(env, configDir, keys), [0, 0, 0]);
+      for (const [k, v] of Object.entries(SECRETS)) t.equal(readSecret(Config.load(env), k, env), v, `${k} readable after the rerun`);
+    });
+  }
+});
+
+t.test('rotate-key, config set and set-secret racing in three processes: every secret opens, no update lost', async (t) => {
+  for (let round = 0; round < 3; round++) {
+    await t.test(`round ${round}`, async (t) => {
+      const { env, configDir } = securityEnv(t);
+      for (const [k, v] of Object.entries(SECRETS)) await setSecret(k, v, { env });
+      const at = String(Date.now() + 400);
+      const [rot, set, sec] = await Promise.all([
+        runChild(['rotate-loop', at, '15'], env),
+        runChild(['config-set-loop', at, '30'], env),
+        runChild(['set-secret-loop', at, '8', `value-${round}`], env),
+      ]);
+      t.same([rot.code, set.code, sec.code], [0, 0, 0], `all three finished: ${rot.stderr}${set.stderr}${sec.stderr}`);
+      const cfg = Config.load(env);
+      t.equal(cfg.get('mpd.port'), 1030, 'the last config set is there');
+      const folders = cfg.childrenOf('media.folders').map(([k]) => k);
+      t.equal(folders.length, 30, 'no config set was undone by a concurrent write');
+      const expected = { ...SECRETS };
+      for (let i = 1; i <= 8; i++) expected[`remotes.r${i}.token`] = `value-${round}-${i}`;
+      t.equal(readFileSync(join(configDir, 'secret.key'), 'utf8').trim().split('\n').length, 1, 'one key');
+      const bad = [];
+      for (const [k, v] of Object.entries(expected)) {
+        let got;
+        try { got = readSecret(cfg, k, env); } catch (e) { got = `error ${e.code}`; }
+        if (got !== v) bad.push(`${k}: ${got === undefined ? 'missing' : got.startsWith('error') ? got : 'wrong value'}`);
+      }
+      t.same(bad, [], 'every secret present and opens with the key file to its value');
     });
   }
 });

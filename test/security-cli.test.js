@@ -10,6 +10,7 @@ import { runCli, cliEnv } from './helpers/cli.js';
 import { InviteStore, normalizeCode } from '../dist/core/invites.js';
 import { TokenStore } from '../dist/core/tokens.js';
 import { openAuditLog } from '../dist/core/audit/log.js';
+import { encode } from 'uqr';
 
 const SECRET = 'mpd-Pa55word-with-tail-4321';
 
@@ -31,6 +32,25 @@ async function cli(args, env, input) {
 function json(r) {
   try { return JSON.parse(r.stdout); } catch { throw new Error(`not JSON (exit ${r.code}): ${r.stdout}\n${r.stderr}`); }
 }
+/**
+ * The module matrix drawn by the terminal QR code (two module rows per text
+ * line; a full block is two light modules, ▀ light over dark, ▄ dark over
+ * light, a space two dark ones): true = dark.
+ */
+function qrModules(lines) {
+  const rows = [];
+  for (const line of lines) {
+    const top = [];
+    const bottom = [];
+    for (const ch of line) {
+      top.push(ch === '▄' || ch === ' ');
+      bottom.push(ch === '▀' || ch === ' ');
+    }
+    rows.push(top, bottom);
+  }
+  return rows;
+}
+
 function filesUnder(dir) {
   const out = [];
   for (const e of readdirSync(dir, { withFileTypes: true })) {
@@ -125,6 +145,27 @@ t.test('invite create/list/rotate/revoke', async (t) => {
   remember(code2);
   t.match(link2, /\/connect#code=/);
   t.match(q.stdout, /█/, 'a QR code is drawn');
+  // The drawing is the link: read the blocks back into modules and compare with an independent encode of the link.
+  const art = q.stdout.split('\n').slice(2).filter((l) => /^[█▀▄ ]+$/.test(l) && l.trim() !== '');
+  const want = encode(link2, { ecc: 'M', border: 2 });
+  const got = qrModules(art).slice(0, want.size);
+  t.equal(got.length, want.size, `${want.size} module rows drawn`);
+  t.ok(got.every((r) => r.length === want.size), 'square');
+  t.same(got, want.data, 'every module matches the QR code of the link');
+  // And a finder pattern (7×7 ring with a 3×3 core) sits in the top-left corner inside the 2-module border.
+  const finder = got.slice(2, 9).map((r) => r.slice(2, 9).map((d) => (d ? '#' : '.')).join(''));
+  t.same(finder, ['#######', '#.....#', '#.###.#', '#.###.#', '#.###.#', '#.....#', '#######']);
+  // A drawing of a different link does not match.
+  t.notSame(qrModules(art).slice(0, want.size), encode(`${link2}X`, { ecc: 'M', border: 2 }).data);
+
+  // --qr with --json is refused before anything is created: the QR would have had to go to stderr, into logs.
+  const before = json(await cli(['invite', 'list', '--all', '--json'], env)).length;
+  const qj = await cli(['invite', 'create', '--label', 'family', '--scope', 'read', '--qr', '--json'], env);
+  t.equal(qj.code, 2);
+  t.equal(qj.stdout, '', 'no code printed');
+  t.match(qj.stderr, /--qr cannot be combined with --json/);
+  t.notOk(/[█▀▄]/.test(qj.stderr), 'no QR code on stderr');
+  t.equal(json(await cli(['invite', 'list', '--all', '--json'], env)).length, before, 'nothing created');
   t.match(q.stderr, new RegExp(`replaces ${inv.id}`), 'supersedes the label\'s open invite');
 
   const l = json(await cli(['invite', 'list', '--all', '--json'], env));
@@ -224,6 +265,18 @@ t.test('config set-secret / get / rotate-key', async (t) => {
   t.match(empty.stderr, /empty/);
   const notSecret = await cli(['config', 'set-secret', 'mpd.host'], env, 'x\n');
   t.equal(notSecret.code, 2);
+  // A value on the command line is refused without being repeated anywhere, and not stored.
+  const inArgv = 'Argv-Typed-Secret-9876';
+  remember(inArgv);
+  for (const args of [['mpd.password', inArgv], ['mpd.password', inArgv, '--json'], ['--json', 'mpd.password', inArgv], ['mpd.password', `--value=${inArgv}`], ['mpd.password', '--', inArgv], [inArgv]]) {
+    const r = await cli(['config', 'set-secret', ...args], env, 'ignored-stdin\n');
+    t.equal(r.code, 2, `set-secret ${args.map((a) => (a.includes(inArgv) ? a.replace(inArgv, 'VALUE') : a)).join(' ')} → exit 2`);
+    t.notOk(r.stderr.includes(inArgv) || r.stdout.includes(inArgv), 'the value is not echoed');
+    t.notOk(r.stderr.includes('Argv-Typed'), 'not even in part');
+  }
+  const argvMsg = await cli(['config', 'set-secret', 'mpd.password', inArgv], env);
+  t.match(argvMsg.stderr, /takes only KEY.*not repeated here, not stored/);
+  t.equal((await cli(['config', 'get', 'mpd.password'], env)).stdout.trim(), '••••4321', 'the stored secret is unchanged');
   const rk = await cli(['config', 'rotate-key', '--json'], env);
   t.equal(rk.code, 0, rk.stderr);
   t.match(json(rk), { resealed: 1 });
@@ -262,7 +315,8 @@ t.test('every lifecycle event reached the audit log', async (t) => {
   const lines = readFileSync(logPath, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   const seen = new Set(lines.map((e) => `${e.action}:${e.outcome}`));
   for (const a of ['token.create:ok', 'token.rotate:ok', 'token.revoke:ok', 'invite.create:ok', 'invite.supersede:ok', 'invite.rotate:ok',
-    'invite.revoke:ok', 'invite.redeem:ok', 'invite.redeem:denied', 'pairing.exchange:ok', 'secret.set:ok', 'config.rotate_key:ok']) {
+    'invite.revoke:ok', 'invite.redeem:ok', 'invite.redeem:denied', 'pairing.exchange:ok', 'secret.set:ok', 'config.rotate_key:ok',
+    'token.create:error', 'invite.create:error']) {
     t.ok(seen.has(a), a);
   }
   const local = lines.find((e) => e.action === 'token.create');

@@ -114,7 +114,8 @@ t.test('tokens and invites over the API: the CLI JSON shapes, audited, verify pa
   const cliAudit = await auditEvents(env, ['--action', 'token', '--limit', '50']);
   t.same(r.json.map((e) => e.seq), cliAudit.map((e) => e.seq), 'same events as `audit --action token --json`');
   const fromApi = r.json.filter((e) => e.actor.id === `token:${admin.id}`);
-  t.same(fromApi.map((e) => e.action), ['token.create', 'token.rotate', 'token.revoke', 'token.revoke'], 'API changes audited as the caller');
+  t.same(fromApi.map((e) => e.action), ['token.create', 'token.rotate', 'token.revoke', 'token.revoke', 'token.create'], 'API changes audited as the caller');
+  t.match(fromApi[4], { outcome: 'error', detail: 'usage.invalid_scope' }, 'the refused create (scope root) too');
   t.ok(fromApi.every((e) => e.ip === '127.0.0.1' && e.requestId && e.actor.label === 'boss'), 'with address, request id and label');
   r = await api(srv, 'GET', '/api/audit?outcome=denied', { token: tok });
   t.ok(r.json.some((e) => e.action === 'auth.forbidden' && e.actor.id === `token:${reader.id}`), 'the 403 is there');

@@ -72,3 +72,35 @@ t.test('a full disk: creating a token fails as state.unwritable and changes noth
   disk.free();
   t.ok((await store.create({ label: 'after', scope: 'read' })).token, 'allowed: works again once there is room');
 });
+
+t.test('a stale lock and several contenders: the lock is broken once, and only one process holds it at a time', async (t) => {
+  const { spawnSync } = await import('node:child_process');
+  const { writeFileSync: write, readFileSync: read, existsSync: exists } = await import('node:fs');
+  const { join: pjoin } = await import('node:path');
+  const { securityEnv, runChild } = await import('./helpers/security.js');
+  const ROUNDS = 6;
+  const CONTENDERS = 5;
+  const EACH = 6;
+  let lost = 0;
+  let overlaps = 0;
+  for (let round = 0; round < ROUNDS; round++) {
+    const sec = securityEnv(t);
+    const { stateDir } = sec;
+    // Widen the moment a breaker has the lock file moved aside (microseconds otherwise).
+    const env = { ...sec.env, MEDIAGATE_TEST_LOCK_BREAK_PAUSE_MS: '30' };
+    const file = pjoin(stateDir, 'counter');
+    write(file, '0');
+    // A lock left by a process that died: the pid of one that has exited.
+    const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    write(`${file}.lock`, `${Number(gone.stdout)} deadbeefdeadbeef`);
+    // Staggered starts, so some contenders are breaking the stale lock while others are taking the freed one.
+    const at = Date.now() + 700;
+    const runs = await Promise.all(Array.from({ length: CONTENDERS }, (_, k) => runChild(['lock-count', String(at + k * 12), String(EACH), file, '25'], env)));
+    for (const r of runs) t.equal(r.code, 0, r.stderr);
+    overlaps += runs.reduce((n, r) => n + (r.json?.overlaps ?? 0), 0);
+    lost += CONTENDERS * EACH - Number(read(file, 'utf8'));
+    t.notOk(exists(`${file}.lock`) || exists(`${file}.lock.break`), 'no lock or breaker guard left behind');
+  }
+  t.equal(overlaps, 0, 'never two holders at once');
+  t.equal(lost, 0, `no lost increments (${ROUNDS} rounds × ${CONTENDERS} processes × ${EACH})`);
+});

@@ -41,6 +41,20 @@ t.test('create: denied — bad scope, label, expiry', async (t) => {
   t.same(store.list(), [], 'nothing was created');
 });
 
+t.test('create: refused creates are audited (outcome error, the reason code)', async (t) => {
+  const { env } = securityEnv(t);
+  const audit = recordingAudit();
+  const store = new TokenStore({ env, audit });
+  await t.rejects(store.create({ label: 'x', scope: 'root' }), { code: 'usage.invalid_scope' });
+  await t.rejects(store.create({ label: 'x', scope: 'read', expiresIn: '1y' }), { code: 'usage.invalid_duration' });
+  await store.create({ label: 'x', scope: 'read' });
+  t.match(audit.events.map((e) => [e.action, e.outcome, e.detail]), [
+    ['token.create', 'error', 'usage.invalid_scope'],
+    ['token.create', 'error', 'usage.invalid_duration'],
+    ['token.create', 'ok', /label "x"/],
+  ]);
+});
+
 t.test('list never shows secrets or hashes; revoked only with all', async (t) => {
   const { env } = securityEnv(t);
   const now = clock();
@@ -193,6 +207,20 @@ t.test('file permission refusal: group/world-writable state dir or file', async 
   t.throws(() => store.resolveToken(c.token), { exitCode: 5, code: 'config.unsafe_permissions' }, 'a running store notices too (next stat check)');
   chmodSync(file, 0o600);
   t.ok(new TokenStore({ env }).resolveToken(c.token).ok, 'allowed again once fixed');
+});
+
+t.test('file permission refusal: a running store notices its state dir became 0777 (only the dir changed)', async (t) => {
+  const { env, stateDir } = securityEnv(t);
+  const store = new TokenStore({ env });
+  const c = await store.create({ label: 'x', scope: 'read' });
+  t.ok(store.resolveToken(c.token).ok, 'allowed while the dir is 0700');
+  chmodSync(stateDir, 0o777);
+  t.teardown(() => { try { chmodSync(stateDir, 0o700); } catch {} });
+  await new Promise((res) => setTimeout(res, 300)); // past the stat-check interval
+  t.throws(() => store.resolveToken(c.token), { exitCode: 5, code: 'config.unsafe_permissions', hint: /chmod 700/ }, 'refused at the next stat check');
+  chmodSync(stateDir, 0o700);
+  await new Promise((res) => setTimeout(res, 300));
+  t.ok(store.resolveToken(c.token).ok, 'allowed again once fixed');
 });
 
 t.test('damaged tokens file → clear error, exit 5', async (t) => {

@@ -30,3 +30,16 @@ export function lazyAudit(ctx: Ctx): AuditSink & { close(): Promise<void> } {
     },
   };
 }
+
+/**
+ * Record that `action` was refused before it reached the core (bad input
+ * checked early by the command) — on this machine only: a command for a
+ * remote server never reached it. Never fails the command further.
+ */
+export async function auditRefused(ctx: Ctx, action: string, e: unknown): Promise<void> {
+  try {
+    const { isRemote } = await import('./handlers/remote.js');
+    if (isRemote(ctx)) return;
+  } catch { return; }
+  await auditLocal(ctx, { action, outcome: 'error', detail: (e as { code?: string }).code ?? 'error' });
+}

@@ -274,6 +274,19 @@ export class InviteStore {
     input: { label: string; scope: Scope | string; uses?: number | string; expiresIn?: string | number },
     ctx: AuditContext = {},
   ): Promise<CreatedInvite> {
+    try {
+      return await this.createUnaudited(input, ctx);
+    } catch (e) {
+      // A refused or failed create is audited too (never with the code: none was shown).
+      this.emit(ctx, null, 'invite.create', undefined, 'error', (e as { code?: string }).code ?? 'error');
+      throw e;
+    }
+  }
+
+  private async createUnaudited(
+    input: { label: string; scope: Scope | string; uses?: number | string; expiresIn?: string | number },
+    ctx: AuditContext,
+  ): Promise<CreatedInvite> {
     const label = validateLabel(input.label);
     const scope = parseScope(String(input.scope));
     const maxUses = parseUses(input.uses ?? DEFAULT_INVITE_USES);
@@ -345,11 +358,14 @@ export class InviteStore {
     return r;
   }
 
-  /** New code, uses reset to 0, same expiry. The old code stops working. */
+  /**
+   * New code, uses reset to 0, same expiry. The old code stops working, and
+   * so do the label's other redeemable invites (superseded, as by create).
+   */
   async rotate(id: string, ctx: AuditContext = {}): Promise<CreatedInvite> {
     const now = this.now();
     const code = newCode();
-    let r: InviteRecord;
+    let r: { record: InviteRecord; superseded: string[] };
     try {
       this.publicUrl();
       r = await this.invites.mutate((d) => {
@@ -358,18 +374,30 @@ export class InviteStore {
         if (status !== 'active' && status !== 'used_up') {
           throw new UsageError(`invite ${i.id} is ${status.replace('_', ' ')} and cannot be rotated`, 'create a new one with: mediagate invite create', `invite.${status}`);
         }
+        // Rotating makes this invite redeemable again: like a new one, it supersedes
+        // the label's other redeemable invites, so a label never has two live codes.
+        const superseded: string[] = [];
+        for (const other of d.invites) {
+          if (other !== i && other.label === i.label && statusOf(other, now.getTime()) === 'active') {
+            other.supersededAt = now.toISOString();
+            other.supersededBy = i.id;
+            superseded.push(other.id);
+          }
+        }
         i.retired = [...(i.retired ?? []), i.hash].slice(-8);
         i.hash = sha256(code);
         i.uses = 0;
         i.rotatedAt = now.toISOString();
-        return { ...i };
+        return { record: { ...i }, superseded };
       });
     } catch (e) {
       this.emit(ctx, null, 'invite.rotate', id, 'error', (e as { code?: string }).code ?? 'error');
       throw e;
     }
-    this.emit(ctx, null, 'invite.rotate', r.id, 'ok', `label "${r.label}", uses reset`);
-    return { id: r.id, code: formatCode(code), link: this.linkFor(code), label: r.label, scope: r.scope, maxUses: r.maxUses, expiresAt: r.expiresAt, superseded: [] };
+    const { record, superseded } = r;
+    for (const old of superseded) this.emit(ctx, null, 'invite.supersede', old, 'ok', `superseded by ${record.id}`);
+    this.emit(ctx, null, 'invite.rotate', record.id, 'ok', `label "${record.label}", uses reset`);
+    return { id: record.id, code: formatCode(code), link: this.linkFor(code), label: record.label, scope: record.scope, maxUses: record.maxUses, expiresAt: record.expiresAt, superseded };
   }
 
   /**
@@ -396,6 +424,8 @@ export class InviteStore {
     const pairingToken = PAIRING_PREFIX + randomBytes(32).toString('base64url');
     const outcome = await withLock(this.invites.lockTarget, () => {
       const now = this.now();
+      // The pairing file must be usable (private, parseable) before a use is claimed.
+      this.pairings.read({ force: true });
       const claimed = this.invites.mutateLocked((d): { ok: true; invite: InviteRecord } | { ok: false; reason: RedeemFailure; id?: string } => {
         const inv = d.invites.find((i) => i.hash === hash);
         if (!inv) {
@@ -410,10 +440,21 @@ export class InviteStore {
       });
       if (!claimed.ok) return claimed;
       const expiresAt = new Date(now.getTime() + PAIRING_TTL_MS).toISOString();
-      this.pairings.mutateLocked((d) => {
-        d.pairings = d.pairings.filter((p) => now.getTime() - Date.parse(p.expiresAt) < 86_400_000);
-        d.pairings.push({ hash: sha256(pairingToken), inviteId: claimed.invite.id, scope: claimed.invite.scope, createdAt: now.toISOString(), expiresAt });
-      });
+      try {
+        this.pairings.mutateLocked((d) => {
+          d.pairings = d.pairings.filter((p) => now.getTime() - Date.parse(p.expiresAt) < 86_400_000);
+          d.pairings.push({ hash: sha256(pairingToken), inviteId: claimed.invite.id, scope: claimed.invite.scope, createdAt: now.toISOString(), expiresAt });
+        });
+      } catch (e) {
+        // No pairing token was stored (a full disk, say): give the use back.
+        try {
+          this.invites.mutateLocked((d) => {
+            const inv = d.invites.find((i) => i.id === claimed.invite.id);
+            if (inv && inv.uses > 0) inv.uses -= 1;
+          });
+        } catch { /* the disk may refuse that too: one use lost, never one too many */ }
+        throw e;
+      }
       return { ok: true as const, invite: claimed.invite, expiresAt };
     });
     if (!outcome.ok) return deny(outcome.reason, outcome.id);

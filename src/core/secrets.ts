@@ -13,7 +13,7 @@ import { closeSync, fsyncSync, linkSync, openSync, readFileSync, statSync, unlin
 import { join } from 'node:path';
 import { ConfigError, UsageError } from './errors.js';
 import { assertNotWritableByOthers, configDir, ensurePrivateDir } from './paths.js';
-import { Config, openConfigWriter } from './config/store.js';
+import { Config, updateConfig } from './config/store.js';
 import { findKeySpec, keySpec } from './config/keys.js';
 import { withLock } from './state/lock.js';
 import { writeFileAtomic } from './state/atomic.js';
@@ -312,6 +312,8 @@ export function revealSecret(
  * Seal `plaintext` and store it as `key`. Held under the key file's lock so a
  * concurrent rotate-key cannot drop the key this value is sealed under.
  * Refuses to add a secret under a key that cannot open the existing ones.
+ * The config itself is changed under the config lock (updateConfig), so a
+ * concurrent `config set` neither loses this value nor is lost.
  */
 export async function setSecret(key: string, plaintext: string, opts: SecretOptions = {}): Promise<void> {
   const env = opts.env ?? process.env;
@@ -325,16 +327,14 @@ export async function setSecret(key: string, plaintext: string, opts: SecretOpti
   if (/[\0\r\n]/.test(plaintext)) throw new UsageError('a secret must be a single line without NUL characters', undefined, 'usage.invalid_secret');
   ensurePrivateDir(configDir(env));
   try {
-    await withLock(keyFilePath(env), async () => {
-      const config = Config.load(env);
-      const ring = keyringFor(config, env, { create: true })!;
-      for (const [k, v] of sealedEntries(config)) {
+    await withLock(keyFilePath(env), () => updateConfig(env, (tx) => {
+      const ring = keyringFor(tx.current, env, { create: true })!;
+      for (const [k, v] of sealedEntries(tx.current)) {
         if (k === key) continue;
         open(v, ring.all, `existing secret '${k}'`); // refuse to mix keys
       }
-      const writer = await openConfigWriter(env);
-      writer.setRaw(key, seal(plaintext, ring.current));
-    });
+      tx.setRaw(key, seal(plaintext, ring.current));
+    }));
   } catch (e) {
     audit.append({ actor, action: 'secret.set', target: key, outcome: 'error', detail: (e as { code?: string }).code ?? 'error' });
     throw e;
@@ -342,7 +342,7 @@ export async function setSecret(key: string, plaintext: string, opts: SecretOpti
   audit.append({ actor, action: 'secret.set', target: key, outcome: 'ok' });
 }
 
-export type RotateStep = 'keyring-written' | 'secret-resealed' | 'keyfile-final';
+export type RotateStep = 'keyring-written' | 'secrets-resealed' | 'keyfile-final';
 
 export interface RotateOptions extends SecretOptions {
   /** Test hook called after each durable step (a test kills the process here). */
@@ -354,11 +354,11 @@ export interface RotateOptions extends SecretOptions {
  *
  * Two files change (secret.key and config.json) and neither can be replaced
  * together with the other, so the order is chosen to keep one invariant at
- * every instant: *the keys in the key file open every secret in config*.
+ * every instant: *the keys in the key file open every secret in config*, and
+ * config holds either all old or all new seals, never a mix:
  *
  *   1. key file := [new, old]      (atomic rename) — config is all-old: opens
- *   2. each secret := seal(new)     (one atomic config write each) — config is
- *                                    a mix of old and new: both keys present
+ *   2. every secret := seal(new)    (ONE atomic config write) — all-new
  *   3. check every secret opens with new alone (read back from disk)
  *   4. key file := [new]           (atomic rename) — config is all-new: opens
  *
@@ -367,7 +367,9 @@ export interface RotateOptions extends SecretOptions {
  * rotate-key again after a crash finds two keys and finishes the rotation
  * with the new key instead of starting another. Everything runs under the
  * key file's lock, which setSecret also takes, so no secret is sealed under a
- * key that is about to be dropped.
+ * key that is about to be dropped; steps 1–2 also hold the config lock that
+ * every config write takes, so a concurrent `config set` can neither write
+ * back old seals over the new ones nor be lost.
  */
 export async function rotateKey(opts: RotateOptions = {}): Promise<{ resealed: number }> {
   const env = opts.env ?? process.env;
@@ -388,32 +390,30 @@ export async function rotateKey(opts: RotateOptions = {}): Promise<{ resealed: n
   let resealed = 0;
   try {
     await withLock(path, async () => {
-      const config = Config.load(env);
-      const secrets = sealedEntries(config);
-      const ring = loadKeyring(env);
-      if (!ring) {
-        if (secrets.length > 0) throw missingKeyError(path, secrets.map(([k]) => k));
-        createKeyFile(env); // nothing sealed yet: a fresh key is the whole rotation
-        return;
-      }
-      // Open everything first: refuse to start a rotation that cannot finish.
-      const plain = secrets.map(([k, v]) => [k, open(v, ring.all, `secret '${k}'`)] as const);
-      let next: Uint8Array;
-      if (ring.all.length > 1) {
-        next = ring.current; // an earlier rotation stopped midway: finish it
-      } else {
-        next = generateKey();
-        writeFileAtomic(path, keyFileText([next, ...ring.all]), 0o600);
-        step('keyring-written');
-      }
-      if (plain.length > 0) {
-        const writer = await openConfigWriter(env);
-        for (const [k, p] of plain) {
-          writer.setRaw(k, seal(p, next));
-          resealed++;
-          step('secret-resealed', k);
+      const next = await updateConfig(env, (tx) => {
+        const secrets = sealedEntries(tx.current);
+        const ring = loadKeyring(env);
+        if (!ring) {
+          if (secrets.length > 0) throw missingKeyError(path, secrets.map(([k]) => k));
+          createKeyFile(env); // nothing sealed yet: a fresh key is the whole rotation
+          return null;
         }
-      }
+        // Open everything first: refuse to start a rotation that cannot finish.
+        const plain = secrets.map(([k, v]) => [k, open(v, ring.all, `secret '${k}'`)] as const);
+        let key: Uint8Array;
+        if (ring.all.length > 1) {
+          key = ring.current; // an earlier rotation stopped midway: finish it
+        } else {
+          key = generateKey();
+          writeFileAtomic(path, keyFileText([key, ...ring.all]), 0o600);
+          step('keyring-written');
+        }
+        for (const [k, p] of plain) tx.setRaw(k, seal(p, key));
+        resealed = plain.length;
+        return key;
+      });
+      if (!next) return;
+      if (resealed > 0) step('secrets-resealed');
       for (const [k, v] of sealedEntries(Config.load(env))) open(v, next, `re-sealed secret '${k}'`);
       writeFileAtomic(path, keyFileText([next]), 0o600);
       step('keyfile-final');

@@ -210,6 +210,16 @@ export class TokenStore {
 
   /** Mint a token. `expiresIn`: `30d`, `12h`, `never`, ms, or omitted (never). */
   async create(input: { label: string; scope: Scope | string; expiresIn?: string | number | null }, ctx: AuditContext = {}): Promise<CreatedToken> {
+    try {
+      return await this.createUnaudited(input, ctx);
+    } catch (e) {
+      // A refused or failed create is audited too (no token was minted, none is named).
+      this.emit(ctx, 'token.create', undefined, 'error', (e as { code?: string }).code ?? 'error');
+      throw e;
+    }
+  }
+
+  private async createUnaudited(input: { label: string; scope: Scope | string; expiresIn?: string | number | null }, ctx: AuditContext): Promise<CreatedToken> {
     const label = validateLabel(input.label);
     const scope = parseScope(String(input.scope));
     const now = this.now();

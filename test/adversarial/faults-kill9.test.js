@@ -18,6 +18,7 @@ import { SecretBook } from './lib/leaks.js';
 import { cmdline, processTree } from './lib/procfs.js';
 import { Report } from './lib/report.js';
 import { SEED, SIZE } from './lib/size.js';
+import { decodeKey, open } from '../../dist/core/secrets.js';
 
 t.setTimeout(12 * 60_000);
 const report = new Report(t, 'faults-kill9');
@@ -170,6 +171,19 @@ t.test('secret rotation and set-secret killed mid-way', async (t) => {
   let current = 'Initial-Secret-0000';
   book.add('secret', current, 'set-secret');
   t.equal((await runCli(['config', 'set-secret', 'mpd.password'], { env: e.env, input: `${current}\n` })).code, 0, 'secret set');
+  // Two more secrets, so that a rotation killed between re-seals would show as a mix of keys.
+  const others = { 'server.tlsKeyPassphrase': 'Tls-Passphrase-Kill9-4711', 'remotes.kill.token': 'mg_kill9RemoteTokenValue_abcdefghijklmnopqrstu' };
+  for (const [k, v] of Object.entries(others)) {
+    book.add('secret', v, 'set-secret');
+    t.equal((await runCli(['config', 'set-secret', k], { env: e.env, input: `${v}\n` })).code, 0, `${k} set`);
+  }
+  // Which key-file line opens each secret: one line for all, or config is a mix of old and new.
+  const sealedUnder = () => {
+    const lines = readFileSync(join(e.configDir, 'secret.key'), 'utf8').trim().split('\n');
+    const cfg = readJson(join(e.configDir, 'config.json'));
+    const stored = [cfg.mpd.password, cfg.server.tlsKeyPassphrase, cfg.remotes.kill.token];
+    return stored.map((v) => lines.findIndex((l) => { try { open(v, decodeKey(l, 'key')); return true; } catch { return false; } }));
+  };
   let killed = 0;
   let problems = 0;
   for (let i = 0; i < rounds * 2; i++) {
@@ -192,6 +206,12 @@ t.test('secret rotation and set-secret killed mid-way', async (t) => {
     if (!(keyLines.length >= 1 && keyLines.length <= 2 && keyLines.every((l) => Buffer.from(l, 'base64').length === 32))) { problems++; t.fail(`round ${i}: key file damaged`); }
     for (const l of keyLines) book.add('secret key', l, 'secret.key');
     try { readJson(join(e.configDir, 'config.json')); } catch { problems++; t.fail(`round ${i}: config.json does not parse`); }
+    const under = sealedUnder();
+    if (under.some((u) => u < 0 || u !== under[0])) { problems++; t.fail(`round ${i}: secrets sealed under different keys (key-file lines ${under.join(', ')})`); }
+    for (const [k, v] of Object.entries(others)) {
+      const got = printed((await runCli(['config', 'get', k, '--reveal', '--json'], { env: e.env })).stdout)?.value;
+      if (got !== v) { problems++; t.fail(`round ${i}: ${k} does not open to its value`); }
+    }
   }
   const finish = await runCli(['config', 'rotate-key'], { env: e.env });
   t.equal(finish.code, 0, `a clean rotate-key finishes any interrupted one: ${finish.stderr}`);

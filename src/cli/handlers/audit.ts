@@ -131,9 +131,27 @@ async function auditFollow(ctx: Ctx, q: AuditQuery): Promise<void> {
   if (failed) throw failed;
 }
 
-/** `mediagate audit verify`: exit 0 only when the whole chain holds. */
-export async function auditVerify(ctx: Ctx): Promise<void> {
-  const r = await withAdmin(ctx, (admin) => admin.verifyAudit());
+/**
+ * `mediagate audit verify [--acknowledge]`: exit 0 only when the whole chain
+ * holds. --acknowledge (this machine only) accepts a rebuilt head record —
+ * the one finding that is not damage to a line — by appending an
+ * `audit.acknowledged` event; any other damage is still reported.
+ */
+export async function auditVerify(ctx: Ctx, opts: { acknowledge?: boolean | undefined } = {}): Promise<void> {
+  if (opts.acknowledge && isRemote(ctx)) {
+    throw new UsageError('--acknowledge works only on the machine that keeps the log', 'run it there, without --remote', 'usage.local_only');
+  }
+  let r = await withAdmin(ctx, (admin) => admin.verifyAudit());
+  if (opts.acknowledge && !r.ok && r.kind === 'head_rebuilt') {
+    const { openAuditLog } = await import('../../core/audit/log.js');
+    const { localActor } = await import('../../core/actor.js');
+    const { ACKNOWLEDGED } = await import('../../core/audit/writer.js');
+    const log = openAuditLog(ctx.env, { syncIo: true });
+    log.append({ actor: localActor(), action: ACKNOWLEDGED, target: `seq ${r.firstBadLine.seq ?? '?'}`, outcome: 'ok', detail: 'accepted the rebuilt head record' });
+    await log.close();
+    say(ctx, `acknowledged the head record rebuilt at seq ${r.firstBadLine.seq ?? '?'}`);
+    r = await withAdmin(ctx, (admin) => admin.verifyAudit());
+  }
   if (ctx.json) outJson(ctx, r);
   if (r.ok) {
     if (!ctx.json) {
@@ -149,6 +167,8 @@ export async function auditVerify(ctx: Ctx): Promise<void> {
     'audit.broken',
     `audit log broken at ${where}: ${r.kind} — ${r.reason}`,
     ExitCode.failure,
-    'the log was changed outside mediagate or damaged; the lines before this one are intact. Keep a copy of the state dir for investigation.',
+    r.kind === 'head_rebuilt'
+      ? 'look at the events before this line (mediagate audit --limit 50); once satisfied, accept it with: mediagate audit verify --acknowledge'
+      : 'the log was changed outside mediagate or damaged; the lines before this one are intact. Keep a copy of the state dir for investigation.',
   );
 }

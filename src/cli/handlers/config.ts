@@ -43,9 +43,8 @@ export async function configGet(ctx: Ctx, key: string, opts: { reveal?: boolean 
 /** `config set KEY VALUE`: validated against the key's schema; secrets refused (use set-secret). */
 export async function configSet(ctx: Ctx, key: string, valueText: string): Promise<void> {
   const value = parseValue(key, valueText);
-  const { openConfigWriter } = await import('../../core/config/store.js');
-  const writer = await openConfigWriter(ctx.env);
-  writer.set(key, value);
+  const { updateConfig } = await import('../../core/config/store.js');
+  await updateConfig(ctx.env, (tx) => tx.set(key, value));
   await auditConfig(ctx, 'config.set', key);
   if (ctx.json) outJson(ctx, { key, value });
 }
@@ -53,9 +52,8 @@ export async function configSet(ctx: Ctx, key: string, valueText: string): Promi
 /** `config unset KEY`. */
 export async function configUnset(ctx: Ctx, key: string): Promise<void> {
   keySpec(key);
-  const { openConfigWriter } = await import('../../core/config/store.js');
-  const writer = await openConfigWriter(ctx.env);
-  const had = writer.unset(key);
+  const { updateConfig } = await import('../../core/config/store.js');
+  const had = await updateConfig(ctx.env, (tx) => tx.unset(key));
   await auditConfig(ctx, 'config.unset', key);
   if (ctx.json) outJson(ctx, { key, removed: had });
   else if (!had) say(ctx, `'${key}' was not set`);

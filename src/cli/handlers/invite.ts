@@ -12,8 +12,19 @@ import { chompOnce, readAllStdin } from './input.js';
 async function drawQr(ctx: Ctx, link: string): Promise<void> {
   const { renderUnicodeCompact } = await import('uqr');
   const art = renderUnicodeCompact(link, { ecc: 'M', border: 2 });
-  // The QR code is data in human mode; next to --json it goes to stderr so stdout stays one JSON document.
-  (ctx.json ? ctx.stderr : ctx.stdout).write(`${art}\n`);
+  ctx.stdout.write(`${art}\n`);
+}
+
+/**
+ * --qr draws the code in a decodable form: on stdout, like the code itself.
+ * With --json it is refused (before anything is created): stdout must stay
+ * one JSON document, and stderr ends up in logs, where a scannable code
+ * must not.
+ */
+function checkQr(ctx: Ctx, qr: boolean | undefined): void {
+  if (qr && ctx.json) {
+    throw new UsageError('--qr cannot be combined with --json', 'draw the QR code without --json, or make one from the "link" field of the JSON', 'usage.invalid');
+  }
 }
 
 async function shownOnce(ctx: Ctx, c: CreatedInvite, verb: string, qr: boolean): Promise<void> {
@@ -32,11 +43,21 @@ async function shownOnce(ctx: Ctx, c: CreatedInvite, verb: string, qr: boolean):
 
 /** `invite create --label L --scope S [--uses 5] [--expires 1d] [--qr]`. */
 export async function inviteCreate(ctx: Ctx, opts: { label: string; scope: string; uses?: string | number | undefined; expires?: string | undefined; qr?: boolean | undefined }): Promise<void> {
-  const label = validateLabel(opts.label);
-  const scope = parseScope(opts.scope);
-  const uses = parseUses(opts.uses ?? 5);
+  let label: string;
+  let scope: ReturnType<typeof parseScope>;
+  let uses: number;
   const expires = opts.expires ?? '1d';
-  parseDuration(expires, { maxMs: 30 * 86_400_000, minMs: 60_000, what: '--expires' });
+  try {
+    checkQr(ctx, opts.qr);
+    label = validateLabel(opts.label);
+    scope = parseScope(opts.scope);
+    uses = parseUses(opts.uses ?? 5);
+    parseDuration(expires, { maxMs: 30 * 86_400_000, minMs: 60_000, what: '--expires' });
+  } catch (e) {
+    const { auditRefused } = await import('../audit-local.js');
+    await auditRefused(ctx, 'invite.create', e);
+    throw e;
+  }
   const c = await withAdmin(ctx, (admin) => admin.createInvite({ label, scope, uses, expiresIn: expires }));
   await shownOnce(ctx, c, 'Created', Boolean(opts.qr));
 }
@@ -69,6 +90,7 @@ export async function inviteRevoke(ctx: Ctx, id: string): Promise<void> {
 
 /** `invite rotate ID`: new code, uses reset, same expiry. */
 export async function inviteRotate(ctx: Ctx, id: string, opts: { qr?: boolean | undefined }): Promise<void> {
+  checkQr(ctx, opts.qr);
   const c = await withAdmin(ctx, (admin) => admin.rotateInvite(id));
   await shownOnce(ctx, c, 'Rotated', Boolean(opts.qr));
   say(ctx, 'The old code no longer works.');

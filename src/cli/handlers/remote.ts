@@ -86,13 +86,14 @@ function loadCa(ca: string | undefined): { path: string; pem: string } | undefin
 export async function saveProfile(ctx: Ctx, p: { name: string; url: URL; token: string; caPath?: string | undefined; makeDefault?: boolean | undefined }): Promise<void> {
   const { setSecret } = await import('../../core/secrets.js');
   const { withAudit } = await import('./security-audit.js');
-  const { openConfigWriter } = await import('../../core/config/store.js');
+  const { updateConfig } = await import('../../core/config/store.js');
   await withAudit(ctx, (audit) => setSecret(`remotes.${p.name}.token`, p.token, { env: ctx.env, audit }));
-  const writer = await openConfigWriter(ctx.env);
-  writer.set(`remotes.${p.name}.url`, p.url.href.replace(/\/+$/, ''));
-  if (p.caPath) writer.set(`remotes.${p.name}.ca`, p.caPath);
-  else writer.unset(`remotes.${p.name}.ca`);
-  if (p.makeDefault) writer.set('remote.default', p.name);
+  await updateConfig(ctx.env, (tx) => {
+    tx.set(`remotes.${p.name}.url`, p.url.href.replace(/\/+$/, ''));
+    if (p.caPath) tx.set(`remotes.${p.name}.ca`, p.caPath);
+    else tx.unset(`remotes.${p.name}.ca`);
+    if (p.makeDefault) tx.set('remote.default', p.name);
+  });
   const { auditLocal } = await import('../audit-local.js');
   await auditLocal(ctx, { action: 'remote.add', target: p.name, outcome: 'ok', detail: p.url.origin });
 }
@@ -179,11 +180,13 @@ export async function remoteRemove(ctx: Ctx, nameText: string): Promise<void> {
   if (!profileNames(config).includes(name)) {
     throw new UsageError(`no remote profile '${name}'`, 'see them with: mediagate remote list', 'usage.unknown_remote');
   }
-  const { openConfigWriter } = await import('../../core/config/store.js');
-  const writer = await openConfigWriter(ctx.env);
-  for (const k of ['url', 'token', 'ca']) writer.unset(`remotes.${name}.${k}`);
-  const wasDefault = config.get('remote.default') === name;
-  if (wasDefault) writer.unset('remote.default');
+  const { updateConfig } = await import('../../core/config/store.js');
+  const wasDefault = await updateConfig(ctx.env, (tx) => {
+    for (const k of ['url', 'token', 'ca']) tx.unset(`remotes.${name}.${k}`);
+    const dflt = tx.current.get('remote.default') === name;
+    if (dflt) tx.unset('remote.default');
+    return dflt;
+  });
   const { auditLocal } = await import('../audit-local.js');
   await auditLocal(ctx, { action: 'remote.remove', target: name, outcome: 'ok' });
   if (ctx.json) outJson(ctx, { name, removed: true, wasDefault });
@@ -194,11 +197,10 @@ export async function remoteRemove(ctx: Ctx, nameText: string): Promise<void> {
 export async function remoteUse(ctx: Ctx, nameText: string | undefined, opts: { none?: boolean | undefined }): Promise<void> {
   if (opts.none && nameText !== undefined) throw new UsageError('give a profile name or --none, not both', undefined, 'usage.invalid');
   if (!opts.none && nameText === undefined) throw new UsageError('which profile? give a NAME, or --none to act on this machine', 'see them with: mediagate remote list', 'usage.missing_argument');
-  const { openConfigWriter } = await import('../../core/config/store.js');
+  const { updateConfig } = await import('../../core/config/store.js');
   const { auditLocal } = await import('../audit-local.js');
   if (opts.none || nameText === 'local') {
-    const writer = await openConfigWriter(ctx.env);
-    writer.unset('remote.default');
+    await updateConfig(ctx.env, (tx) => tx.unset('remote.default'));
     await auditLocal(ctx, { action: 'remote.use', outcome: 'ok', detail: 'none' });
     if (ctx.json) outJson(ctx, { default: null });
     say(ctx, 'No default remote: commands act on this machine unless given --remote NAME.');
@@ -209,8 +211,7 @@ export async function remoteUse(ctx: Ctx, nameText: string | undefined, opts: { 
   if (!profileNames(config).includes(name)) {
     throw new UsageError(`no remote profile '${name}'`, `add it first: mediagate remote add ${name} URL`, 'usage.unknown_remote');
   }
-  const writer = await openConfigWriter(ctx.env);
-  writer.set('remote.default', name);
+  await updateConfig(ctx.env, (tx) => tx.set('remote.default', name));
   await auditLocal(ctx, { action: 'remote.use', target: name, outcome: 'ok' });
   if (ctx.json) outJson(ctx, { default: name });
   say(ctx, `Commands now go to remote '${name}' unless given --remote NAME or --remote local (MEDIAGATE_REMOTE overrides it too).`);

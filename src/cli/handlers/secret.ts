@@ -1,4 +1,4 @@
-import { keySpec } from '../../core/config/keys.js';
+import { findKeySpec } from '../../core/config/keys.js';
 import { UsageError } from '../../core/errors.js';
 import { keyFilePath, rotateKey, setSecret } from '../../core/secrets.js';
 import { outJson, say, type Ctx } from '../context.js';
@@ -17,11 +17,29 @@ async function promptSecret(ctx: Ctx, key: string): Promise<string> {
 }
 
 /**
+ * Something besides KEY was on the command line — most likely the secret
+ * itself. Refused (exit 2) without repeating it: it is not stored, and the
+ * message says so.
+ */
+export function refuseSecretOnCommandLine(extra: number): never {
+  throw new UsageError(
+    `config set-secret takes only KEY; ${extra} more argument(s) were given and ignored (not repeated here, not stored). A secret is never read from the command line`,
+    'pipe the value in (printf \'%s\' "$VALUE" | mediagate config set-secret KEY) or run in a terminal to be prompted. If you typed a real secret, it may be in your shell history: change it',
+    'usage.secret_in_argv',
+  );
+}
+
+/**
  * `config set-secret KEY`: the value comes from a hidden prompt on a TTY,
  * from stdin otherwise (one trailing newline dropped) — never from argv.
  */
 export async function configSetSecret(ctx: Ctx, key: string): Promise<void> {
-  const spec = keySpec(key);
+  // An unknown key is not echoed either: it may be the value typed in its place.
+  const spec = findKeySpec(key);
+  if (!spec) {
+    throw new UsageError('unknown config key (not repeated here, in case it was the value)',
+      'secret keys: mpd.password, server.tlsKeyPassphrase, remotes.NAME.token (see: mediagate config list --all)', 'config.unknown_key');
+  }
   if (!spec.secret) throw new UsageError(`'${key}' is not a secret`, `set it with: mediagate config set ${key} VALUE`, 'config.not_secret');
   let value: string;
   if (ctx.stdinIsTTY) {

@@ -15,9 +15,17 @@ function shownOnce(ctx: Ctx, c: CreatedToken, verb: string): void {
 /** `token create --label L --scope S [--expires 30d]`. */
 export async function tokenCreate(ctx: Ctx, opts: { label: string; scope: string; expires?: string | undefined }): Promise<void> {
   // Check everything before touching state, so bad input is exit 2 with nothing written.
-  const label = validateLabel(opts.label);
-  const scope = parseScope(opts.scope);
-  if (opts.expires !== undefined) parseDuration(opts.expires, { allowNever: true, what: '--expires' });
+  let label: string;
+  let scope: ReturnType<typeof parseScope>;
+  try {
+    label = validateLabel(opts.label);
+    scope = parseScope(opts.scope);
+    if (opts.expires !== undefined) parseDuration(opts.expires, { allowNever: true, what: '--expires' });
+  } catch (e) {
+    const { auditRefused } = await import('../audit-local.js');
+    await auditRefused(ctx, 'token.create', e);
+    throw e;
+  }
   const c = await withAdmin(ctx, (admin) => admin.createToken({ label, scope, expiresIn: opts.expires ?? null }));
   shownOnce(ctx, c, 'Created');
 }

@@ -15,7 +15,7 @@ export default class InviteCreate extends BaseCommand {
     scope: Flags.string({ description: 'scope of the tokens it hands out: read, control or admin', required: true, helpValue: 'read|control|admin' }),
     uses: Flags.string({ description: 'how many devices may redeem it (1–100, default 5)', helpValue: 'N' }),
     expires: Flags.string({ description: 'how long it can be redeemed: 90m, 12h, 1d (default), up to 30d', helpValue: 'DURATION' }),
-    qr: Flags.boolean({ description: 'also draw the link as a QR code in the terminal' }),
+    qr: Flags.boolean({ description: 'also draw the link as a QR code in the terminal (on stdout; not with --json)' }),
     remote: remoteFlag,
     json: jsonFlag,
   };

@@ -8,7 +8,7 @@ export default class InviteRotate extends BaseCommand {
   static override description = 'Keeps the id, label, scope and expiry. The old code stops working.';
   static override examples = ['<%= config.bin %> invite rotate inv_3q8w1m0c', '<%= config.bin %> invite rotate inv_3q8w1m0c --qr'];
   static override args = { id: Args.string({ description: 'invite id (inv_…)', required: true }) };
-  static override flags = { qr: Flags.boolean({ description: 'also draw the link as a QR code' }), remote: remoteFlag, json: jsonFlag };
+  static override flags = { qr: Flags.boolean({ description: 'also draw the link as a QR code in the terminal (on stdout; not with --json)' }), remote: remoteFlag, json: jsonFlag };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(InviteRotate);

@@ -14,6 +14,11 @@
  *   truncated  lines missing at the end (the head record says more), or a
  *              torn last line (partial JSON without a newline, a crash)
  *   malformed  a line that is not a log record at all
+ *   head_rebuilt  the chain holds, but a writer found the head record
+ *              missing or unreadable and rebuilt it from the last line left
+ *              (its `audit.head_rebuilt` event): a cut tail cannot be ruled
+ *              out. Reported until an `audit.acknowledged` event follows it
+ *              (`mediagate audit verify --acknowledge`).
  *
  * What this can and cannot prove: it finds accidental damage and any edit
  * that does not also rewrite every later line *and* the head record. The
@@ -25,10 +30,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { withLock } from '../state/lock.js';
 import { GENESIS, parseLine } from './record.js';
-import { SYSTEM_ACTOR } from './writer.js';
+import { ACKNOWLEDGED, HEAD_REBUILT, SYSTEM_ACTOR } from './writer.js';
 import { assertPrivate, HEAD_FILE, LOG_FILE, logFiles, logPath, readHead } from './files.js';
 
-export type TamperKind = 'edited' | 'deleted' | 'reordered' | 'inserted' | 'truncated' | 'malformed';
+export type TamperKind = 'edited' | 'deleted' | 'reordered' | 'inserted' | 'truncated' | 'malformed' | 'head_rebuilt';
 
 export interface BadLine {
   /** File name inside the state dir, e.g. `audit.jsonl` or `audit.2.jsonl`. */
@@ -78,6 +83,8 @@ interface Entry {
   prev?: string;
   hash?: string;
   system?: boolean;
+  /** The action of a head-rebuilt or acknowledged event (the only actions verify looks at). */
+  mark?: 'rebuilt' | 'ack';
 }
 
 /** Every line of every log file in order; the last file's unterminated last line is 'torn'. */
@@ -108,6 +115,8 @@ function* walk(dir: string, files: string[]): Generator<Entry> {
         yield {
           ...base, status: p.selfOk ? 'ok' : 'edited', seq: p.record.seq, prev: p.record.prev, hash: p.record.hash,
           ...(p.record.actor.id === SYSTEM_ACTOR.id ? { system: true } : {}),
+          ...(p.record.actor.id === SYSTEM_ACTOR.id && p.record.action === HEAD_REBUILT ? { mark: 'rebuilt' as const } : {}),
+          ...(p.record.actor.id !== SYSTEM_ACTOR.id && p.record.action === ACKNOWLEDGED ? { mark: 'ack' as const } : {}),
         };
       }
     }
@@ -166,6 +175,7 @@ function verifyUnlocked(dir: string): VerifyResult {
   let gg: Entry | undefined;
   let count = 0;
   let notes = 0;
+  let rebuilt: Entry | undefined;
   const fail = (r: Omit<VerifyFailure, 'ok' | 'count' | 'files'>): VerifyFailure => ({ ok: false, count, files: present, ...r });
 
   for (const e of walk(dir, files)) {
@@ -181,14 +191,25 @@ function verifyUnlocked(dir: string): VerifyResult {
     g = e;
     count++;
     if (e.system) notes++;
+    if (e.mark === 'rebuilt') rebuilt = e;
+    else if (e.mark === 'ack') rebuilt = undefined;
   }
+  const intact = (): VerifyResult => {
+    if (!rebuilt) return { ok: true, count, files: present, lastSeq, lastHash, notes };
+    return fail({
+      firstBadLine: at(rebuilt),
+      kind: 'head_rebuilt',
+      reason: `the head record was missing or unreadable and a writer rebuilt it from the last line left (seq ${rebuilt.seq! - 1}), so lines cut from the end before then cannot be ruled out. `
+        + 'Compare with a copy of lastHash kept elsewhere, then accept it with: mediagate audit verify --acknowledge',
+    });
+  };
 
   const headRead = readHead(dir);
   const lastSeq = g?.seq ?? 0;
   const lastHash = g?.hash ?? GENESIS;
   const afterLast: BadLine = g ? { file: g.file, line: g.line + 1, seq: lastSeq + 1 } : { file: LOG_FILE, line: 1, seq: 1 };
   if (headRead.state === 'missing') {
-    if (count === 0) return { ok: true, count, files: present, lastSeq, lastHash, notes };
+    if (count === 0) return intact();
     return fail({ firstBadLine: { file: HEAD_FILE, line: 1 }, kind: 'truncated', reason: `the head record ${HEAD_FILE} is missing, so lines cut from the end could not be noticed` });
   }
   if (headRead.state === 'malformed') {
@@ -203,7 +224,7 @@ function verifyUnlocked(dir: string): VerifyResult {
     if (head.hash !== lastHash) {
       return fail({ firstBadLine: g ? at(g) : afterLast, kind: 'edited', reason: 'the last line does not match the head record (it was changed and re-hashed)' });
     }
-    return { ok: true, count, files: present, lastSeq, lastHash, notes };
+    return intact();
   }
   // More lines than the head record knows of.
   const atHead = head.seq === 0 ? undefined : find(dir, files, (e) => e.seq === head.seq);

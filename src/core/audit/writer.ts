@@ -12,7 +12,12 @@
  *    before updating the head) are kept;
  *  - anything else (lines missing, edited, a file removed) is left as it is
  *    and the new lines continue from the head record, so `audit verify`
- *    keeps reporting the gap instead of a new writer papering over it.
+ *    keeps reporting the gap instead of a new writer papering over it;
+ *  - no head record (or an unreadable one) while lines exist: the chain
+ *    continues from the last readable line, after an `audit.head_rebuilt`
+ *    event that `audit verify` reports as a failure until the owner runs
+ *    `audit verify --acknowledge` (a head is written before the very first
+ *    line and replaced atomically, so no crash leaves a log without one).
  */
 import { open, rename, stat } from 'node:fs/promises';
 import { closeSync, existsSync, fdatasyncSync, ftruncateSync, openSync, readFileSync, renameSync, statSync, truncateSync, writeSync } from 'node:fs';
@@ -25,6 +30,11 @@ import type { AuditActor } from './types.js';
 
 /** Who writes the log's own events (dropped events, recovery notes). */
 export const SYSTEM_ACTOR: AuditActor = { id: 'system:audit', label: 'audit log' };
+
+/** The event a writer leaves when it had to rebuild a missing or unreadable head record. */
+export const HEAD_REBUILT = 'audit.head_rebuilt';
+/** The owner's answer to HEAD_REBUILT (`audit verify --acknowledge`): verify passes again. */
+export const ACKNOWLEDGED = 'audit.acknowledged';
 
 export interface WriteOptions {
   /** Rotate when the current file would grow past this many bytes. */
@@ -103,6 +113,8 @@ interface Tail {
   /** The file ends inside a line we must not cut: start our lines on a fresh one. */
   needNewline: boolean;
   notices: PendingEvent[];
+  /** No log and no head yet: the head (seq 0) is written before the first line. */
+  fresh?: boolean;
 }
 
 function fileSize(path: string): number {
@@ -146,6 +158,7 @@ function locateTail(dir: string, now: () => Date): Tail {
   const rotations = Math.max(head?.rotations ?? 0, onDisk.length ? onDisk[onDisk.length - 1]! : 0);
 
   let buf = readOrEmpty(path);
+  const hadBytes = buf.length > 0;
   let needNewline = false;
   const complete = buf.lastIndexOf(0x0a) + 1;
   if (complete < buf.length) {
@@ -174,10 +187,16 @@ function locateTail(dir: string, now: () => Date): Tail {
 
   if (!head) {
     const lastGood = [...records].reverse().find((r) => r !== undefined);
-    if (headRead.state === 'malformed' || records.length > 0 || onDisk.length > 0) {
-      note('audit.recovered', `the head record was ${headRead.state}; rebuilt it from the last readable line (seq ${lastGood?.seq ?? 0})`);
+    const fresh = headRead.state === 'missing' && !hadBytes && onDisk.length === 0;
+    if (!fresh) {
+      // The head record is what tells a cut tail from a complete log. It is written before the
+      // first line (see writeBatch) and replaced atomically, so a crash never loses it: gone or
+      // unreadable means someone removed or changed it. Continue the chain, but say so in a
+      // line that `audit verify` keeps reporting until the owner acknowledges it.
+      note(HEAD_REBUILT, `the head record was ${headRead.state}; rebuilt it from the last readable line (seq ${lastGood?.seq ?? 0}): `
+        + 'lines cut from the end before this cannot be ruled out');
     }
-    return { seq: lastGood?.seq ?? 0, hash: lastGood?.hash ?? GENESIS, size, rotations, needNewline, notices };
+    return { seq: lastGood?.seq ?? 0, hash: lastGood?.hash ?? GENESIS, size, rotations, needNewline, notices, fresh };
   }
 
   // Find the head's line, then check that whatever follows it chains on.
@@ -220,6 +239,10 @@ export async function writeBatch(dir: string, events: PendingEvent[], opts: Writ
       const all = noticeCount ? [...tail.notices, ...events] : events;
       const path = logPath(dir);
       let { seq, hash, size, rotations } = tail;
+      if (tail.fresh) {
+        // A head before the first line: from now on a missing head is never a crash's doing.
+        await io.writeHead(dir, { v: 1, seq: 0, hash: GENESIS, file: LOG_FILE, size: 0, rotations, time: opts.now().toISOString() });
+      }
       let fh = await io.open(path);
       try {
         let chunk: string[] = [];

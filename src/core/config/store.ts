@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { assertNotWritableByOthers, configDir, ensurePrivateDir } from '../paths.js';
 import { type ConfigValue, CONFIG_KEYS, findKeySpec, keySpec } from './keys.js';
+import { withLock } from '../state/lock.js';
+import { writeFileAtomic } from '../state/atomic.js';
 
 export const CONFIG_FILE = 'config.json';
 
@@ -21,7 +23,7 @@ export function flatten(tree: Tree, prefix = ''): Array<[string, unknown]> {
 
 /**
  * The config as read from disk: a plain JSON read, no heavy imports, so the
- * hot commands stay cheap. Writes go through `conf` (see ConfigWriter).
+ * hot commands stay cheap. Writes go through updateConfig.
  * Every key in the file is checked; a bad one is a ConfigError naming it.
  */
 export class Config {
@@ -93,50 +95,110 @@ export function describeKeys(): Array<{ key: string; description: string; defaul
   return CONFIG_KEYS.map((s) => ({ key: s.key, description: s.description, default: s.default, secret: Boolean(s.secret) }));
 }
 
-/**
- * Writes config through `conf` (atomic write, 0600 file) in a 0700 dir.
- * Imported lazily by the commands that change config.
- */
-export async function openConfigWriter(env: NodeJS.ProcessEnv = process.env) {
-  const dir = ensurePrivateDir(configDir(env));
-  assertNotWritableByOthers(join(dir, CONFIG_FILE), 'file');
-  Config.load(env); // refuse to write on top of a broken file
-  const { default: Conf } = await import('conf');
-  const store = new Conf<Record<string, unknown>>({
-    cwd: dir,
-    configName: 'config',
-    projectName: 'mediagate',
-    configFileMode: 0o600,
-    accessPropertiesByDotNotation: true,
-    clearInvalidConfig: false,
-  });
-  return {
-    set(key: string, value: ConfigValue): void {
-      const spec = keySpec(key);
-      if (!spec.check(value)) throw new ConfigError(`invalid value for '${key}'`, undefined, 'config.invalid_value');
-      store.set(key, value);
-    },
-    /** Store a value that is already sealed (`nacl:v1:…`). */
-    setRaw(key: string, value: string): void {
-      keySpec(key);
-      store.set(key, value);
-    },
-    unset(key: string): boolean {
-      keySpec(key);
-      const had = store.has(key);
-      store.delete(key);
-      pruneEmpty(store, key);
-      return had;
-    },
-  };
+/** Operations on the config inside one locked transaction (see updateConfig). */
+export interface ConfigTx {
+  /** The config as it is on disk now (read inside the lock). */
+  readonly current: Config;
+  set(key: string, value: ConfigValue): void;
+  /** Store a value that is already sealed (`nacl:v1:…`). */
+  setRaw(key: string, value: string): void;
+  /** Remove a key (and parents left empty); whether it was set. */
+  unset(key: string): boolean;
 }
 
-function pruneEmpty(store: { get(k: string): unknown; delete(k: string): void }, key: string): void {
-  const parts = key.split('.');
-  for (let i = parts.length - 1; i > 0; i--) {
-    const parent = parts.slice(0, i).join('.');
-    const v = store.get(parent);
-    if (v && typeof v === 'object' && Object.keys(v).length === 0) store.delete(parent);
-    else break;
+function readTree(path: string): Tree {
+  let text: string;
+  try { text = readFileSync(path, 'utf8'); } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw e;
   }
+  return text.trim() === '' ? {} : JSON.parse(text) as Tree;
+}
+
+function setPath(tree: Tree, key: string, value: unknown): void {
+  const parts = key.split('.');
+  let node = tree;
+  for (const p of parts.slice(0, -1)) {
+    const next = node[p];
+    if (next === null || typeof next !== 'object' || Array.isArray(next)) node[p] = {};
+    node = node[p] as Tree;
+  }
+  node[parts[parts.length - 1]!] = value;
+}
+
+/** Delete `key`, then every parent left empty; whether it existed. */
+function deletePath(tree: Tree, key: string): boolean {
+  const parts = key.split('.');
+  const chain: Tree[] = [tree];
+  for (const p of parts.slice(0, -1)) {
+    const next = chain[chain.length - 1]![p];
+    if (next === null || typeof next !== 'object' || Array.isArray(next)) return false;
+    chain.push(next as Tree);
+  }
+  const leaf = parts[parts.length - 1]!;
+  const parent = chain[chain.length - 1]!;
+  if (!Object.prototype.hasOwnProperty.call(parent, leaf)) return false;
+  delete parent[leaf];
+  for (let i = chain.length - 1; i > 0; i--) {
+    if (Object.keys(chain[i]!).length > 0) break;
+    delete chain[i - 1]![parts[i - 1]!];
+  }
+  return true;
+}
+
+/**
+ * Change config in one transaction: under the config file's cross-process
+ * lock, the file is read afresh, `fn` applies its changes, and the result is
+ * written once, atomically (0600, in a 0700 dir). Every config write goes
+ * through here, so two writers (a `config set` and a `config rotate-key`, say)
+ * never work from the same old copy and undo each other's change.
+ * Lock order: the secret key file's lock (if any) before this one.
+ */
+export async function updateConfig<T>(env: NodeJS.ProcessEnv, fn: (tx: ConfigTx) => T | Promise<T>): Promise<T> {
+  const dir = ensurePrivateDir(configDir(env));
+  const path = join(dir, CONFIG_FILE);
+  assertNotWritableByOthers(path, 'file');
+  return withLock(path, async () => {
+    const current = Config.load(env); // refuse to write on top of a broken file
+    const tree = readTree(path);
+    let changed = false;
+    const tx: ConfigTx = {
+      current,
+      set(key, value) {
+        const spec = keySpec(key);
+        if (!spec.check(value)) throw new ConfigError(`invalid value for '${key}'`, undefined, 'config.invalid_value');
+        setPath(tree, key, value);
+        changed = true;
+      },
+      setRaw(key, value) {
+        keySpec(key);
+        setPath(tree, key, value);
+        changed = true;
+      },
+      unset(key) {
+        keySpec(key);
+        const had = deletePath(tree, key);
+        if (had) changed = true;
+        return had;
+      },
+    };
+    const result = await fn(tx);
+    if (changed) writeFileAtomic(path, JSON.stringify(tree, undefined, '\t'), 0o600);
+    return result;
+  });
+}
+
+/**
+ * Single config changes, each its own locked transaction (see updateConfig).
+ * Use updateConfig directly to change several keys at once.
+ */
+export async function openConfigWriter(env: NodeJS.ProcessEnv = process.env) {
+  ensurePrivateDir(configDir(env));
+  Config.load(env); // refuse early to write on top of a broken file
+  return {
+    set: (key: string, value: ConfigValue): Promise<void> => updateConfig(env, (tx) => tx.set(key, value)),
+    /** Store a value that is already sealed (`nacl:v1:…`). */
+    setRaw: (key: string, value: string): Promise<void> => updateConfig(env, (tx) => tx.setRaw(key, value)),
+    unset: (key: string): Promise<boolean> => updateConfig(env, (tx) => tx.unset(key)),
+  };
 }

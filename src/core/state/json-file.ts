@@ -27,7 +27,8 @@ export interface JsonStateFileOptions<T> {
  * - mutate() takes the cross-process lock, re-reads the file fresh, lets `fn`
  *   change the document in place and writes it back atomically (temp +
  *   rename) only if it changed. Two processes mutating at once lose nothing.
- * - Group/world-writable files or dirs are refused with a fix hint.
+ * - Group/world-writable files or dirs are refused with a fix hint — also by
+ *   a running process, at its next stat check (the file's and the dir's mode).
  */
 export class JsonStateFile<T> {
   readonly path: string;
@@ -52,6 +53,10 @@ export class JsonStateFile<T> {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw new ConfigError(`cannot read ${this.path}: ${(e as Error).message}`, undefined, 'state.unreadable');
     }
+  }
+
+  private dirMode(): number {
+    try { return statSync(dirname(this.path)).mode; } catch { return 0; }
   }
 
   private checkPermissions(mode: number | null): void {
@@ -90,7 +95,8 @@ export class JsonStateFile<T> {
       const st = this.stat();
       const sig = st ? st.sig : 'absent';
       if (sig === this.signature) {
-        if (st && st.mode & 0o022) this.checkPermissions(st.mode);
+        // A chmod of the dir changes nothing in the file's stat: look at the dir's mode too.
+        if ((st && st.mode & 0o022) || this.dirMode() & 0o022) this.checkPermissions(st?.mode ?? null);
         return this.cache;
       }
     }

@@ -27,38 +27,93 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  */
 export const EMPTY_LOCK_STALE_MS = 2000;
 
-/**
- * Try to remove a lock left by a process that died (kill -9). The lock file
- * holds "pid nonce"; we move it aside atomically and only delete it if it is
- * still the same dead owner's file, else put it back.
- */
 function randomHex(bytes: number): string {
   // node:crypto loaded on first use (it costs ~3 ms of CLI cold start at import).
   return process.getBuiltinModule('node:crypto').randomBytes(bytes).toString('hex');
 }
 
-function breakIfStale(lockPath: string): void {
-  let content: string;
-  let mtimeMs: number;
-  let ino: number;
+/**
+ * Tests only: MEDIAGATE_TEST_LOCK_BREAK_PAUSE_MS widens the moments between
+ * deciding a lock is stale, moving it aside and checking what was moved, so a test with real processes can show that breaking a
+ * stale lock never lets two processes hold it (the moment is microseconds).
+ */
+function testPause(): void {
+  const ms = Number(process.env.MEDIAGATE_TEST_LOCK_BREAK_PAUSE_MS);
+  if (ms > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+interface Holder { content: string; ino: number; mtimeMs: number }
+
+function holder(path: string): Holder | undefined {
   try {
-    ({ mtimeMs, ino } = statSync(lockPath));
-    content = readFileSync(lockPath, 'utf8');
-  } catch { return; }
-  const pid = Number(content.split(' ')[0]);
-  if (content === '' ? Date.now() - mtimeMs < EMPTY_LOCK_STALE_MS : pidAlive(pid)) return; // a fresh empty one: its owner is between open and write
-  const aside = `${lockPath}.stale-${process.pid}-${randomHex(4)}`;
-  try { renameSync(lockPath, aside); } catch { return; }
-  let moved = '';
-  let movedIno = -1;
-  try { moved = readFileSync(aside, 'utf8'); movedIno = statSync(aside).ino; } catch { /* gone */ }
-  // Same content AND the same file: an empty content alone would not tell a fresh lock from the stale one.
-  if (moved === content && movedIno === ino) {
+    const { ino, mtimeMs } = statSync(path);
+    return { content: readFileSync(path, 'utf8'), ino, mtimeMs };
+  } catch { return undefined; }
+}
+
+/** Left by a process that died: its pid no longer runs, or it is empty (never written) and old. */
+function dead(h: Holder): boolean {
+  if (h.content === '') return Date.now() - h.mtimeMs >= EMPTY_LOCK_STALE_MS; // a fresh empty one: its owner is between open and write
+  return !pidAlive(Number(h.content.split(' ')[0]));
+}
+
+/**
+ * Remove `path` if it is still the file `seen`: move it aside atomically,
+ * delete it if it is the same file (inode and content), else put it back.
+ */
+function removeIfSame(path: string, seen: Holder): void {
+  testPause();
+  const aside = `${path}.stale-${process.pid}-${randomHex(4)}`;
+  try { renameSync(path, aside); } catch { return; }
+  testPause();
+  const moved = holder(aside);
+  if (moved && moved.content === seen.content && moved.ino === seen.ino) {
     try { unlinkSync(aside); } catch { /* gone */ }
   } else {
-    // We moved a fresh lock by mistake: put it back unless someone took the name meanwhile.
-    try { linkSync(aside, lockPath); } catch { /* taken */ }
+    try { linkSync(aside, path); } catch { /* taken */ }
     try { unlinkSync(aside); } catch { /* gone */ }
+  }
+}
+
+/**
+ * Remove a lock left by a process that died (kill -9). Breaking is
+ * serialised: only the process holding the breaker guard (`<lock>.break`,
+ * created with O_EXCL) may remove the lock, after checking again that it is
+ * the dead owner's. Without the guard, two contenders that both saw the stale
+ * lock could each remove a lock file — the second one a live owner's, freshly
+ * taken — and two processes would hold the lock at once. The guard is held
+ * for microseconds; one left by a breaker that died is itself removed when
+ * its pid no longer runs (or it stayed empty).
+ */
+function breakIfStale(lockPath: string): void {
+  const first = holder(lockPath);
+  if (!first || !dead(first)) return;
+  const guard = `${lockPath}.break`;
+  let fd: number;
+  try {
+    fd = openSync(guard, 'wx', 0o600);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') {
+      const g = holder(guard);
+      if (g && dead(g)) removeIfSame(guard, g);
+    }
+    return;
+  }
+  const mine = `${process.pid} ${randomHex(8)}`;
+  try {
+    try {
+      writeSync(fd, mine);
+    } catch {
+      closeSync(fd); // no room for our pid (a full disk): take the guard away again
+      try { unlinkSync(guard); } catch { /* gone */ }
+      return;
+    }
+    closeSync(fd);
+    // Holding the guard: nobody else removes the lock file, so what we check is what we remove.
+    const h = holder(lockPath);
+    if (h && dead(h)) removeIfSame(lockPath, h);
+  } catch { /* a full disk: the next attempt tries again */ } finally {
+    try { if (readFileSync(guard, 'utf8') === mine) unlinkSync(guard); } catch { /* gone */ }
   }
 }
 
