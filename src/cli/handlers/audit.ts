@@ -4,7 +4,7 @@ import { followAudit, type AuditQuery, type AuditRecord } from '../../core/audit
 import { parseSince } from '../../core/audit/since.js';
 import type { AuditOutcome } from '../../core/audit/types.js';
 import { out, outJson, outJsonLine, say, type Ctx } from '../context.js';
-import { withAdmin } from './remote.js';
+import { isRemote, withAdmin } from './remote.js';
 
 export interface AuditFlags {
   follow?: boolean | undefined;
