@@ -4,7 +4,6 @@ import { ConfigError } from '../errors.js';
 import { assertNotWritableByOthers, configDir, ensurePrivateDir } from '../paths.js';
 import { type ConfigValue, CONFIG_KEYS, findKeySpec, keySpec } from './keys.js';
 import { withLock } from '../state/lock.js';
-import { writeFileAtomic } from '../state/atomic.js';
 
 export const CONFIG_FILE = 'config.json';
 
@@ -23,7 +22,7 @@ export function flatten(tree: Tree, prefix = ''): Array<[string, unknown]> {
 
 /**
  * The config as read from disk: a plain JSON read, no heavy imports, so the
- * hot commands stay cheap. Writes go through updateConfig.
+ * hot commands stay cheap. Writes go through updateConfig (conf, under our lock).
  * Every key in the file is checked; a bad one is a ConfigError naming it.
  */
 export class Config {
@@ -106,15 +105,6 @@ export interface ConfigTx {
   unset(key: string): boolean;
 }
 
-function readTree(path: string): Tree {
-  let text: string;
-  try { text = readFileSync(path, 'utf8'); } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return {};
-    throw e;
-  }
-  return text.trim() === '' ? {} : JSON.parse(text) as Tree;
-}
-
 function setPath(tree: Tree, key: string, value: unknown): void {
   const parts = key.split('.');
   let node = tree;
@@ -160,7 +150,18 @@ export async function updateConfig<T>(env: NodeJS.ProcessEnv, fn: (tx: ConfigTx)
   assertNotWritableByOthers(path, 'file');
   return withLock(path, async () => {
     const current = Config.load(env); // refuse to write on top of a broken file
-    const tree = readTree(path);
+    // conf does the reading and the atomic 0600 write; the lock around it is
+    // ours, because conf itself has none across processes.
+    const { default: Conf } = await import('conf');
+    const store = new Conf<Tree>({
+      cwd: dir,
+      configName: 'config',
+      projectName: 'mediagate',
+      configFileMode: 0o600,
+      accessPropertiesByDotNotation: false,
+      clearInvalidConfig: false,
+    });
+    const tree = store.store; // read afresh inside the lock
     let changed = false;
     const tx: ConfigTx = {
       current,
@@ -183,7 +184,7 @@ export async function updateConfig<T>(env: NodeJS.ProcessEnv, fn: (tx: ConfigTx)
       },
     };
     const result = await fn(tx);
-    if (changed) writeFileAtomic(path, JSON.stringify(tree, undefined, '\t'), 0o600);
+    if (changed) store.store = tree; // one atomic write of the whole file
     return result;
   });
 }
