@@ -274,6 +274,19 @@ t.test('config set-secret / get / rotate-key', async (t) => {
     t.notOk(r.stderr.includes(inArgv) || r.stdout.includes(inArgv), 'the value is not echoed');
     t.notOk(r.stderr.includes('Argv-Typed'), 'not even in part');
   }
+  // The same for a token typed after `remote add NAME URL` (oclif would say "Unexpected argument: <it>").
+  const tokenInArgv = 'mg_Argv-Typed-Token-5432';
+  remember(tokenInArgv);
+  for (const args of [[tokenInArgv], [tokenInArgv, '--json'], ['--no-verify', tokenInArgv]]) {
+    const r = await cli(['remote', 'add', 'argvtest', 'http://127.0.0.1:9', ...args], env, '');
+    t.equal(r.code, 2, 'remote add NAME URL TOKEN → exit 2');
+    t.notOk(r.stderr.includes('Argv-Typed-Token') || r.stdout.includes('Argv-Typed-Token'), 'the token is not echoed, not even in part');
+    t.match(r.stderr + r.stdout, /takes only NAME and URL/);
+  }
+  t.notMatch((await cli(['remote', 'list'], env)).stdout, /argvtest/, 'no profile stored');
+  // Allowed: NAME and URL alone still reach the token prompt/stdin step (an empty stdin is refused for that reason).
+  const noToken = await cli(['remote', 'add', 'argvtest', 'http://127.0.0.1:9', '--no-verify'], env, '');
+  t.notMatch(noToken.stderr, /takes only NAME and URL/, 'two arguments are accepted');
   const argvMsg = await cli(['config', 'set-secret', 'mpd.password', inArgv], env);
   t.match(argvMsg.stderr, /takes only KEY.*not repeated here, not stored/);
   t.equal((await cli(['config', 'get', 'mpd.password'], env)).stdout.trim(), '••••4321', 'the stored secret is unchanged');

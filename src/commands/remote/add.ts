@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
 import { jsonFlag } from '../../cli/flags.js';
-import { remoteAdd } from '../../cli/handlers/remote.js';
+import { refuseTokenOnCommandLine, remoteAdd } from '../../cli/handlers/remote.js';
 
 export default class RemoteAdd extends BaseCommand {
   static override summary = 'Add a remote server profile for --remote (the token is read from a prompt or stdin).';
@@ -30,8 +30,17 @@ Exit 4 when the server refuses the token, 6 when it cannot be reached; nothing i
     json: jsonFlag,
   };
 
+  // Not strict: oclif's own refusal of an extra argument ("Unexpected argument:
+  // <it>") would echo a token typed after the URL. Extra arguments are refused
+  // below without repeating them.
+  static override strict = false;
+
   async run(): Promise<void> {
-    const { args, flags } = await this.parse(RemoteAdd);
+    const { args, argv, flags } = await this.parse(RemoteAdd);
+    if (argv.length > 2) {
+      await this.handle(flags.json, () => refuseTokenOnCommandLine(argv.length - 2));
+      return;
+    }
     await this.handle(flags.json, (ctx) => remoteAdd(ctx, {
       name: args.name, url: args.url, ca: flags.ca, verify: flags.verify, allowPlainHttp: flags['allow-plain-http'], force: flags.force, default: flags.default,
     }));
