@@ -197,6 +197,10 @@ t.test('--remote NAME before the command, as the README writes it', async (t) =>
   t.ok(Array.isArray(json(admin)), 'a non-hot command (oclif) with the flag first');
   const seek = await onClient(['-r', 'home', 'play', 'seek', '-1', '--player', 'mpd', '--json']);
   t.equal(seek.code, 0, seek.stderr);
+  mpd.mpc('-q', 'play', '1');
+  const between = await onClient(['play', '--remote', 'home', 'pause', '--player', 'mpd']);
+  t.equal(between.code, 0, between.stderr);
+  t.equal(mpcState(mpd), 'paused', 'between the command words too (play --remote home pause)');
   const noCommand = await onClient(['--remote', 'home']);
   t.not(noCommand.code, 0, 'the flag alone is not a command');
 });

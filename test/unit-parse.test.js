@@ -53,6 +53,11 @@ t.test('argv: a global --remote before the command moves behind it', async (t) =
   t.same(normalizeArgv(['--remote', 'home']), ['--remote', 'home'], 'no command: left for oclif to report');
   t.same(normalizeArgv(['--remote', '--json', 'pause']), ['--remote', '--json', 'pause'], 'no value: left for oclif to report');
   t.same(normalizeArgv(['--json', '--remote', 'home', 'pause']), ['--json', '--remote', 'home', 'pause'], 'only a leading --remote moves');
+  t.same(normalizeArgv(['play', '--remote', 'home', 'pause']), ['play', 'pause', '--remote', 'home'], 'between the command words');
+  t.same(normalizeArgv(['play', '-r', 'home', 'seek', '-10']), ['play', 'seek', '-r', 'home', '--', '-10'], 'between the words, with a negative number');
+  t.same(normalizeArgv(['play', '--remote=home', 'file', 'music/a.ogg']), ['play', 'file', 'music/a.ogg', '--remote=home']);
+  t.same(normalizeArgv(['status', '--format', '-r']), ['status', '--format', '-r'], 'after another flag it may be its value: untouched');
+  t.same(normalizeArgv(['play', '--remote', 'home']), ['play', '--remote', 'home'], 'nothing after it: untouched');
 });
 
 t.test('argv: negative numbers reach volume and seek as arguments', async (t) => {

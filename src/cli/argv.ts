@@ -2,9 +2,10 @@
  * Fix-ups of argv before anything parses it, shared by the fast path and
  * oclif (bin/ runs them first):
  *
- * - `mediagate --remote home pause`: a global `--remote NAME` (or
- *   `--remote=NAME`, `-r NAME`) written before the command is moved after
- *   it, where both parsers look for a command's flags.
+ * - `mediagate --remote home pause` or `mediagate play --remote home pause`:
+ *   a global `--remote NAME` (or `--remote=NAME`, `-r NAME`) written before
+ *   or between the command words is moved after them, where both parsers
+ *   look for a command's flags.
  * - `mediagate volume -5` and `mediagate play seek -10` take negative numbers
  *   as arguments, which every flag parser reads as an unknown short flag.
  *   Such arguments move behind a `--` so they are positional. Only these
@@ -12,17 +13,27 @@
  */
 const NEGATIVE_NUMBER = /^-\d+(\.\d+)?(:\d{1,2}){0,2}$/;
 
-/** A leading `--remote NAME` / `--remote=NAME` / `-r NAME` moved behind the command words (before any `--`). */
+/**
+ * A `--remote NAME` / `--remote=NAME` / `-r NAME` written before or between
+ * the command words (`mediagate --remote home pause`, `mediagate play -r home
+ * pause`) moved behind them (before any `--`). Only when every word before it
+ * is a bare word: after another flag it may be that flag's value.
+ */
 export function moveLeadingRemote(argv: string[]): string[] {
+  const at = argv.findIndex((a) => a.startsWith('-'));
+  if (at < 0) return argv;
+  const first = argv[at]!;
   let flag: string[];
-  if (argv[0]?.startsWith('--remote=')) flag = argv.slice(0, 1);
-  else if ((argv[0] === '--remote' || argv[0] === '-r') && argv.length >= 2 && !argv[1]!.startsWith('-')) flag = argv.slice(0, 2);
+  if (first.startsWith('--remote=')) flag = argv.slice(at, at + 1);
+  else if ((first === '--remote' || first === '-r') && argv.length >= at + 2 && !argv[at + 1]!.startsWith('-')) flag = argv.slice(at, at + 2);
   else return argv;
-  const rest = argv.slice(flag.length);
-  // Nothing after it but flags: no command to move it behind (oclif reports what is wrong).
+  const before = argv.slice(0, at);
+  const rest = argv.slice(at + flag.length);
+  // No command word after it: it is already behind the command (or there is none; oclif reports that).
   if (rest.length === 0 || rest[0]!.startsWith('-')) return argv;
-  const dashes = rest.indexOf('--');
-  return dashes < 0 ? [...rest, ...flag] : [...rest.slice(0, dashes), ...flag, ...rest.slice(dashes)];
+  const words = [...before, ...rest];
+  const dashes = words.indexOf('--');
+  return dashes < 0 ? [...words, ...flag] : [...words.slice(0, dashes), ...flag, ...words.slice(dashes)];
 }
 
 export function normalizeArgv(input: string[]): string[] {
