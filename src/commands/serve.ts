@@ -4,7 +4,7 @@ import { serve } from '../cli/handlers/serve.js';
 
 export default class Serve extends BaseCommand {
   static override summary = 'Run the authenticated HTTP + WebSocket API.';
-  static override description = `Serves the API (status, control, volume, tokens, invites, audit; WebSocket /api/ws) in the foreground until SIGINT or SIGTERM, then shuts down gracefully: in-flight requests finish (at most 5 s), WebSockets close, the audit log is flushed; exit 0.
+  static override description = `Serves the API (status, control, volume, media folders, scripts, tokens, invites, pairing, audit; WebSocket /api/ws; the web remote at /) in the foreground until SIGINT or SIGTERM, then shuts down gracefully: in-flight requests finish (at most 5 s), WebSockets close, the audit log is flushed; exit 0.
 
 Binds 127.0.0.1:8420 by default. A non-loopback --host needs TLS (--tls-cert and --tls-key, both) or --allow-plain-http, which starts with a warning: over plain HTTP, tokens and invite codes cross the network readable by anyone on the path. Flags override the config keys server.host, server.port, server.tlsCert, server.tlsKey and server.publicUrl; server.corsOrigins, server.trustedProxies and server.rateLimit.rps/.burst are read from config (a wildcard origin or an invalid proxy range refuses to start, exit 5).
 
