@@ -42,6 +42,16 @@ const el = {
   silence: byId<HTMLAudioElement>('silence'),
 };
 const placeholderArt = el.art.dataset.placeholder ?? el.art.src;
+// An artwork link that failed to load (expired, the song changed meanwhile)
+// shows the placeholder instead of a broken image, until the server sends another.
+let brokenArt: string | null = null;
+el.art.addEventListener('error', () => {
+  const failed = el.art.getAttribute('src');
+  if (failed === null || failed === placeholderArt) return;
+  brokenArt = failed;
+  el.art.src = placeholderArt;
+  el.art.alt = '';
+});
 
 let me: WhoAmI | null = null;
 let pushed: Status | null = null; // the active player, as the server pushes it
@@ -106,9 +116,9 @@ function render(): void {
   el.artist.textContent = s?.artist ?? '';
   el.album.textContent = s?.album ?? '';
   el.playstate.textContent = s ? `${s.status[0]!.toUpperCase()}${s.status.slice(1)} on ${s.player}` : 'No player found';
-  const art = s?.artwork ?? placeholderArt;
+  const art = s?.artwork && s.artwork !== brokenArt ? s.artwork : placeholderArt;
   if (el.art.getAttribute('src') !== art) el.art.src = art;
-  el.art.alt = s?.artwork ? `Cover of ${s.album ?? s.title ?? 'this track'}` : '';
+  el.art.alt = art !== placeholderArt ? `Cover of ${s?.album ?? s?.title ?? 'this track'}` : '';
   const playing = s?.status === 'playing';
   el.toggle.setAttribute('aria-label', playing ? 'Pause' : 'Play');
   el.toggle.classList.toggle('playing', playing);
