@@ -4,7 +4,7 @@
 // config validation — in core and through the real CLI.
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { writeFileSync, existsSync, readFileSync } from 'node:fs';
+import { writeFileSync, existsSync, readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { Config } from '../dist/core/config/store.js';
 import { runScript, listScripts, loadScripts, checkScript } from '../dist/core/scripts.js';
@@ -427,6 +427,24 @@ t.test('parameter values: at most 1024 characters, checked before the pattern ru
   try { await runScript(s.config, 'echo', { v: 'y'.repeat(1025) }, admin(s.audit)); } catch (e) { err = e; }
   t.equal(err?.code, 'script.invalid_param', 'denied: 1025 characters');
   t.match(err?.message, /parameter 'v' of script 'echo' is too long \(over 1024 characters\)/);
+});
+
+t.test('a backtracking pattern is cut off: the value is refused after the time limit, nothing runs', async (t) => {
+  const s = setup(t, (dir) => ({ evil: { command: [NODE, '-e', `require('fs').writeFileSync(${JSON.stringify(join(dir, 'ran'))}, 'x')`, '{v}'], params: { v: { pattern: '(a+)+b' } } } }));
+  const ok = await runScript(s.config, 'evil', { v: 'aaab' }, admin(s.audit));
+  t.equal(ok.exitCode, 0, 'allowed: a matching value runs');
+  t.ok(existsSync(join(s.dir, 'ran')));
+  unlinkSync(join(s.dir, 'ran'));
+  // 2^40 steps of backtracking without the limit: the run below would never end.
+  const started = performance.now();
+  let err;
+  try { await runScript(s.config, 'evil', { v: `${'a'.repeat(40)}c` }, admin(s.audit)); } catch (e) { err = e; }
+  const ms = performance.now() - started;
+  t.equal(err?.code, 'script.invalid_param', 'denied: the pattern test ran out of time');
+  t.match(err?.message, /parameter 'v' of script 'evil' was refused: checking it against its pattern took over 50 ms/);
+  t.ok(ms < 5000, `gave up after ${ms.toFixed(0)} ms, not after the heat death of the universe`);
+  t.notOk(existsSync(join(s.dir, 'ran')), 'nothing ran');
+  t.ok(s.events.some((e) => e.action === 'script.run' && e.outcome === 'denied' && /took over 50 ms/.test(e.detail)), 'the refusal is audited');
 });
 
 /** Start `mediagate script run NAME` as a process we can signal; resolves {child, done: Promise<{code, signal, stderr}>}. */

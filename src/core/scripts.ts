@@ -38,6 +38,7 @@
  *    is audited as interrupted, with the abort reason.
  */
 import { existsSync } from 'node:fs';
+import { MatchTimeout, testWithin } from './bounded-match.js';
 import type { AuditActor, AuditSink } from './audit/types.js';
 import type { Config } from './config/store.js';
 import { AuthError, ConfigError, MediagateError, NoPlayerError, UsageError, ExitCode } from './errors.js';
@@ -50,9 +51,12 @@ export const MAX_MAX_OUTPUT = 16 * 1024 * 1024;
 /**
  * Longest parameter value accepted, in characters. Kept short because the
  * owner's pattern runs on it: a backtracking pattern such as `(a+)+b` costs
- * time exponential in the length (see `script run --help`).
+ * time exponential in the length (see `script run --help`); the test is also
+ * cut off after PATTERN_TIME_LIMIT_MS (bounded-match.ts).
  */
 export const MAX_PARAM_LENGTH = 1024;
+/** Longest a parameter's pattern test may run (see bounded-match.ts); past it the value is refused. */
+export const PATTERN_TIME_LIMIT_MS = 50;
 /** How long the group has between SIGTERM and SIGKILL. */
 export const KILL_GRACE_MS = 2000;
 /** Longest parameter value written to the audit log, in characters. */
@@ -352,7 +356,15 @@ export function checkParams(def: ScriptDef, params: unknown): Record<string, str
     }
     if (typeof v !== 'string') throw new UsageError(`parameter '${k}' of script '${def.name}' must be text`, undefined, 'script.invalid_param');
     if (v.length > MAX_PARAM_LENGTH) throw new UsageError(`parameter '${k}' of script '${def.name}' is too long (over ${MAX_PARAM_LENGTH} characters)`, undefined, 'script.invalid_param');
-    if (v.includes('\0') || !spec.regex.test(v)) {
+    let matches: boolean;
+    try {
+      matches = !v.includes('\0') && testWithin(spec.regex, v, PATTERN_TIME_LIMIT_MS);
+    } catch (e) {
+      if (!(e instanceof MatchTimeout)) throw e;
+      throw new UsageError(`parameter '${k}' of script '${def.name}' was refused: checking it against its pattern took over ${e.ms} ms`,
+        `the pattern backtracks (${spec.pattern}); the owner should rewrite it without nested repetition such as (a+)+`, 'script.invalid_param');
+    }
+    if (!matches) {
       throw new UsageError(`parameter '${k}' of script '${def.name}' does not match its pattern`,
         `the whole value must match: ${spec.pattern}`, 'script.invalid_param');
     }

@@ -9,7 +9,7 @@ export default class ScriptRun extends BaseCommand {
 
 Its stdout goes to stdout and its stderr to stderr (cut at its maxOutput, with a note). Exit 0 when the script exited 0, else 1 (also when it ran out of time, after "timeout" seconds: above 0, at most 300). Ctrl-C (SIGINT), SIGTERM or SIGHUP stops the script and everything it started, and exits 130, 143 or 129. Every run, refused run (a malformed --param too) and interrupted run is written to the audit log with the parameters.
 
-A value is at most 1024 characters. Write patterns without nested or overlapping repetition such as (a+)+, (a|a)* or (.*,)*: the whole value is matched against the pattern before anything runs, and such a pattern can take exponential time on a crafted value, holding mediagate (and a running server) meanwhile. Prefer plain character classes with a bound, e.g. [a-z0-9-]{1,32}.
+A value is at most 1024 characters. Write patterns without nested or overlapping repetition such as (a+)+, (a|a)* or (.*,)*: the whole value is matched against the pattern before anything runs, and such a pattern can take exponential time on a crafted value. The test is cut off after 50 ms and the value refused (exit 2), so a server is held at most that long, but a good value may be refused too. Prefer plain character classes with a bound, e.g. [a-z0-9-]{1,32}.
 
 --json prints {script, exitCode, signal, timedOut, truncated, stdout, stderr, durationMs} instead of the output; the exit code is the same.`;
   static override examples = [
