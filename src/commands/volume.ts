@@ -4,7 +4,7 @@ import { jsonFlag, playerFlag, remoteFlag } from '../cli/flags.js';
 
 export default class Volume extends BaseCommand {
   static override summary = 'Show or change the volume.';
-  static override description = `Without LEVEL prints the volume, 0–100. LEVEL is a level from 0 to 100, +N or -N to change it (kept within 0–100), or mute, unmute, toggle-mute. A level outside 0–100 is an error, not silently clamped.
+  static override description = `Without LEVEL prints the volume, 0–100 (more, with a note on stderr, when the sound server was boosted above 100% by another tool). LEVEL is a level from 0 to 100, +N or -N to change it (kept within 0–100; +N from a boosted level leaves it as it is, -N lowers it from the real level), or mute, unmute, toggle-mute. A level outside 0–100 is an error, not silently clamped.
 
 The system mixer is PulseAudio (pactl), PipeWire (wpctl) or ALSA (amixer), found automatically or set with \`mediagate config set volume.backend pulse|pipewire|alsa|player\`; --target player uses the player's own volume instead. Without a system mixer the player's volume is used.
 
