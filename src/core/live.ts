@@ -275,11 +275,23 @@ export class LiveState extends EventEmitter {
     return mover.player;
   }
 
+  /**
+   * The player whose own volume to read when there is no system mixer: the
+   * one asked for, else (unless config names a default) the snapshot's active
+   * one — the same choice a bare command makes, addressed directly so a hung
+   * player elsewhere is not waited for on every update.
+   */
+  private volumePlayer(): string | undefined {
+    if (this.opts.player) return this.opts.player;
+    if (this.opts.config.get<string>('player.default')) return undefined;
+    return this.snap.active?.player;
+  }
+
   /** Re-read the volume now (and start watching the mixer the first time). */
   async refreshVolume(): Promise<void> {
     let volume: VolumeState | null = null;
     try {
-      const { mixer, reading } = await chooseMixer({ env: this.opts.env, config: this.opts.config, hub: this.hub, player: this.opts.player });
+      const { mixer, reading } = await chooseMixer({ env: this.opts.env, config: this.opts.config, hub: this.hub, player: this.volumePlayer() });
       volume = { level: reading.level, muted: reading.muted, target: mixer.target, backend: mixer.backend };
       if (!this.stopMixer && !this.stopped) {
         this.mixerBackend = mixer.backend;
