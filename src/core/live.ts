@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { Config } from './config/store.js';
 import type { VolumeResult } from './control.js';
 import { MediagateError } from './errors.js';
-import type { PlayerHub } from './players/hub.js';
+import type { PlayerHub, SilentPlayer } from './players/hub.js';
 import { readLastActive, writeLastActive } from './players/last-active.js';
 import { nameMatches, pickActive } from './players/select.js';
 import type { PlayerSource, PlayerState } from './players/types.js';
@@ -33,7 +33,15 @@ export interface LiveOptions {
   debounceMs?: number;
 }
 
+const isTimeout = (e: unknown): boolean => e instanceof MediagateError && e.code === 'backend.timeout';
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+type Backend = PlayerSource['backend'];
+/** A player an event named: which source's, and its exact name. */
+interface Target { backend: Backend; name: string }
+/** What one burst of events asks to re-read: the named players, or everything. */
+interface Batch { all: boolean; targets: Map<string, Target> }
+const keyOf = (t: Target): string => `${t.backend}\0${t.name}`;
 
 /** Problems meaning our session bus connection is dead (and with it the MPRIS watch). */
 const BUS_GONE: ReadonlySet<string> = new Set(['mpris.bus_lost', 'mpris.no_bus', 'mpris.bus_error']);
@@ -59,6 +67,16 @@ export class LiveState extends EventEmitter {
   private lastEvent: string | undefined;
   /** A first reading has been taken: later status changes are changes, not the initial state. */
   private primed = false;
+  /** The burst being collected (until the debounce fires). */
+  private batch: Batch = { all: false, targets: new Map() };
+  /** The backend of each of snap.players (same order): where to ask it again. */
+  private backends: Backend[] = [];
+  /** Players found not answering (by keyOf): reported as problems, not asked again on every event. */
+  private silent = new Map<string, SilentPlayer>();
+  /** Why a source had no players at the last full reading (no bus, MPD down). */
+  private sourceProblems: string[] = [];
+  /** Silent players being asked in the background after an event of their own. */
+  private readonly probing = new Set<string>();
 
   constructor(private readonly hub: PlayerHub, private readonly opts: LiveOptions) {
     super();
@@ -88,7 +106,7 @@ export class LiveState extends EventEmitter {
     for (const s of sources) {
       if (this.stops.has(s)) continue;
       try {
-        this.stops.set(s, await s.watch((name) => this.changed(name)));
+        this.stops.set(s, await s.watch((name) => this.changed(name, s.backend)));
         added = true;
       } catch {
         missing = true;
@@ -111,13 +129,21 @@ export class LiveState extends EventEmitter {
     this.retryTimer.unref();
   }
 
-  /** Something changed (in player `name`, when known): re-read once the burst is over. */
-  changed(name?: string): void {
+  /**
+   * Something changed — in player `name` of `backend`, when known — re-read
+   * once the burst is over: only the players the burst named, or every
+   * player when an event named none (a source came back).
+   */
+  changed(name?: string, backend?: Backend): void {
     if (this.stopped) return;
     if (name !== undefined) this.lastEvent = name;
+    if (name !== undefined && backend !== undefined) this.batch.targets.set(keyOf({ backend, name }), { backend, name });
+    else this.batch.all = true;
     clearTimeout(this.timer);
     this.timer = setTimeout(() => {
-      this.chain = this.chain.then(() => this.refresh()).then(() => (this.opts.volume && this.volumeFollowsPlayer() ? this.refreshVolume() : undefined));
+      const batch = this.batch;
+      this.batch = { all: false, targets: new Map() };
+      this.chain = this.chain.then(() => this.refresh(batch)).then(() => (this.opts.volume && this.volumeFollowsPlayer() ? this.refreshVolume() : undefined));
     }, this.opts.debounceMs ?? 25);
   }
 
@@ -125,19 +151,105 @@ export class LiveState extends EventEmitter {
     return this.snap.volume?.target === 'player' || this.mixerBackend !== 'pulse';
   }
 
-  /** Re-read all players now. */
-  async refresh(): Promise<void> {
-    const { states, problems } = await this.hub.states(this.opts.player);
-    const players = this.opts.player ? states.filter((s) => nameMatches(this.opts.player!, s.player)) : states;
-    const lastActive = this.recordLastActive(players);
-    const active = pickActive(players, lastActive) ?? null;
-    const next: LiveSnapshot = { players, active, volume: this.snap.volume, problems: problems.map((p) => p.message) };
+  /**
+   * Re-read the players `batch` names (all of them without a batch). A
+   * player the snapshot does not know (it appeared, or came back), one that
+   * failed other than by timing out (it left the bus, its source went down)
+   * or an event naming none means a full re-read, which also asks the silent
+   * ones again.
+   */
+  async refresh(batch?: Batch): Promise<void> {
+    if (batch && !batch.all && this.primed && await this.refreshSome([...batch.targets.values()])) return;
+    await this.refreshAll();
+  }
+
+  /** Re-read every player (each under its own time limit, in parallel). */
+  private async refreshAll(): Promise<void> {
+    const { states, players: answered, problems, silent } = await this.hub.states(this.opts.player);
+    const keep = states.map((s) => !this.opts.player || nameMatches(this.opts.player, s.player));
+    const players = states.filter((_, i) => keep[i]);
+    this.backends = answered.filter((_, i) => keep[i]).map((p) => p.backend);
+    this.silent = new Map(silent.map((p) => [keyOf(p), p]));
+    const perPlayer = new Set<unknown>(silent.map((p) => p.error));
+    this.sourceProblems = problems.filter((p) => !perPlayer.has(p) && p.code !== 'player.not_found').map((p) => p.message);
     if (problems.some((p) => BUS_GONE.has(p.code))) {
       // The bus went away and took our subscription with it: watch again once it is back.
       // (Lost mid-call it is bus_lost; found gone on the next attempt, no_bus or bus_error.)
       for (const [s, stop] of this.stops) if (s.backend === 'mpris') { this.stops.delete(s); void stop(); await s.close(); }
       this.retryLater();
     }
+    this.publish(players, problems.map((p) => p.message));
+  }
+
+  /**
+   * Re-read only `targets`, keeping every other player's last state; false
+   * when a full re-read is needed instead. A silent player named here is
+   * asked in the background (see probe), never on this path.
+   */
+  private async refreshSome(targets: Target[]): Promise<boolean> {
+    const ask: Target[] = [];
+    for (const t of targets) {
+      if (this.opts.player && !nameMatches(this.opts.player, t.name)) continue;
+      if (this.silent.has(keyOf(t))) { this.probe(t); continue; }
+      if (this.indexOf(t) < 0) return false;
+      ask.push(t);
+    }
+    if (ask.length === 0) return true;
+    const results = await Promise.allSettled(ask.map((t) => this.hub.stateOf(t.backend, t.name)));
+    if (results.some((r) => r.status === 'rejected' && !isTimeout(r.reason))) return false;
+    const players = [...this.snap.players];
+    const backends = [...this.backends];
+    results.forEach((r, i) => {
+      const t = ask[i]!;
+      const at = this.indexOfIn(players, backends, t);
+      if (at < 0) return;
+      if (r.status === 'fulfilled') { players[at] = r.value; return; }
+      // It stopped answering: a problem from now on, like a silent player found by a full reading.
+      players.splice(at, 1);
+      backends.splice(at, 1);
+      this.silent.set(keyOf(t), { ...t, error: r.reason as MediagateError });
+    });
+    this.backends = backends;
+    this.publish(players, this.problemList());
+    return true;
+  }
+
+  /**
+   * An event from a player that did not answer before: ask it again off the
+   * update path (other players' changes must not wait for its time limit);
+   * once it answers it rejoins the snapshot.
+   */
+  private probe(t: Target): void {
+    const key = keyOf(t);
+    if (this.probing.has(key) || this.stopped) return;
+    this.probing.add(key);
+    this.hub.stateOf(t.backend, t.name).then((state) => {
+      this.chain = this.chain.then(() => {
+        if (this.stopped || !this.silent.delete(key)) return;
+        this.publish([...this.snap.players, state], this.problemList(), [...this.backends, t.backend]);
+      });
+    }, () => { /* still silent: its problem stays as it was */ }).finally(() => this.probing.delete(key));
+  }
+
+  private indexOf(t: Target): number {
+    return this.indexOfIn(this.snap.players, this.backends, t);
+  }
+
+  private indexOfIn(players: PlayerState[], backends: Backend[], t: Target): number {
+    return players.findIndex((s, i) => s.player === t.name && backends[i] === t.backend);
+  }
+
+  /** The problems as a full reading would give them: the sources', then each silent player's. */
+  private problemList(): string[] {
+    return [...this.sourceProblems, ...[...this.silent.values()].map((p) => p.error.message)];
+  }
+
+  /** Take `players` as the new state: record the last active, pick the active one, emit when it changed. */
+  private publish(players: PlayerState[], problems: string[], backends?: Backend[]): void {
+    if (backends) this.backends = backends;
+    const lastActive = this.recordLastActive(players);
+    const active = pickActive(players, lastActive) ?? null;
+    const next: LiveSnapshot = { players, active, volume: this.snap.volume, problems };
     const changed = !same({ p: this.snap.players, a: this.snap.active }, { p: players, a: active });
     this.snap = next;
     if (changed) this.emit('status', next);
@@ -163,11 +275,23 @@ export class LiveState extends EventEmitter {
     return mover.player;
   }
 
+  /**
+   * The player whose own volume to read when there is no system mixer: the
+   * one asked for, else (unless config names a default) the snapshot's active
+   * one — the same choice a bare command makes, addressed directly so a hung
+   * player elsewhere is not waited for on every update.
+   */
+  private volumePlayer(): string | undefined {
+    if (this.opts.player) return this.opts.player;
+    if (this.opts.config.get<string>('player.default')) return undefined;
+    return this.snap.active?.player;
+  }
+
   /** Re-read the volume now (and start watching the mixer the first time). */
   async refreshVolume(): Promise<void> {
     let volume: VolumeState | null = null;
     try {
-      const { mixer, reading } = await chooseMixer({ env: this.opts.env, config: this.opts.config, hub: this.hub, player: this.opts.player });
+      const { mixer, reading } = await chooseMixer({ env: this.opts.env, config: this.opts.config, hub: this.hub, player: this.volumePlayer() });
       volume = { level: reading.level, muted: reading.muted, target: mixer.target, backend: mixer.backend };
       if (!this.stopMixer && !this.stopped) {
         this.mixerBackend = mixer.backend;

@@ -85,9 +85,11 @@ const v = (sig, value) => new Variant(sig, value);
  * hang (never answer Properties calls), fail ({Member: 'error text'} answers that
  * Player method with a D-Bus error). Returns {name, calls, stop()}; `calls`
  * lists the Player methods received; `propCalls` counts Properties calls (Get,
- * GetAll, Set — answered or swallowed); changed({Prop: value}) emits PropertiesChanged.
+ * GetAll, Set — answered or swallowed); changed({Prop: value}) emits PropertiesChanged;
+ * setHang(bool) makes it stop (or start again) answering Properties calls.
  */
-export async function startFakePlayer(t, bus, { name = 'fake', props = {}, hang = false, fail = {} } = {}) {
+export async function startFakePlayer(t, bus, { name = 'fake', props = {}, hang: hangAtStart = false, fail = {} } = {}) {
+  let hang = hangAtStart;
   const conn = dbus.sessionBus({ busAddress: bus.address });
   conn.on('error', () => {});
   const p = {
@@ -149,5 +151,6 @@ export async function startFakePlayer(t, bus, { name = 'fake', props = {}, hang 
     conn.send(Message.newSignal('/org/mpris/MediaPlayer2', 'org.freedesktop.DBus.Properties', 'PropertiesChanged',
       'sa{sv}as', ['org.mpris.MediaPlayer2.Player', out, []]));
   };
-  return { name, calls, stop, changed, get propCalls() { return propCalls; } };
+  const setHang = (on) => { hang = on; };
+  return { name, calls, stop, changed, setHang, get propCalls() { return propCalls; } };
 }

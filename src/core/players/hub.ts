@@ -161,6 +161,19 @@ export class PlayerHub {
     return { player: candidates.find((p) => p.name === chosen.player)!, state: chosen };
   }
 
+  /**
+   * The state of one player already known by backend and exact name, asked
+   * directly: no other player is asked (so a hung one elsewhere costs
+   * nothing). Rejects with `player.not_found` when it has left the bus.
+   */
+  async stateOf(backend: 'mpd' | 'mpris', name: string): Promise<PlayerState> {
+    const [source] = await this.open([backend]);
+    const player = source!.backend === 'mpd'
+      ? (source as import('./mpd.js').MpdSource).player()
+      : await (source as import('./mpris.js').MprisSource).player(name);
+    return player.state();
+  }
+
   /** Names of the players of every backend, for a "no player named …" hint (without asking any player). */
   private async allNames(): Promise<string[]> {
     const sources = await this.open(this.backendsFor());
