@@ -2,9 +2,7 @@
 // real player, checked with mpc; status reflects changes made with mpc.
 import t from 'tap';
 import { startMpd, startHungServer, freePort } from './helpers/mpd.js';
-import { cliEnv, runCli } from './helpers/cli.js';
-import { spawn } from 'node:child_process';
-import { BIN } from './helpers/cli.js';
+import { cliEnv, followCli, runCli } from './helpers/cli.js';
 
 const mpcState = (mpd) => {
   const lines = mpd.mpc('status').split('\n');
@@ -125,21 +123,8 @@ t.test('a command the player cannot do is an error, not a no-op', async (t) => {
 t.test('--follow prints a line within 1 s of a change made with mpc', async (t) => {
   const mpd = await startMpd(t);
   const { env } = cliEnv(t, { MPD_HOST: mpd.host, MPD_PORT: String(mpd.port) });
-  const child = spawn(process.execPath, [BIN, 'status', '--follow', '--json', '--player', 'mpd'], { env });
-  t.teardown(() => child.kill('SIGKILL'));
-  const lines = [];
-  let waiter;
-  let buf = '';
-  child.stdout.setEncoding('utf8').on('data', (d) => {
-    buf += d;
-    let i;
-    while ((i = buf.indexOf('\n')) >= 0) { lines.push(JSON.parse(buf.slice(0, i))); buf = buf.slice(i + 1); waiter?.(); }
-  });
-  const next = (n) => new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no line ${n} within 3 s`)), 3000);
-    waiter = () => { if (lines.length >= n) { clearTimeout(timer); resolve(lines[n - 1]); } };
-    waiter();
-  });
+  const f = followCli(t, ['status', '--follow', '--json', '--player', 'mpd'], env);
+  const next = (n) => f.nth(n);
   const first = await next(1);
   t.equal(first.status, 'stopped');
   const start = Date.now();
@@ -148,8 +133,8 @@ t.test('--follow prints a line within 1 s of a change made with mpc', async (t) 
   const ms = Date.now() - start;
   t.equal(second.status, 'playing');
   t.ok(ms < 1000, `change seen in ${ms} ms`);
-  const exit = new Promise((r) => child.once('exit', (code) => r(code)));
-  child.kill('SIGINT');
+  const exit = new Promise((r) => f.child.once('exit', (code) => r(code)));
+  f.child.kill('SIGINT');
   t.equal(await exit, 0, 'exits cleanly on SIGINT');
 });
 

@@ -1,12 +1,11 @@
 // The CLI against mpv + mpv-mpris on a private D-Bus session bus (checked with
 // playerctl), and choosing between it and a real MPD.
 import t from 'tap';
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { startSessionBus, startMpv } from './helpers/dbus.js';
 import { startMpd } from './helpers/mpd.js';
 import { makeMusic, tempDir } from './helpers/proc.js';
-import { cliEnv, runCli, BIN } from './helpers/cli.js';
+import { cliEnv, followCli, runCli } from './helpers/cli.js';
 
 async function stack(t, { withMpd = false } = {}) {
   const bus = await startSessionBus(t);
@@ -114,29 +113,16 @@ t.test('resume, prev, and relative / percent seek on mpv, checked with playerctl
 
 t.test('--follow sees a playerctl change within 1 s', async (t) => {
   const { mpv, env } = await stack(t);
-  const child = spawn(process.execPath, [BIN, 'status', '--follow', '--format', '{{status}} {{title}}', '--player', 'mpv'], { env });
-  t.teardown(() => child.kill('SIGKILL'));
-  const lines = [];
-  let waiter;
-  let buf = '';
-  child.stdout.setEncoding('utf8').on('data', (d) => {
-    buf += d;
-    let i;
-    while ((i = buf.indexOf('\n')) >= 0) { lines.push(buf.slice(0, i)); buf = buf.slice(i + 1); waiter?.(); }
-  });
-  const line = (n) => new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no line ${n} within 3 s (have ${JSON.stringify(lines)})`)), 3000);
-    waiter = () => { if (lines.length >= n) { clearTimeout(timer); resolve(lines[n - 1]); } };
-    waiter();
-  });
+  const f = followCli(t, ['status', '--follow', '--format', '{{status}} {{title}}', '--player', 'mpv'], env);
+  const line = (n) => f.nth(n);
   t.equal(await line(1), 'playing SineA');
   const start = Date.now();
   mpv.playerctl('pause');
   t.equal(await line(2), 'paused SineA');
   const ms = Date.now() - start;
   t.ok(ms < 1000, `pause seen in ${ms} ms`);
-  const exit = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
+  const exit = new Promise((r) => f.child.once('exit', r));
+  f.child.kill('SIGTERM');
   t.equal(await exit, 0, 'exits cleanly on SIGTERM');
 });
 
@@ -177,33 +163,16 @@ t.test('bare commands act on the most recently active player', async (t) => {
   t.equal(JSON.parse(r.stdout).player, mpv.name, 'and back: last controlled (mpv) wins');
 });
 
-/** `mediagate status --follow ...args`; `line(n)` waits for the n-th output line. */
+/** `mediagate status --follow ...args`: `until(re, from)` resolves the 1-based number of the first matching line from `from` on. */
 function follow(t, env, args = []) {
-  const child = spawn(process.execPath, [BIN, 'status', '--follow', ...args], { env });
-  t.teardown(() => child.kill('SIGKILL'));
-  const lines = [];
-  let buf = '';
-  let waiter;
-  child.stdout.setEncoding('utf8').on('data', (d) => {
-    buf += d;
-    let i;
-    while ((i = buf.indexOf('\n')) >= 0) { lines.push(buf.slice(0, i)); buf = buf.slice(i + 1); waiter?.(); }
-  });
-  /** Wait for a line matching `re` after the first `from` lines. */
-  const until = (re, from = 0) => new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no line matching ${re} within 5 s (have ${JSON.stringify(lines)})`)), 5000);
-    waiter = () => {
-      const i = lines.findIndex((l, k) => k >= from && re.test(l));
-      if (i >= 0) { clearTimeout(timer); waiter = undefined; resolve(i + 1); }
-    };
-    waiter();
-  });
+  const f = followCli(t, ['status', '--follow', ...args], env);
+  const until = (re, from = 0) => f.line((l) => re.test(l), { from, ms: 5000, what: `line matching ${re}` }).then((r) => r.index + 1);
   const stop = async () => {
-    const exit = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
+    const exit = new Promise((r) => f.child.once('exit', r));
+    f.child.kill('SIGTERM');
     return exit;
   };
-  return { lines, until, stop };
+  return { lines: f.lines, until, stop };
 }
 
 t.test('a change made by playerctl or mpc, seen by a running --follow, makes that player the default', async (t) => {

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { startSessionBus, startMpv, startFakePlayer } from './helpers/dbus.js';
 import { startMpd } from './helpers/mpd.js';
 import { makeMusic, tempDir } from './helpers/proc.js';
-import { BIN, cliEnv, runCli } from './helpers/cli.js';
+import { cliEnv, followCli, runCli } from './helpers/cli.js';
 import { connect } from './helpers/ws.js';
 import { cliToken, serveEnv, startServe } from './helpers/serve.js';
 
@@ -74,39 +74,19 @@ async function measure(t, what, { mpd, hung }, wait) {
 t.test('status --follow --json sees mpc changes within 1 s next to a hung player', async (t) => {
   const s = await stack(t);
   const { env } = cliEnv(t, { DBUS_SESSION_BUS_ADDRESS: s.bus.address, MPD_HOST: s.mpd.host, MPD_PORT: String(s.mpd.port) });
-  const child = spawn(process.execPath, [BIN, 'status', '--follow', '--json'], { env });
-  t.teardown(() => child.kill('SIGKILL'));
-  const lines = [];
-  let waiter;
-  let buf = '';
-  child.stdout.setEncoding('utf8').on('data', (d) => {
-    buf += d;
-    let i;
-    while ((i = buf.indexOf('\n')) >= 0) { lines.push({ ...JSON.parse(buf.slice(0, i)), at: performance.now() }); buf = buf.slice(i + 1); waiter?.(); }
-  });
-  /** The first line from `from` on with MPD in `status`. */
-  const until = (status, from, ms = 10000) => new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no 'mpd ${status}' line within ${ms} ms (have ${JSON.stringify(lines)})`)), ms);
-    waiter = () => {
-      const l = lines.slice(from).find((x) => x.player === 'mpd' && x.status === status);
-      if (l) { clearTimeout(timer); waiter = undefined; resolve(l.at); }
-    };
-    waiter();
-  });
+  const f = followCli(t, ['status', '--follow', '--json'], env);
+  /** When the first line from `from` on with MPD in `status` arrived. */
+  const until = (status, from, ms = 10000) => f.line((x) => x.player === 'mpd' && x.status === status, { from, ms, what: `'mpd ${status}' line` }).then((r) => r.at);
   await until('playing', 0); // the first reading waits out the hung player once
   t.ok(s.hung.propCalls > 0, 'the first full reading did ask the hung player');
-  await measure(t, '--follow', s, (status) => until(status, lines.length));
+  await measure(t, '--follow', s, (status) => until(status, f.lines.length));
 
   s.mpv.playerctl('play');
-  const l = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no mpv line (have ${JSON.stringify(lines)})`)), 5000);
-    waiter = () => { const x = lines.find((y) => y.player === s.mpv.name && y.status === 'playing'); if (x) { clearTimeout(timer); waiter = undefined; resolve(x); } };
-    waiter();
-  });
+  const { line: l } = await f.line((y) => y.player === s.mpv.name && y.status === 'playing', { ms: 5000, what: 'mpv line' });
   t.equal(l.player, s.mpv.name, 'a playerctl change on mpv moves --follow to mpv (the other player still read on its own events)');
 
-  const exit = new Promise((r) => child.once('exit', (code) => r(code)));
-  child.kill('SIGINT');
+  const exit = new Promise((r) => f.child.once('exit', (code) => r(code)));
+  f.child.kill('SIGINT');
   t.equal(await exit, 0, 'exits cleanly');
   const r = await runCli(['play', 'players', '--json'], { env });
   t.equal(r.code, 0, r.stderr);

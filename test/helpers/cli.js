@@ -45,3 +45,48 @@ export function runCli(args, { env, input, timeoutMs = 20000 } = {}) {
     if (input !== undefined) child.stdin.end(input); else child.stdin.end();
   });
 }
+
+/**
+ * Start `mediagate ARGS` that prints one line per change (`--follow`) and
+ * collect what it prints: `lines` (parsed JSON objects with --json, else
+ * strings) with their arrival times in `times`; `line(pred, {from, ms, what})`
+ * resolves {line, at, index} for the first line from index `from` on that
+ * matches, or rejects after `ms` naming what was missing; `nth(n)` is line n
+ * (1-based). The process is killed with the test unless it exited before.
+ */
+export function followCli(t, args, env) {
+  const child = spawn(process.execPath, [BIN, ...args], { env });
+  t.teardown(() => child.kill('SIGKILL'));
+  const json = args.includes('--json');
+  const lines = [];
+  const times = [];
+  const waiters = new Set();
+  let buf = '';
+  child.stdout.setEncoding('utf8').on('data', (d) => {
+    buf += d;
+    let i;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      const text = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      lines.push(json ? JSON.parse(text) : text);
+      times.push(performance.now());
+      for (const w of [...waiters]) w();
+    }
+  });
+  const line = (pred, { from = 0, ms = 3000, what = 'a matching line' } = {}) => new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { waiters.delete(check); reject(new Error(`no ${what} within ${ms} ms (have ${JSON.stringify(lines)})`)); }, ms);
+    function check() {
+      for (let i = from; i < lines.length; i++) {
+        if (!pred(lines[i], i)) continue;
+        clearTimeout(timer);
+        waiters.delete(check);
+        resolve({ line: lines[i], at: times[i], index: i });
+        return;
+      }
+    }
+    waiters.add(check);
+    check();
+  });
+  const nth = (n, ms = 3000) => line((_, i) => i === n - 1, { ms, what: `line ${n}` }).then((r) => r.line);
+  return { child, lines, times, line, nth };
+}
