@@ -92,10 +92,16 @@ t.test('callbacks from real MPD, PulseAudio and mpv events in a real serve', asy
   const pause = lines(join(out, 'pause.log')).find((e) => /mpv/.test(e.player));
   t.match(pause, { event: 'pause', status: 'paused', title: 'SineA', artist: 'Probe', previous: { status: 'playing', title: 'SineA' } }, 'pause (mpv over MPRIS): event JSON on stdin');
 
+  // A callback's output is in its file before the callback has exited and been audited:
+  // wait for those runs to finish, or stopping serve would end (and audit) one of them as interrupted.
+  const finished = async () => (await auditEvents(env, ['--action', 'script.run'])).filter((e) => e.actor.id === 'system:callback' && e.outcome === 'ok');
+  await waitFor(async () => { const ok = await finished(); return ['onstop', 'onvol', 'onpause'].every((n) => ok.some((e) => e.target === n)); },
+    { timeoutMs: 10000, what: 'the stop, volume and pause callbacks to finish' });
   t.equal((await srv.stop()).code, 0, 'serve stops (ending the sleeping play callback)');
   const runs = (await auditEvents(env, ['--action', 'script.run'])).filter((e) => e.actor.id === 'system:callback');
   for (const [target, outcome] of [['onstop', 'ok'], ['onvol', 'ok'], ['onpause', 'ok'], ['failing', 'error'], ['slowplay', 'error']]) {
-    t.ok(runs.some((e) => e.target === target && e.outcome === outcome), `${target} audited (${outcome})`);
+    t.ok(runs.some((e) => e.target === target && e.outcome === outcome), `${target} audited (${outcome})`,
+      { found: runs.filter((e) => e.target === target).map((e) => `${e.outcome}: ${e.detail}`) });
   }
   t.match(runs.find((e) => e.target === 'failing').detail, /^callback trackChange; exit 3/);
   t.match(runs.find((e) => e.target === 'slowplay').detail, /^callback play; interrupted/, 'the sleeping callback, ended at shutdown');
