@@ -63,6 +63,9 @@ t.test('a full disk under the state dir', async (t) => {
   const outputs = [];
   const cli = async (args) => { const r = await runCli(args, { env: e.env }); outputs.push({ args, ...r }); return r; };
 
+  // Let serve finish writing its start-up audit events first: a snapshot taken mid-append sees the
+  // writers' lock file (GET /api/audit/verify flushes serve's queue before it answers).
+  t.equal((await api(srv, 'GET', '/api/audit/verify', { token: admin.token })).status, 200, 'serve\'s audit queue flushed before the disk fills');
   disk.fill();
   t.equal(disk.freeBytes(), 0, 'the state filesystem is full');
   const before = stateSnapshot(stateDir);

@@ -19,7 +19,7 @@
  *    `audit verify --acknowledge` (a head is written before the very first
  *    line and replaced atomically, so no crash leaves a log without one).
  */
-import { open, rename, stat } from 'node:fs/promises';
+import { open, rename, stat, truncate } from 'node:fs/promises';
 import { closeSync, existsSync, fdatasyncSync, ftruncateSync, openSync, readFileSync, renameSync, statSync, truncateSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensurePrivateDir } from '../paths.js';
@@ -63,6 +63,8 @@ interface BatchIo {
   open(path: string): Promise<AppendFile> | AppendFile;
   rename(from: string, to: string): Promise<void> | void;
   size(path: string): Promise<number> | number;
+  /** Cut the file at `path` back to `size` bytes. */
+  cut(path: string, size: number): Promise<void> | void;
   writeHead(dir: string, head: AuditHead): Promise<void> | void;
 }
 const SYNC_IO: BatchIo = {
@@ -77,6 +79,7 @@ const SYNC_IO: BatchIo = {
   },
   rename: renameSync,
   size: (path) => statSync(path).size,
+  cut: truncateSync,
   writeHead,
 };
 const ASYNC_IO: BatchIo = {
@@ -91,6 +94,7 @@ const ASYNC_IO: BatchIo = {
   },
   rename,
   size: async (path) => (await stat(path)).size,
+  cut: truncate,
   writeHead: writeHeadAsync,
 };
 
@@ -239,6 +243,8 @@ export async function writeBatch(dir: string, events: PendingEvent[], opts: Writ
       const all = noticeCount ? [...tail.notices, ...events] : events;
       const path = logPath(dir);
       let { seq, hash, size, rotations } = tail;
+      const startSize = size;
+      const startRotations = rotations;
       if (tail.fresh) {
         // A head before the first line: from now on a missing head is never a crash's doing.
         await io.writeHead(dir, { v: 1, seq: 0, hash: GENESIS, file: LOG_FILE, size: 0, rotations, time: opts.now().toISOString() });
@@ -294,7 +300,18 @@ export async function writeBatch(dir: string, events: PendingEvent[], opts: Writ
       // The head says how far the file goes; the size it records is the file's real size.
       const real = await io.size(path);
       const head: AuditHead = { v: 1, seq, hash, file: LOG_FILE, size: real, rotations, time: opts.now().toISOString() };
-      await io.writeHead(dir, head);
+      try {
+        await io.writeHead(dir, head);
+      } catch (e) {
+        // The lines are in but the head record is not (a full disk refuses its new copy): until it
+        // is written, verify would report them as inserted. Cut them back and let the caller send
+        // them again — unless a rotation moved earlier lines of this batch away; then they stay
+        // and the head catches up on the next write.
+        if (rotations === startRotations) {
+          try { await io.cut(path, startSize); committedLines = 0; } catch { /* they stay; the head catches up later */ }
+        }
+        throw e;
+      }
     }, { timeoutMs: opts.lockTimeoutMs });
   } catch (e) {
     throw new BatchError(e, Math.max(0, committedLines - noticeCount));
