@@ -145,7 +145,9 @@ t.test('PulseAudio killed (-9) and restarted', async (t) => {
   await restartPulse(t, pa);
   const back = await until(async () => (await api(srv, 'PUT', '/api/volume', { token: tok.token, json: { level: 55 } })).json?.level === 55, 40000);
   t.ok(back.value, `volume control recovered without a restart, ${back.ms} ms after PulseAudio came back`);
-  await asker.stop(); // it changes the volume too: stop it before watching for an outside change
+  // The asker sets the volume too (30, +5), concurrently: stop it, then set 55 once more, alone.
+  await asker.stop();
+  t.equal((await api(srv, 'PUT', '/api/volume', { token: tok.token, json: { level: 55 } })).json?.level, 55, 'PUT /api/volume on the restarted server');
   const got = await api(srv, 'GET', '/api/volume', { token: tok.token });
   t.equal(got.json?.level, 55, 'GET /api/volume reads the restarted server');
   pa.pactl('set-sink-volume', '@DEFAULT_SINK@', '61%');

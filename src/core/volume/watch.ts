@@ -8,7 +8,7 @@ import type { MixerName } from './types.js';
  * mixers have no cheap event source; for them this returns a no-op and the
  * caller re-reads after its own changes and on player events. When the
  * sound server goes away (pactl subscribe exits), `onChange` is called too,
- * and once more after a successful reconnect.
+ * and again after a reconnect, until the new subscription is listening.
  * The child is killed by the returned stop function.
  */
 export function watchMixer(backend: MixerName, env: NodeJS.ProcessEnv, onChange: () => void): () => void {
@@ -18,14 +18,23 @@ export function watchMixer(backend: MixerName, env: NodeJS.ProcessEnv, onChange:
   let restartTimer: NodeJS.Timeout | undefined;
   let backoff = 1000;
   let settleTimer: NodeJS.Timeout | undefined;
-  const start = (restarted = false) => {
+  const start = () => {
     child = spawn('pactl', ['subscribe'], { env: toolEnv(env), stdio: ['ignore', 'pipe', 'ignore'] });
-    if (restarted) {
-      // Reconnected after an outage: the volume may have moved meanwhile, and no event says so.
-      const c = child;
-      settleTimer = setTimeout(() => { if (!stopped && c.exitCode === null && c.signalCode === null) onChange(); }, 300);
+    // A change made before the subscription is active raises no event (pactl says nothing when it
+    // is ready), so re-read until it shows it is listening: each re-read connects a client to the
+    // sound server, which an active subscription reports. The first line it prints proves it is
+    // active; one more re-read then covers anything between the last one and that moment.
+    const c = child;
+    let active = false;
+    let tries = 0;
+    const settle = () => {
+      if (stopped || active || c.exitCode !== null || c.signalCode !== null || tries++ >= 40) return;
+      onChange();
+      settleTimer = setTimeout(settle, 250);
       settleTimer.unref();
-    }
+    };
+    settleTimer = setTimeout(settle, 100);
+    settleTimer.unref();
     let buf = '';
     child.stdout!.setEncoding('utf8').on('data', (d: string) => {
       buf += d;
@@ -36,6 +45,7 @@ export function watchMixer(backend: MixerName, env: NodeJS.ProcessEnv, onChange:
         buf = buf.slice(i + 1);
         if (/on (sink|server) /.test(line)) hit = true;
         backoff = 1000;
+        if (!active) { active = true; clearTimeout(settleTimer); hit = true; }
       }
       if (hit) onChange();
     });
@@ -45,7 +55,7 @@ export function watchMixer(backend: MixerName, env: NodeJS.ProcessEnv, onChange:
       // The server went away: re-read now (so nobody is served the volume of a mixer that is gone),
       // and try again later, backing off to at most once a minute.
       onChange();
-      restartTimer = setTimeout(() => start(true), backoff);
+      restartTimer = setTimeout(start, backoff);
       restartTimer.unref();
       backoff = Math.min(backoff * 2, 60000);
     });
