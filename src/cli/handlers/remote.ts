@@ -27,15 +27,6 @@ export async function withAdmin<T>(ctx: Ctx, fn: (admin: AdminApi, remote: boole
 }
 
 /** Is this command going to a remote server? (For the few things only this machine can do.) */
-/** `remote add NAME URL <more>`: refused without repeating what came after the URL (it may be a token). */
-export function refuseTokenOnCommandLine(extra: number): never {
-  throw new UsageError(
-    `remote add takes only NAME and URL; ${extra} more argument(s) were given and ignored (not repeated here, not stored). A token is never read from the command line`,
-    'pipe it in (printf \'%s\' "$TOKEN" | mediagate remote add NAME URL) or run in a terminal to be prompted. If you typed a real token, it may be in your shell history: revoke it (mediagate token revoke) and make a new one',
-    'usage.secret_in_argv',
-  );
-}
-
 export function isRemote(ctx: Ctx): boolean {
   return resolveRemote(ctx.remote, ctx.env, Config.load(ctx.env)) !== undefined;
 }

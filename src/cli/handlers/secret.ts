@@ -17,16 +17,29 @@ async function promptSecret(ctx: Ctx, key: string): Promise<string> {
 }
 
 /**
- * Something besides KEY was on the command line — most likely the secret
- * itself. Refused (exit 2) without repeating it: it is not stored, and the
- * message says so.
+ * Something besides the expected arguments was on the command line — most
+ * likely a secret. Refused (exit 2) without repeating it: it is not stored,
+ * and the message says so. `what` names the secret ("A secret"), `how` how to
+ * give it instead.
  */
-export function refuseSecretOnCommandLine(extra: number): never {
+export function refuseSecretInArgv(usage: string, extra: number, what: string, how: string): never {
   throw new UsageError(
-    `config set-secret takes only KEY; ${extra} more argument(s) were given and ignored (not repeated here, not stored). A secret is never read from the command line`,
-    'pipe the value in (printf \'%s\' "$VALUE" | mediagate config set-secret KEY) or run in a terminal to be prompted. If you typed a real secret, it may be in your shell history: change it',
+    `${usage}; ${extra} more argument(s) were given and ignored (not repeated here, not stored). ${what} is never read from the command line`,
+    how,
     'usage.secret_in_argv',
   );
+}
+
+/** `config set-secret KEY <more>` (see refuseSecretInArgv). */
+export function refuseSecretOnCommandLine(extra: number): never {
+  refuseSecretInArgv('config set-secret takes only KEY', extra, 'A secret',
+    'pipe the value in (printf \'%s\' "$VALUE" | mediagate config set-secret KEY) or run in a terminal to be prompted. If you typed a real secret, it may be in your shell history: change it');
+}
+
+/** `remote add NAME URL <more>`: what came after the URL may be a token (see refuseSecretInArgv). */
+export function refuseTokenOnCommandLine(extra: number): never {
+  refuseSecretInArgv('remote add takes only NAME and URL', extra, 'A token',
+    'pipe it in (printf \'%s\' "$TOKEN" | mediagate remote add NAME URL) or run in a terminal to be prompted. If you typed a real token, it may be in your shell history: revoke it (mediagate token revoke) and make a new one');
 }
 
 /**

@@ -1,7 +1,8 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
 import { jsonFlag } from '../../cli/flags.js';
-import { refuseTokenOnCommandLine, remoteAdd } from '../../cli/handlers/remote.js';
+import { remoteAdd } from '../../cli/handlers/remote.js';
+import { refuseTokenOnCommandLine } from '../../cli/handlers/secret.js';
 
 export default class RemoteAdd extends BaseCommand {
   static override summary = 'Add a remote server profile for --remote (the token is read from a prompt or stdin).';
