@@ -60,6 +60,55 @@ export interface Player {
    * Optional: a backend without it cannot play files.
    */
   playFile?(file: string, opts?: PlayFileOptions): Promise<void>;
+
+  // --- Added for the playerctl/mpc parity and the desktop backends. Optional:
+  // a backend without one cannot do it, and callers say so (`player.unsupported`,
+  // exit 3) rather than pretending. Each setter only sends the request; the
+  // controller re-reads (or waits for the change signal, within the backend
+  // time limit) and reports what the player now has, or that it ignored it.
+
+  /** Shuffle on/off (MPRIS Shuffle, MPD random). */
+  setShuffle?(on: boolean): Promise<void>;
+  /** Repeat mode (MPRIS LoopStatus None/Track/Playlist; MPD repeat + single). */
+  setRepeat?(mode: RepeatMode): Promise<void>;
+  /**
+   * Open a URI (a URL, or a path the player knows) and play it. A scheme the
+   * player does not accept is a NoPlayerError `player.unsupported_scheme`
+   * (exit 3) whose message names the schemes it does accept.
+   */
+  openUri?(uri: string): Promise<void>;
+  /** The URI schemes the player accepts (MPRIS SupportedUriSchemes; MPD its url handlers + file). */
+  uriSchemes?(): Promise<string[]>;
+  /**
+   * Every metadata key the player reports for the current track, raw:
+   * MPRIS keys as they are (`xesam:title`, `xesam:artist` as a string array,
+   * `mpris:length` in microseconds, player-specific keys); other backends map
+   * theirs onto the same xesam/mpris names where one exists, and keep the
+   * rest under a prefix of their own (`mpd:…`). {} when nothing is loaded.
+   */
+  metadata?(): Promise<Metadata>;
+  /** The upcoming tracks (MPD queue, MPRIS TrackList); `player.unsupported` where the player has none. */
+  queue?(): Promise<QueueEntry[]>;
+}
+
+/** A raw metadata value as D-Bus gives it, made JSON-safe (64-bit integers as numbers). */
+export type MetadataValue = string | number | boolean | null | MetadataValue[] | { [key: string]: MetadataValue };
+export type Metadata = Record<string, MetadataValue>;
+
+/** One entry of a player's queue. */
+export interface QueueEntry {
+  /** Position in the queue, 0-based, as the player counts it. */
+  position: number;
+  /** The player's own id for it (MPD song id, MPRIS track id), when it has one. */
+  id: string | null;
+  title: string | null;
+  artist: string | null;
+  album: string | null;
+  /** Seconds. */
+  duration: number | null;
+  uri: string | null;
+  /** This is the current track. */
+  current: boolean;
 }
 
 export interface PlayFileOptions {
