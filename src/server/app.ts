@@ -72,6 +72,9 @@ import { newRequestId, requestIdFrom } from './request-id.js';
 import { configureServerTimeouts, REQUEST_TIMEOUT_MS, startRequestTimeout } from './request-timeout.js';
 import { routeError, Router } from './router.js';
 import { ROUTES } from './routes/index.js';
+import { openApiDocument } from './contract/openapi.js';
+import { compileContracts, type RouteChecks } from './contract/validate.js';
+import { wsMessagesDocument } from './contract/ws-messages.js';
 import { HANDLED, RawJson, Reply, type ApiRoute, type App, type Call } from './routes/types.js';
 import { deferHeader, secureResponseClass } from './security-headers.js';
 import { StatusView } from './status-view.js';
@@ -170,14 +173,16 @@ class RequestCall implements Call {
     readonly ip: string,
     readonly principal: Principal | null,
     readonly target: string,
+    private readonly checks: RouteChecks,
+    readonly args: Readonly<Record<string, unknown>>,
   ) {}
 
   get actor(): AuditActor {
     return this.principal ? actorOf(this.principal) : ANONYMOUS;
   }
 
-  body(opts: { optional?: boolean } = {}): Promise<Record<string, unknown>> {
-    return readJsonBody(this.req, { optional: Boolean(opts.optional) });
+  async body(): Promise<Record<string, unknown>> {
+    return this.checks.body(await readJsonBody(this.req, { optional: this.checks.bodyOptional }));
   }
 
   audit(action: string, outcome: AuditOutcome, target?: string, detail?: string): void {
@@ -220,6 +225,9 @@ export async function createServer(opts: ServerOptions): Promise<MediagateServer
   const live = new LiveState(controller.hub, { env, config, volume: true });
   const view = new StatusView(live, env, config, artwork);
   const router = new Router(ROUTES as ApiRoute[]);
+  // Every route's request schemas, compiled once (a route without a contract stops the start here).
+  const contracts = compileContracts(ROUTES);
+  const documents = { openapi: JSON.stringify(openApiDocument(ROUTES)), websocket: JSON.stringify(wsMessagesDocument()) };
   const log = new RequestLog(stdout, new Set(ROUTES.filter((r) => !r.path.includes('{')).map((r) => r.path)));
   const ResponseClass = secureResponseClass({ tls });
   const timeoutMs = opts.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
@@ -229,7 +237,7 @@ export async function createServer(opts: ServerOptions): Promise<MediagateServer
     env, config, stateDir, tokens,
     // Replaced in listen(), once the port (and so the default link base) is known.
     invites: new InviteStore({ env, audit, tokens, publicUrl: opts.publicUrl ?? config.get<string>('server.publicUrl') ?? 'http://127.0.0.1' }),
-    audit, controller, live, view, auth, artwork, cookies, web,
+    audit, controller, live, view, auth, artwork, cookies, web, documents,
     creation: new RateLimiter({ ...CREATION_LIMIT, name: 'token/invite creation' }),
     scriptRuns: new RateLimiter({ ...SCRIPT_RUN_LIMIT, name: 'script runs' }),
     shutdown: shutdown.signal,
@@ -282,7 +290,9 @@ export async function createServer(opts: ServerOptions): Promise<MediagateServer
         actorLabel = principal.label;
         auth.requireScope(principal, route.scope, facts);
       }
-      const call = new RequestCall(app, req, res, match.params, match.query, requestId, ip, principal, target);
+      const checks = contracts.get(route)!;
+      checks.params(match.params);
+      const call = new RequestCall(app, req, res, match.params, match.query, requestId, ip, principal, target, checks, checks.query(match.query));
       let result = route.handler(call);
       if (result instanceof Promise) {
         const timer = startRequestTimeout(res, { requestId, ms: timeoutMs });

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import dbus from 'dbus-next';
 import { BIN, cliEnv, runCli } from './cli.js';
+import { checkAnswer } from './openapi.js';
 import { sh, tempDir } from './proc.js';
 
 const live = new Set();
@@ -80,7 +81,9 @@ export function agentFor(localAddress, ca) {
 
 /**
  * One request. `token` becomes the Bearer header; `json` a JSON body with
- * Content-Type; `body` a raw body. Resolves {status, headers, text, json}.
+ * Content-Type; `body` a raw body. Resolves {status, headers, text, json} —
+ * after checking the answer against the OpenAPI document (helpers/openapi.js):
+ * an answer the document does not describe rejects, and the test fails.
  */
 export async function api(srv, method, path, { token, json, body, headers = {}, from, ca } = {}) {
   const h = { ...headers };
@@ -90,6 +93,7 @@ export async function api(srv, method, path, { token, json, body, headers = {}, 
   const base = typeof srv === 'string' ? srv : srv.url;
   const res = await request(`${base}${path}`, { method, headers: h, body: payload, dispatcher: agentFor(from, ca) });
   const text = await res.body.text();
+  await checkAnswer({ method, path, status: res.statusCode, headers: res.headers, text });
   let parsed;
   try { parsed = text ? JSON.parse(text) : undefined; } catch { parsed = undefined; }
   return { status: res.statusCode, headers: res.headers, text, json: parsed };

@@ -14,12 +14,13 @@
  * device token is then set as an HttpOnly, SameSite=Strict cookie and left
  * out of the JSON. Logout clears that cookie as well as revoking the token.
  */
-import { AuthError, UsageError } from '../../core/errors.js';
+import { AuthError } from '../../core/errors.js';
 import { clearedCookie, sessionCookie } from '../cookie-auth.js';
 import { ApiError } from '../respond.js';
 import { describeFailure } from '../../core/invites.js';
 import { revokedTokenJson } from '../shapes.js';
-import { reqString } from './input.js';
+import { json } from '../contract/fields.js';
+import { bool, obj, str } from '../contract/json-schema.js';
 import type { ApiRoute, Call } from './types.js';
 
 const CODE_HINT = 'check the code (dashes, spaces and case do not matter) or ask for a new invite';
@@ -31,8 +32,7 @@ function lockoutNote(c: Call, locked: boolean): string | undefined {
 async function redeem(c: Call) {
   const facts = { ip: c.ip, requestId: c.requestId, target: c.target };
   c.app.auth.assertNotLocked(facts);
-  const body = await c.body();
-  const code = reqString(body, 'code', 64);
+  const { code } = await c.body() as { code: string };
   const r = await c.app.invites.redeemInvite(code, { ip: c.ip, requestId: c.requestId });
   if (r.ok) return { pairingToken: r.pairingToken, expiresAt: r.expiresAt };
   const f = c.app.auth.recordFailure(c.ip);
@@ -42,9 +42,7 @@ async function redeem(c: Call) {
 async function exchange(c: Call) {
   const facts = { ip: c.ip, requestId: c.requestId, target: c.target };
   c.app.auth.assertNotLocked(facts);
-  const body = await c.body();
-  const cookie = body.cookie;
-  if (cookie !== undefined && typeof cookie !== 'boolean') throw new UsageError("invalid field 'cookie': must be true or false", undefined, 'usage.invalid_field');
+  const { pairingToken, device, cookie } = await c.body() as { pairingToken: string; device: string; cookie?: boolean };
   if (cookie === true) {
     const problem = c.app.cookies.sameOrigin.csrfProblem(c.req);
     if (problem !== null) {
@@ -53,8 +51,6 @@ async function exchange(c: Call) {
         { hint: 'open the invite link in a browser, or exchange without "cookie" to get the token in the answer' });
     }
   }
-  const pairingToken = reqString(body, 'pairingToken', 128);
-  const device = reqString(body, 'device', 256);
   const r = await c.app.invites.exchangePairing(pairingToken, device, { ip: c.ip, requestId: c.requestId });
   if (r.ok && cookie === true) {
     const expiresAt = c.app.tokens.get(r.id)?.expiresAt ?? null;
@@ -79,9 +75,42 @@ async function logout(c: Call) {
   return revokedTokenJson(r);
 }
 
+const LOCKED = 'too many failed attempts from this address (auth.locked, Retry-After), or the general rate limit';
+
 export const AUTH_ROUTES: ApiRoute[] = [
-  { method: 'POST', path: '/api/auth/redeem', scope: 'public', handler: redeem },
-  { method: 'POST', path: '/api/auth/exchange', scope: 'public', handler: exchange },
-  { method: 'GET', path: '/api/auth/whoami', scope: 'read', handler: whoami },
-  { method: 'POST', path: '/api/auth/logout', scope: 'read', handler: logout },
+  {
+    method: 'POST', path: '/api/auth/redeem', scope: 'public', handler: redeem,
+    contract: {
+      summary: 'Redeem an invite code for a single-use pairing token (10 minutes)',
+      request: { body: { schema: obj({ code: str(64, 'the invite code: dashes, spaces and case do not matter') }, ['code']) } },
+      answers: { 200: json('Redeemed') },
+      errors: { 401: 'the code is wrong, expired, used up, revoked or superseded (invite.*)', 429: LOCKED },
+    },
+  },
+  {
+    method: 'POST', path: '/api/auth/exchange', scope: 'public', handler: exchange,
+    contract: {
+      summary: 'Exchange a pairing token for a device token of the invite\'s scope',
+      description: 'With `cookie: true` (the web remote\'s own page only: X-Mediagate-CSRF header and this server\'s Origin) the token is set as an HttpOnly, SameSite=Strict cookie and left out of the answer.',
+      request: {
+        body: {
+          schema: obj({
+            pairingToken: str(128, 'from POST /api/auth/redeem'),
+            device: str(256, 'the device\'s name, shown in `token list`'),
+            cookie: bool('set the token as the web remote\'s cookie instead of answering it'),
+          }, ['pairingToken', 'device']),
+        },
+      },
+      answers: { 200: json('Exchanged') },
+      errors: { 401: 'the pairing token is wrong, used or expired (pairing.*)', 403: 'a cookie asked for by another page (auth.csrf)', 429: LOCKED },
+    },
+  },
+  {
+    method: 'GET', path: '/api/auth/whoami', scope: 'read', handler: whoami,
+    contract: { summary: 'The calling token', answers: { 200: json('WhoAmI') } },
+  },
+  {
+    method: 'POST', path: '/api/auth/logout', scope: 'read', handler: logout,
+    contract: { summary: 'Revoke the calling token (and clear the web remote\'s cookie)', answers: { 200: json('RevokedToken') } },
+  },
 ];

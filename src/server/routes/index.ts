@@ -1,12 +1,14 @@
 /**
- * The route table: every route with its method, path and scope. The router
- * refuses to build a route without a valid scope; test/serve-routes.test.js
- * checks the table (and that each non-public route refuses a request
- * without a token).
+ * The route table: every route with its method, path, scope and contract
+ * (request and answer schemas, routes/types.ts). The router refuses to build
+ * a route without a valid scope, the server one without a contract;
+ * test/serve-routes.test.js checks the table (and that each non-public route
+ * refuses a request without a token), test/openapi.test.js the contracts.
  *
  * | method | path                          | scope   |
  * |--------|-------------------------------|---------|
  * | GET    | /api/health                   | public  |
+ * | GET    | /api/openapi.json, /api/ws-messages.json | public (the API's description, nothing else) |
  * | GET    | /api/artwork                  | public (HMAC-signed URL) |
  * | POST   | /api/auth/redeem              | public (failure lockout) |
  * | POST   | /api/auth/exchange            | public (failure lockout) |

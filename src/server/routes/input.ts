@@ -1,55 +1,13 @@
 /**
- * Checking request fields. A missing required field or a wrong type is a
- * UsageError with code `usage.invalid_field` (→ 422 through http-error.ts),
- * naming the field. Unknown fields are ignored (fields are additive).
+ * Small helpers over checked request input. The checks themselves come from
+ * each route's contract (contract/validate.ts): a handler gets a body and
+ * query values that already fit their schemas.
  */
-import { MediagateError, UsageError } from '../../core/errors.js';
-
-type Body = Record<string, unknown>;
-
-function invalid(field: string, what: string): UsageError {
-  return new UsageError(`invalid field '${field}': ${what}`, undefined, 'usage.invalid_field');
-}
-
-export function optString(b: Body, field: string, max = 256): string | undefined {
-  const v = b[field];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'string' || v.length === 0 || v.length > max) throw invalid(field, `must be a non-empty string of at most ${max} characters`);
-  return v;
-}
-
-export function reqString(b: Body, field: string, max = 256): string {
-  const v = optString(b, field, max);
-  if (v === undefined) throw new UsageError(`missing field '${field}'`, undefined, 'usage.invalid_field');
-  return v;
-}
-
-export function optNumber(b: Body, field: string, min: number, max: number, opts: { integer?: boolean } = {}): number | undefined {
-  const v = b[field];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'number' || !Number.isFinite(v) || (opts.integer && !Number.isInteger(v)) || v < min || v > max) {
-    throw invalid(field, `must be ${opts.integer ? 'a whole number' : 'a number'} from ${min} to ${max}`);
-  }
-  return v;
-}
-
-export function optBoolean(b: Body, field: string): boolean | undefined {
-  const v = b[field];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'boolean') throw invalid(field, 'must be true or false');
-  return v;
-}
+import { MediagateError } from '../../core/errors.js';
 
 /** `player` from the body, else from the query string. */
-export function playerOf(b: Body, query: URLSearchParams): string | undefined {
-  return optString(b, 'player') ?? queryString(query, 'player');
-}
-
-export function queryString(query: URLSearchParams, name: string, max = 256): string | undefined {
-  const v = query.get(name);
-  if (v === null) return undefined;
-  if (v.length === 0 || v.length > max) throw new UsageError(`invalid query parameter '${name}'`, undefined, 'usage.invalid_field');
-  return v;
+export function playerOf(body: Record<string, unknown>, args: Readonly<Record<string, unknown>>): string | undefined {
+  return (body.player ?? args.player) as string | undefined;
 }
 
 /** The code to record for a failure. */

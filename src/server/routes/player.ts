@@ -8,14 +8,15 @@
  * error — as the caller, with address and request id (the controller itself
  * is built without an audit sink, so nothing is recorded twice).
  */
-import { UsageError } from '../../core/errors.js';
 import type { SeekTarget } from '../../core/players/seek.js';
 import type { PlayerAction } from '../../core/players/types.js';
 import type { VolumeRequest } from '../../core/volume/types.js';
 import { sanitizeMessage } from '../http-error.js';
 import { ACTION_NAME } from '../shapes.js';
-import { codeOf, optBoolean, optNumber, optString, playerOf, queryString } from './input.js';
-import { RawJson, type ApiRoute, type Call } from './types.js';
+import { json, PLAYER, VOLUME_TARGET } from '../contract/fields.js';
+import { atLeastOne, bool, exactlyOne, int, notTogether, num, obj } from '../contract/json-schema.js';
+import { codeOf, playerOf } from './input.js';
+import { RawJson, type ApiRoute, type Call, type RouteContract } from './types.js';
 
 /** Run a control action and audit its outcome as the caller. */
 export async function audited<T>(c: Call, action: string, target: string | undefined, detail: string | undefined, run: () => Promise<T>, targetOf?: (r: T) => string): Promise<T> {
@@ -30,7 +31,7 @@ export async function audited<T>(c: Call, action: string, target: string | undef
 }
 
 function status(c: Call): RawJson {
-  return new RawJson(c.app.view.text(queryString(c.query, 'player')));
+  return new RawJson(c.app.view.text(c.args.player as string | undefined));
 }
 
 async function players(c: Call) {
@@ -41,46 +42,36 @@ async function players(c: Call) {
 
 function action(a: PlayerAction) {
   return async (c: Call) => {
-    const body = await c.body({ optional: true });
-    const player = playerOf(body, c.query);
+    const body = await c.body();
+    const player = playerOf(body, c.args);
     const r = await audited(c, `player.${a}`, player, undefined, () => c.app.controller.act(a, player), (x) => x.player);
     c.app.view.invalidate();
     return { ok: true, player: r.player, action: ACTION_NAME[a] };
   };
 }
 
-/** `{position}` (s), `{offset}` (s, ±), or `{percent}` (0–100): exactly one. */
-export function seekTarget(b: Record<string, unknown>): SeekTarget {
-  const position = optNumber(b, 'position', 0, 1e7);
-  const offset = optNumber(b, 'offset', -1e7, 1e7);
-  const percent = optNumber(b, 'percent', 0, 100);
-  const given = [position, offset, percent].filter((v) => v !== undefined).length;
-  if (given !== 1) {
-    throw new UsageError('give exactly one of position (seconds), offset (± seconds) or percent (0–100)', undefined, 'usage.invalid_seek');
-  }
-  if (position !== undefined) return { kind: 'absolute', seconds: position };
-  if (offset !== undefined) return { kind: 'relative', seconds: offset };
-  return { kind: 'percent', percent: percent! };
+/** `{position}` (s), `{offset}` (s, ±), or `{percent}` (0–100): exactly one (the contract checked it). */
+function seekTarget(b: Record<string, unknown>): SeekTarget {
+  if (b.position !== undefined) return { kind: 'absolute', seconds: b.position as number };
+  if (b.offset !== undefined) return { kind: 'relative', seconds: b.offset as number };
+  return { kind: 'percent', percent: b.percent as number };
 }
 
 async function seek(c: Call) {
   const body = await c.body();
   const target = seekTarget(body);
-  const player = playerOf(body, c.query);
+  const player = playerOf(body, c.args);
   const detail = target.kind === 'percent' ? `${target.percent}%` : target.kind === 'relative' ? `${target.seconds >= 0 ? '+' : ''}${target.seconds}` : String(target.seconds);
   const r = await audited(c, 'player.seek', player, detail, () => c.app.controller.seek(target, player), (x) => x.player);
   c.app.view.invalidate();
   return { ok: true, player: r.player, action: 'seek', position: r.position };
 }
 
-function volumeTarget(v: string | undefined): 'system' | 'player' | undefined {
-  if (v === undefined || v === 'system' || v === 'player') return v;
-  throw new UsageError(`invalid target '${v}'`, "use 'system' or 'player'", 'usage.invalid_target');
-}
+type VolumeTarget = 'system' | 'player' | undefined;
 
 async function getVolume(c: Call) {
-  const target = volumeTarget(queryString(c.query, 'target'));
-  const player = queryString(c.query, 'player');
+  const target = c.args.target as VolumeTarget;
+  const player = c.args.player as string | undefined;
   const snap = c.app.live.snapshot().volume;
   if (snap && target === undefined && player === undefined) return { level: snap.level, muted: snap.muted, target: snap.target, backend: snap.backend };
   const v = await c.app.controller.volume({ kind: 'get' }, target, player);
@@ -94,17 +85,13 @@ async function getVolume(c: Call) {
  */
 async function putVolume(c: Call) {
   const body = await c.body();
-  const level = optNumber(body, 'level', 0, 100, { integer: true });
-  const change = optNumber(body, 'change', -100, 100, { integer: true });
-  const muted = optBoolean(body, 'muted');
-  const target = volumeTarget(optString(body, 'target'));
-  const player = playerOf(body, c.query);
-  if (level !== undefined && change !== undefined) throw new UsageError('give level or change, not both', undefined, 'usage.invalid_volume');
+  const { level, change, muted } = body as { level?: number; change?: number; muted?: boolean };
+  const target = body.target as VolumeTarget;
+  const player = playerOf(body, c.args);
   const requests: VolumeRequest[] = [];
   if (level !== undefined) requests.push({ kind: 'set', level });
   if (change !== undefined) requests.push({ kind: 'change', delta: change });
   if (muted !== undefined) requests.push({ kind: muted ? 'mute' : 'unmute' });
-  if (requests.length === 0) throw new UsageError('nothing to change: give level (0–100), change (−100…100) or muted', undefined, 'usage.invalid_volume');
   let last = undefined as Awaited<ReturnType<Call['app']['controller']['volume']>> | undefined;
   for (const r of requests) {
     const detail = r.kind === 'set' ? String(r.level) : r.kind === 'change' ? `${r.delta >= 0 ? '+' : ''}${r.delta}` : r.kind;
@@ -113,16 +100,82 @@ async function putVolume(c: Call) {
   return { level: last!.level, muted: last!.muted, target: last!.target, backend: last!.backend };
 }
 
+const PLAYER_QUERY = { player: PLAYER };
+const PLAYER_ERRORS = { 404: 'no such player', 409: 'the player cannot do that now (player.unsupported)', 503: 'no player, or it did not answer in time' };
+const VOLUME_ERRORS = { 404: 'no such player', 503: 'no mixer or player available, or it did not answer in time' };
+
+function actionRoute(a: PlayerAction, summary: string): ApiRoute {
+  return {
+    method: 'POST', path: `/api/player/${a}`, scope: 'control', handler: action(a),
+    contract: {
+      summary,
+      request: { body: { schema: obj({ player: PLAYER }), required: false }, query: PLAYER_QUERY },
+      answers: { 200: json('ActionDone') },
+      errors: PLAYER_ERRORS,
+    },
+  };
+}
+
+const SEEK: RouteContract = {
+  summary: 'Seek: to a position, by an offset, or to a percentage of the track',
+  request: {
+    body: {
+      schema: obj({
+        position: num(0, 1e7, 'seconds from the start'),
+        offset: num(-1e7, 1e7, 'seconds forward (or back, negative)'),
+        percent: num(0, 100, 'of the track\'s duration'),
+        player: PLAYER,
+      }, [], { rules: [exactlyOne(['position', 'offset', 'percent'], { code: 'usage.invalid_seek', message: 'give exactly one of position (seconds), offset (± seconds) or percent (0–100)' })] }),
+    },
+    query: PLAYER_QUERY,
+  },
+  answers: { 200: json('SeekDone') },
+  errors: PLAYER_ERRORS,
+};
+
+const PUT_VOLUME: RouteContract = {
+  summary: 'Set the volume (level or change) and/or mute',
+  description: 'Out of range is 422, as `volume 150` is an error on the command line. Each change is audited.',
+  request: {
+    body: {
+      schema: obj({
+        level: int(0, 100, 'the new level'),
+        change: int(-100, 100, 'relative change (an extension): +5, −5'),
+        muted: bool(),
+        target: VOLUME_TARGET,
+        player: PLAYER,
+      }, [], {
+        rules: [
+          notTogether(['level', 'change'], { code: 'usage.invalid_volume', message: 'give level or change, not both' }),
+          atLeastOne(['level', 'change', 'muted'], { code: 'usage.invalid_volume', message: 'nothing to change: give level (0–100), change (−100…100) or muted' }),
+        ],
+      }),
+    },
+    query: PLAYER_QUERY,
+  },
+  answers: { 200: json('Volume', 'the volume after the change') },
+  errors: VOLUME_ERRORS,
+};
+
 export const PLAYER_ROUTES: ApiRoute[] = [
-  { method: 'GET', path: '/api/status', scope: 'read', handler: status },
-  { method: 'GET', path: '/api/players', scope: 'read', handler: players },
-  { method: 'GET', path: '/api/volume', scope: 'read', handler: getVolume },
-  { method: 'PUT', path: '/api/volume', scope: 'control', handler: putVolume },
-  { method: 'POST', path: '/api/player/play', scope: 'control', handler: action('play') },
-  { method: 'POST', path: '/api/player/pause', scope: 'control', handler: action('pause') },
-  { method: 'POST', path: '/api/player/toggle', scope: 'control', handler: action('toggle') },
-  { method: 'POST', path: '/api/player/stop', scope: 'control', handler: action('stop') },
-  { method: 'POST', path: '/api/player/next', scope: 'control', handler: action('next') },
-  { method: 'POST', path: '/api/player/previous', scope: 'control', handler: action('previous') },
-  { method: 'POST', path: '/api/player/seek', scope: 'control', handler: seek },
+  {
+    method: 'GET', path: '/api/status', scope: 'read', handler: status,
+    contract: { summary: 'What is playing', request: { query: PLAYER_QUERY }, answers: { 200: json('Status') }, errors: { 404: 'no such player', 503: 'no player' } },
+  },
+  {
+    method: 'GET', path: '/api/players', scope: 'read', handler: players,
+    contract: { summary: 'Every player found; `active` marks the one used by default', answers: { 200: json('Players') } },
+  },
+  {
+    method: 'GET', path: '/api/volume', scope: 'read', handler: getVolume,
+    contract: { summary: 'The volume', request: { query: { target: VOLUME_TARGET, player: PLAYER } }, answers: { 200: json('Volume') }, errors: VOLUME_ERRORS },
+  },
+  { method: 'PUT', path: '/api/volume', scope: 'control', handler: putVolume, contract: PUT_VOLUME },
+  actionRoute('play', 'Play (resume)'),
+  actionRoute('pause', 'Pause'),
+  actionRoute('toggle', 'Play or pause'),
+  actionRoute('stop', 'Stop'),
+  actionRoute('next', 'Next track'),
+  actionRoute('previous', 'Previous track'),
+  { method: 'POST', path: '/api/player/seek', scope: 'control', handler: seek, contract: SEEK },
 ];

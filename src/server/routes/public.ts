@@ -6,7 +6,9 @@
 import { ArtworkSigner } from '../artwork.js';
 import { ANONYMOUS } from '../auth.js';
 import { ApiError } from '../respond.js';
-import { HANDLED, type ApiRoute, type Call } from './types.js';
+import { json } from '../contract/fields.js';
+import { OPENAPI_PATH, WS_SCHEMA_PATH } from '../contract/openapi.js';
+import { HANDLED, RawJson, type ApiRoute, type Call } from './types.js';
 
 const HEALTH = { ok: true };
 
@@ -32,7 +34,32 @@ async function artwork(c: Call) {
   return HANDLED;
 }
 
+const LINK_PART = { type: 'string', maxLength: 256 } as const;
+
 export const PUBLIC_ROUTES: ApiRoute[] = [
-  { method: 'GET', path: '/api/health', scope: 'public', handler: health },
-  { method: 'GET', path: '/api/artwork', scope: 'public', handler: artwork },
+  {
+    method: 'GET', path: '/api/health', scope: 'public', handler: health,
+    contract: { summary: 'Whether the server answers (nothing more)', answers: { 200: json('Health') } },
+  },
+  {
+    method: 'GET', path: OPENAPI_PATH, scope: 'public', handler: (c: Call) => new RawJson(c.app.documents.openapi),
+    contract: { summary: 'This document: the HTTP API as OpenAPI 3.1', answers: { 200: { json: { type: 'object' }, description: 'the OpenAPI 3.1 document' } } },
+  },
+  {
+    method: 'GET', path: WS_SCHEMA_PATH, scope: 'public', handler: (c: Call) => new RawJson(c.app.documents.websocket),
+    contract: {
+      summary: 'The WebSocket protocol of /api/ws: a JSON Schema for each client and server message',
+      answers: { 200: { json: { type: 'object' }, description: 'a JSON Schema (2020-12) document whose $defs are the messages' } },
+    },
+  },
+  {
+    method: 'GET', path: '/api/artwork', scope: 'public', handler: artwork,
+    contract: {
+      summary: 'The current artwork of a player, by the signed link in a status answer',
+      description: 'The link (`artwork` in GET /api/status, short-lived, HMAC-signed) is the credential: no token. Answers only the artwork that is current now; ETag, 304 on If-None-Match.',
+      request: { query: { player: LINK_PART, a: LINK_PART, exp: LINK_PART, sig: LINK_PART } },
+      answers: { 200: { description: 'the image', media: 'image/*' }, 304: { description: 'not modified (If-None-Match)', empty: true } },
+      errors: { 403: 'the link\'s signature is wrong or it has expired', 404: 'the artwork is no longer current, or cannot be read', 415: 'the artwork file is not a PNG, JPEG, WebP or GIF image' },
+    },
+  },
 ];

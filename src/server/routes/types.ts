@@ -19,6 +19,7 @@ import type { Authenticator } from '../auth.js';
 import type { SameOrigin } from '../cookie-auth.js';
 import type { WebAssets } from '../web.js';
 import type { RateLimiter } from '../rate-limit.js';
+import type { Schema } from '../contract/json-schema.js';
 import type { Route } from '../router.js';
 import type { StatusView } from '../status-view.js';
 
@@ -36,6 +37,8 @@ export interface App {
   artwork: ArtworkSigner;
   /** The web remote's cookie: its name, TLS, and this server's own origins (for the CSRF check). */
   cookies: { name: string; tls: boolean; sameOrigin: SameOrigin };
+  /** GET /api/openapi.json and /api/ws-messages.json, serialised once at start. */
+  documents: { openapi: string; websocket: string };
   /** The web remote's pages and assets (null when dist/web was not built). */
   web: WebAssets | null;
   /** Token and invite creation: 5 a minute per principal. */
@@ -61,8 +64,14 @@ export interface Call {
   readonly actor: AuditActor;
   /** `METHOD /api/route/{pattern}`, for the audit log. */
   readonly target: string;
-  /** The JSON object body (64 KiB, application/json). `optional`: an empty body is {}. */
-  body(opts?: { optional?: boolean }): Promise<Record<string, unknown>>;
+  /**
+   * The JSON object body (64 KiB, application/json), checked against the
+   * route's `contract.request.body` (422 naming the field otherwise). An
+   * empty body is {} when the contract says `required: false`.
+   */
+  body(): Promise<Record<string, unknown>>;
+  /** The query parameters the route's contract declares, checked and typed (integers, flags); absent ones are missing. */
+  readonly args: Readonly<Record<string, unknown>>;
   /** Record an event as this caller, with address and request id. */
   audit(action: string, outcome: AuditOutcome, target?: string, detail?: string): void;
   /** actor + ip + request id, for core stores that audit themselves. */
@@ -84,7 +93,57 @@ export class RawJson {
 /** The handler wrote the response itself. */
 export const HANDLED = Symbol('handled');
 
+/**
+ * What a route takes and answers: the one description the server checks
+ * requests with (contract/validate.ts) and publishes as OpenAPI 3.1
+ * (contract/openapi.ts, GET /api/openapi.json), and that the tests check
+ * every real answer against. Every route must have one (the route-table test
+ * fails otherwise).
+ *
+ * Adding a route — give it a `contract`:
+ *
+ *   { method: 'POST', path: '/api/player/shuffle', scope: 'control', handler: shuffle,
+ *     contract: {
+ *       summary: 'Turn shuffle on or off',
+ *       request: { body: { schema: obj({ on: bool(), player: PLAYER }, ['on']) } },
+ *       answers: { 200: json('ShuffleDone') },            // a schema in contract/answers.ts
+ *       errors: { 404: 'no such player', 409: 'the player cannot shuffle', 503: 'no player' },
+ *     } }
+ *
+ * - builders (obj, str, int, bool, oneOfStrings, exactlyOne…) are in
+ *   contract/json-schema.ts; answer shapes are named in contract/answers.ts
+ *   (closed: list every field the handler answers);
+ * - the handler reads `await c.body()` and `c.args` — already checked, so it
+ *   needs no checks of its own for what the schema says;
+ * - `errors` lists only the route's own error statuses: 400 (malformed),
+ *   429 (rate limit), 401/403 (non-public routes) and 413/415/422 (routes
+ *   with a body or query) are added from the scope and the request.
+ */
+export interface RouteContract {
+  summary: string;
+  description?: string;
+  request?: {
+    /** The JSON body; `required: false` lets an empty body stand for {}. */
+    body?: { schema: Schema; required?: boolean };
+    /** One schema per query parameter (values arrive as text: integers and booleans are converted first). */
+    query?: Readonly<Record<string, Schema>>;
+    /** Path parameters (`{name}` in the path); a non-empty string when not given. */
+    params?: Readonly<Record<string, Schema>>;
+  };
+  /** Success answers by status. */
+  answers: Readonly<Record<number, Answer>>;
+  /** This route's own error statuses and when they happen. */
+  errors?: Readonly<Record<number, string>>;
+}
+
+/** A JSON answer (`json`: a schema name in contract/answers.ts, or a schema), another media type, or no body. */
+export type Answer =
+  | { description?: string; json: string | Schema }
+  | { description: string; media: string }
+  | { description: string; empty: true };
+
 export interface ApiRoute extends Route<Handler> {
+  readonly contract: RouteContract;
   /**
    * Set on the one route whose real scope is decided inside the handler:
    * POST /api/scripts/{name}/run declares the minimum ('read') and checks the
