@@ -2,9 +2,9 @@
 // Generate the man pages (man/man1/*.1) and the README's command reference
 // from the oclif manifest (itself generated from the command classes) and the
 // config key registry; the HTTP API reference of `mediagate serve` (in its man
-// page and in the README reference) from the built route table (routeTable()),
-// the limits from the build's constants, and each route's request/answer line
-// from scripts/api-doc.js. `--check` writes nothing and exits 1 listing every
+// page and in the README reference) from the OpenAPI document and the
+// WebSocket message schemas the build generates from the route contracts
+// (scripts/api-reference.js), the limits from the build's constants. `--check` writes nothing and exits 1 listing every
 // file that is stale; the test suite runs it.
 import { readFileSync, writeFileSync, readdirSync, mkdirSync, unlinkSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -19,9 +19,11 @@ const END = '<!-- reference:end -->';
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const manifest = JSON.parse(readFileSync(join(root, 'oclif.manifest.json'), 'utf8'));
 const { describeKeys } = await import(join(root, 'dist/core/config/store.js'));
-const api = await import('./api-doc.js');
 const dist = (p) => import(join(root, 'dist', p));
-const { routeTable } = await dist('server/routes/index.js');
+const { ROUTES } = await dist('server/routes/index.js');
+const { openApiDocument, OPENAPI_PATH, WS_SCHEMA_PATH } = await dist('server/contract/openapi.js');
+const { wsMessagesDocument } = await dist('server/contract/ws-messages.js');
+const { routeRows, wsRows } = await import('./api-reference.js');
 const { BODY_LIMIT_BYTES } = await dist('server/json-body.js');
 const { REQUEST_TIMEOUT_MS } = await dist('server/request-timeout.js');
 const { WS_DEFAULTS, WS_MAX_PAYLOAD } = await dist('server/ws.js');
@@ -48,15 +50,8 @@ function synopsis(c) {
 // ---- the HTTP API of `mediagate serve`
 const keyDefault = (key) => describeKeys().find((k) => k.key === key)?.default;
 const perMinute = (l) => `${l.rate} a minute${l.perMs === 60_000 ? '' : ` (per ${l.perMs} ms)`}`;
-const routes = routeTable().map((r) => {
-  const shape = api.ROUTE_SHAPES[`${r.method} ${r.path}`];
-  if (!shape) process.stderr.write(`docs: warning: no request/answer line for ${r.method} ${r.path} in scripts/api-doc.js\n`);
-  const scope = r.scopeCheckedInHandler ? `${r.scope} + the script's own scope` : r.scope;
-  return { method: r.method, path: r.path, scope, request: shape?.[0] ?? '?', answer: shape?.[1] ?? 'see the source (src/server/routes)' };
-});
-for (const k of Object.keys(api.ROUTE_SHAPES)) {
-  if (!routes.some((r) => `${r.method} ${r.path}` === k)) process.stderr.write(`docs: warning: scripts/api-doc.js describes ${k}, which is not in the route table\n`);
-}
+const routes = routeRows(openApiDocument(ROUTES));
+const WS_PROTOCOL = [...wsRows(wsMessagesDocument()), ['Closing', 'revoking or expiring the token closes its sockets with 4401 ("token revoked" / "token expired").']];
 const ERROR_SHAPE = '{"error":{"code":"auth.invalid_token","message":"…","requestId":"…"}}';
 const API_NOTES = [
   ['Auth', 'Every route but the public ones needs Authorization: Bearer TOKEN with a scope that covers the route (read ⊂ control ⊂ admin); the web remote\'s session cookie works only from its own pages. A token in the URL (?token=…) is refused. Pairing tokens are never bearer tokens.'],
@@ -66,24 +61,24 @@ const API_NOTES = [
 const mdCell = (s) => String(s).replaceAll('|', '\\|');
 
 function apiMarkdown() {
-  const out = ['### HTTP API (`mediagate serve`)', '', 'Generated from the server\'s route table. Base URL: the address `serve` prints; JSON in and out.', '',
-    '| method | path | scope | request | answer |', '|---|---|---|---|---|'];
-  for (const r of routes) out.push(`| ${r.method} | \`${r.path}\` | ${r.scope} | ${mdCell(r.request)} | ${mdCell(r.answer)} |`);
+  const out = ['### HTTP API (`mediagate serve`)', '', `Generated from the server's route contracts, which it checks every request against: the OpenAPI 3.1 document is served at \`${OPENAPI_PATH}\`, the WebSocket messages' JSON Schemas at \`${WS_SCHEMA_PATH}\` (both public, both nothing but the API's description). Base URL: the address \`serve\` prints (or \`server.publicUrl\`, sub-path included); JSON in and out.`, '',
+    '| method | path | scope | what | request | answer | errors |', '|---|---|---|---|---|---|---|'];
+  for (const r of routes) out.push(`| ${r.method} | \`${r.path}\` | ${r.scope} | ${mdCell(r.summary)} | ${mdCell(r.request === '—' ? '—' : `\`${r.request}\``)} | ${mdCell(`\`${r.answer}\``)} | ${r.errors} |`);
   out.push('');
   for (const [term, text] of API_NOTES) out.push(`**${term}.** ${text}`, '');
   out.push('**WebSocket `/api/ws`.**', '');
-  for (const [term, text] of api.WS_PROTOCOL) out.push(`- ${term}: ${text}`);
+  for (const [term, text] of WS_PROTOCOL) out.push(`- ${term}: ${text}`);
   out.push('');
   return out;
 }
 
 const plain = (s) => String(s).replaceAll('`', '');
 function apiRoff() {
-  const out = ['.SH HTTP API', para('Every route of the server, generated from its route table: method, path, scope, then the request (query or JSON body) and the answer.')];
-  for (const r of routes) out.push('.TP', `.B ${roff(`${r.method} ${r.path}`)}`, roff(`[${r.scope}] ${r.request === '—' ? '' : `${plain(r.request)} `}\u2192 ${plain(r.answer)}`));
+  const out = ['.SH HTTP API', para(`Every route of the server, generated from its route contracts (the OpenAPI 3.1 document at ${OPENAPI_PATH}): method, path, scope, then the request (query or JSON body) and the answer.`)];
+  for (const r of routes) out.push('.TP', `.B ${roff(`${r.method} ${r.path}`)}`, roff(`[${r.scope}] ${plain(r.summary)}. ${r.request === '—' ? '' : `${plain(r.request)} `}\u2192 ${plain(r.answer)} (errors: ${r.errors})`));
   for (const [term, text] of API_NOTES) out.push(`.SS ${roff(term)}`, roff(text));
   out.push('.SH WEBSOCKET');
-  for (const [term, text] of api.WS_PROTOCOL) out.push('.TP', `.B ${roff(term)}`, roff(text));
+  for (const [term, text] of WS_PROTOCOL) out.push('.TP', `.B ${roff(term)}`, roff(text));
   return out;
 }
 

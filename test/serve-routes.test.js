@@ -16,9 +16,10 @@ t.test('every route declares a scope', async (t) => {
   const inside = routeTable().filter((r) => r.scopeCheckedInHandler);
   t.same(inside.map((r) => `${r.method} ${r.path} ${r.scope}`), ['POST /api/scripts/{name}/run read']);
   t.match(inside[0].scopeCheckedInHandler, /script's own scope/);
-  // Public routes are exactly these: four API routes, and the web remote's pages and files (no data in them).
+  // Public routes are exactly these: four API routes, the API's two descriptions (test/openapi.test.js
+  // shows they reveal nothing else), and the web remote's pages and files (no data in them).
   t.same(ROUTES.filter((r) => r.scope === 'public').map((r) => `${r.method} ${r.path}`).sort(),
-    ['GET /', 'GET /api/artwork', 'GET /api/health', 'GET /assets/{file}', 'GET /connect', 'GET /manifest.webmanifest', 'POST /api/auth/exchange', 'POST /api/auth/redeem']);
+    ['GET /', 'GET /api/artwork', 'GET /api/health', 'GET /api/openapi.json', 'GET /api/ws-messages.json', 'GET /assets/{file}', 'GET /connect', 'GET /manifest.webmanifest', 'POST /api/auth/exchange', 'POST /api/auth/redeem']);
   for (const r of ROUTES) if (!r.path.startsWith('/api/')) t.equal(r.method, 'GET', `${r.path}: a web remote file, GET only`);
   // Admin-only surfaces.
   for (const r of ROUTES) {
