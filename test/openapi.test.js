@@ -146,3 +146,35 @@ t.test('request checks come from the schemas: the field, its rule, and the messa
   t.equal((await api(srv, 'GET', '/api/tokens?all', { token: admin.token })).status, 200);
   t.equal((await api(srv, 'POST', '/api/tokens', { token: admin.token, json: { label: 'n', scope: 'read', expiresIn: null } })).status, 200, 'null is not given');
 });
+
+t.test('the WebSocket message schemas and the protocol parser agree', async (t) => {
+  const { parseEnvelope, parseCommand } = await import('../dist/server/ws-protocol.js');
+  const { checkWsMessage } = await import('./helpers/openapi.js');
+  const parses = (m) => {
+    try {
+      const env = parseEnvelope(typeof m === 'string' ? m : JSON.stringify(m));
+      if (env.type === 'command') parseCommand(env);
+      return true;
+    } catch { return false; }
+  };
+  const fits = (m) => { try { checkWsMessage('client', m); return true; } catch { return false; } };
+  const accepted = [
+    { type: 'subscribe' }, { type: 'subscribe', id: 1, player: 'mpd' }, { type: 'subscribe', id: null, topic: null },
+    { type: 'subscribe', topic: 'audit', backlog: 0, filter: { outcome: 'ok', since: '1h' } }, { type: 'unsubscribe', topic: 'audit' },
+    { type: 'command', action: 'pause' }, { type: 'command', id: 'a', action: 'next', args: { player: 'mpv' } },
+    { type: 'command', action: 'seek', args: { offset: -10 } }, { type: 'command', action: 'seek', args: { percent: 50, player: null } },
+    { type: 'command', action: 'volume', args: { toggleMute: true, target: 'system' } }, { type: 'command', action: 'volume', args: { change: -100 } },
+  ];
+  const refused = [
+    {}, [], 'text', { type: 'dance' }, { type: 'subscribe', lvl: 1 }, { type: 'subscribe', topic: 'x' }, { type: 'subscribe', id: {} }, { type: 'subscribe', id: '' },
+    { type: 'subscribe', topic: 'audit', backlog: 10001 }, { type: 'subscribe', topic: 'audit', filter: { outcome: 'maybe' } }, { type: 'subscribe', player: '   ' },
+    { type: 'command' }, { type: 'command', action: 'fly' }, { type: 'command', action: 'pause', args: 5 }, { type: 'command', action: 'pause', args: { bogus: 1 } },
+    { type: 'command', action: 'pause', args: { player: '' } }, { type: 'command', action: 'seek', args: {} }, { type: 'command', action: 'seek', args: { position: -1 } },
+    { type: 'command', action: 'seek', args: { position: 1, offset: 1 } }, { type: 'command', action: 'seek', args: { offset: 86401 } },
+    { type: 'command', action: 'volume', args: { level: 150 } }, { type: 'command', action: 'volume', args: { level: 1.5 } },
+    { type: 'command', action: 'volume', args: { toggleMute: false } }, { type: 'command', action: 'volume', args: { level: 1, muted: true } },
+    { type: 'command', action: 'volume', args: { muted: true, target: 'speakers' } },
+  ];
+  for (const m of accepted) t.ok(parses(m) && fits(m), `accepted by both: ${JSON.stringify(m)}`);
+  for (const m of refused) t.ok(!parses(m) && !fits(m), `refused by both: ${JSON.stringify(m)}`);
+});

@@ -121,16 +121,27 @@ export async function checkAnswer({ method, path, status, headers, text }) {
 
 let wsChecks = null;
 
+/** Which message schema a message claims to be (by its type, topic and action). */
+function wsDefOf(from, m) {
+  if (m === null || typeof m !== 'object' || Array.isArray(m)) return null;
+  if (from === 'server') return { status: 'StatusMessage', volume: 'VolumeMessage', audit: 'AuditMessage', result: 'ResultMessage', error: 'ErrorMessage' }[m.type] ?? null;
+  if (m.type === 'subscribe') return m.topic === 'audit' ? 'SubscribeAudit' : 'SubscribeStatus';
+  if (m.type === 'unsubscribe') return 'Unsubscribe';
+  if (m.type === 'command') return m.action === 'seek' ? 'SeekCommand' : m.action === 'volume' ? 'VolumeCommand' : 'PlayerCommand';
+  return null;
+}
+
 /** Check one WebSocket message (a parsed object) sent by `from` ('client' | 'server'); throws naming the problem. */
 export function checkWsMessage(from, message) {
   wsChecks ??= (() => {
-    const doc = wsMessagesDocument();
     const ajv = ajv2020();
-    ajv.addSchema(doc, 'ws');
-    return { client: ajv.getSchema('ws#/$defs/ClientMessage'), server: ajv.getSchema('ws#/$defs/ServerMessage') };
+    ajv.addSchema(wsMessagesDocument(), 'ws');
+    return (name) => ajv.getSchema(`ws#/$defs/${name}`);
   })();
-  const check = wsChecks[from];
-  if (!check(message)) {
-    throw new Error(`${from} WebSocket message not described by /api/ws-messages.json: ${JSON.stringify(message).slice(0, 300)}: ${describe(check.errors ?? [])}`);
-  }
+  const name = wsDefOf(from, message);
+  const fail = (why) => { throw new Error(`${from} WebSocket message not described by /api/ws-messages.json: ${JSON.stringify(message).slice(0, 300)}: ${why}`); };
+  if (!name) fail('no message of this type');
+  const check = wsChecks(name);
+  if (!check(message)) fail(`as ${name}: ${describe((check.errors ?? []).slice(0, 5))}`);
+  return name;
 }

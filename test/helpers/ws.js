@@ -20,6 +20,22 @@ import { CorsPolicy } from '../../dist/server/cors.js';
 import { FailureLockout } from '../../dist/server/failure-lockout.js';
 import { TrustedProxies, clientIp } from '../../dist/server/client-ip.js';
 import { cliEnv } from './cli.js';
+import { checkWsMessage } from './openapi.js';
+
+/** Error codes that say "this message does not fit the protocol" — what the schemas decide. */
+const SHAPE_CODES = new Set(['request.invalid_json', 'request.not_an_object', 'request.unknown_type', 'request.invalid_message', 'request.unknown_action', 'usage.invalid_seek', 'usage.invalid_volume']);
+
+/**
+ * Every message exchanged is checked against /api/ws-messages.json
+ * (helpers/openapi.js): a server message the schemas do not describe fails
+ * the test (thrown, so it cannot go unnoticed); a client message is checked
+ * too, and — when it carries an id — the server's answer must agree with
+ * the schemas: a message they refuse gets a shape error, one they accept
+ * never does.
+ */
+function contractFailure(e) {
+  setImmediate(() => { throw e; });
+}
 
 export const ALLOWED_ORIGIN = 'https://panel.example.net';
 
@@ -80,7 +96,8 @@ export async function startWsServer(t, { mpd, maxFailures = 10, limits, origins 
     live,
     controller,
     audit,
-    statusJson,
+    // As serve's StatusView answers it: with `artwork` (no signed link here).
+    statusJson: (s) => ({ ...statusJson(s), artwork: null }),
     log: (line) => logs.push(line),
     ...(limits ? { limits } : {}),
   };
@@ -132,9 +149,19 @@ export function connect(url, { token, protocols, headers = {}, origin, localAddr
   });
 }
 
+function clientVerdict(obj) {
+  let value = obj;
+  if (typeof obj === 'string') { try { value = JSON.parse(obj); } catch { return { fits: false, id: undefined }; } }
+  let fits = true;
+  try { checkWsMessage('client', value); } catch { fits = false; }
+  const id = value && typeof value === 'object' && (typeof value.id === 'string' || typeof value.id === 'number') ? value.id : undefined;
+  return { fits, id, value };
+}
+
 /** Message queue + waiting helpers around a ws client. */
 function wrap(ws) {
   const messages = [];
+  const sent = new Map(); // id → does the message fit the schemas?
   const waiters = [];
   let closeInfo = null;
   const closeWaiters = [];
@@ -142,6 +169,20 @@ function wrap(ws) {
     const at = performance.now();
     let msg;
     try { msg = JSON.parse(data.toString('utf8')); } catch { msg = { raw: data.toString('utf8'), isBinary }; }
+    try {
+      checkWsMessage('server', msg);
+      if ((msg.type === 'error' || msg.type === 'result') && msg.id !== undefined && msg.id !== null && sent.has(msg.id)) {
+        const s = sent.get(msg.id);
+        sent.delete(msg.id);
+        const shapeError = msg.type === 'error' && SHAPE_CODES.has(msg.code);
+        if (s.fits && shapeError) throw new Error(`the server refused a message its schemas accept (${msg.code}: ${msg.message}): ${JSON.stringify(s.value).slice(0, 300)}`);
+        if (!s.fits && !shapeError && !(msg.type === 'error' && /^(auth|rate_limit)\./.test(msg.code))) {
+          throw new Error(`the server answered ${msg.type}${msg.code ? ` ${msg.code}` : ''} to a message its schemas refuse: ${JSON.stringify(s.value).slice(0, 300)}`);
+        }
+      }
+    } catch (e) {
+      contractFailure(e);
+    }
     msg.__at = at;
     messages.push(msg);
     for (const w of [...waiters]) if (w.pred(msg)) { waiters.splice(waiters.indexOf(w), 1); clearTimeout(w.timer); w.resolve(msg); }
@@ -156,7 +197,11 @@ function wrap(ws) {
     ws,
     get protocol() { return ws.protocol; },
     messages,
-    send(obj) { ws.send(typeof obj === 'string' ? obj : JSON.stringify(obj)); },
+    send(obj) {
+      const v = clientVerdict(obj);
+      if (v.id !== undefined) sent.set(v.id, v);
+      ws.send(typeof obj === 'string' ? obj : JSON.stringify(obj));
+    },
     /** The next message (already received and not yet taken, or future) matching pred. */
     next(pred = () => true, ms = 3000, what = 'a message') {
       const i = messages.findIndex((m) => !m.__taken && pred(m));
