@@ -68,7 +68,8 @@ function asset(name, body) {
   const dot = name.lastIndexOf('.');
   const file = `assets/${name.slice(0, dot)}.${hashOf(body)}${name.slice(dot)}`;
   emit(`/${file}`, file, body, 'immutable');
-  names[name] = `/${file}`;
+  // Pages and the manifest refer to it relatively (assets/…): the remote works under any sub-path.
+  names[name] = file;
 }
 
 asset('icon.svg', Buffer.from(iconSvg()));
@@ -94,12 +95,13 @@ for (const f of bundled.outputFiles) {
 }
 
 const manifest = {
-  id: '/',
+  // Relative to the manifest's own URL, so a sub-path deployment is its own app.
+  id: './',
   name: 'mediagate remote',
   short_name: 'mediagate',
   description: 'Control the music playing on your mediagate server.',
-  start_url: '/',
-  scope: '/',
+  start_url: './',
+  scope: './',
   display: 'standalone',
   orientation: 'any',
   background_color: '#16171b',
@@ -134,5 +136,5 @@ page('connect.html', '/connect', 'connect.html');
 
 writeFileSync(join(out, 'assets.json'), `${JSON.stringify({ files: entries }, null, 2)}\n`);
 const firstLoad = (p) => entries.filter((e) => p.includes(e.path)).reduce((n, e) => n + readFileSync(join(out, e.gzip ?? e.file)).length, 0);
-const remoteLoad = firstLoad(['/', '/manifest.webmanifest', names['style.css'], names['remote.js'], names['icon.svg'], names['cover.svg']]);
+const remoteLoad = firstLoad(['/', '/manifest.webmanifest', ...['style.css', 'remote.js', 'icon.svg', 'cover.svg'].map((n) => `/${names[n]}`)]);
 process.stderr.write(`web remote: ${entries.length} files in dist/web; the remote page and what it loads at once: ${(remoteLoad / 1024).toFixed(1)} KiB (gzip where smaller)\n`);

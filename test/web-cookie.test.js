@@ -2,7 +2,7 @@
 // each with what it lets through and what it refuses. End to end: web-csrf.test.js.
 import t from 'tap';
 import {
-  clearedCookie, COOKIE_MAX_AGE_SECONDS, cookieName, readCookie, SameOrigin, sessionCookie,
+  clearedCookie, COOKIE_MAX_AGE_SECONDS, cookiePolicy, readCookie, SameOrigin, sessionCookie,
 } from '../dist/server/cookie-auth.js';
 
 const req = (headers) => ({ headers });
@@ -19,11 +19,26 @@ t.test('readCookie: finds the one cookie; refuses it twice', async (t) => {
 
 t.test('sessionCookie / clearedCookie: HttpOnly, SameSite=Strict, Path=/; Secure and __Host- only under TLS', async (t) => {
   const now = Date.parse('2030-01-01T00:00:00Z');
-  t.equal(sessionCookie(TOKEN, { tls: false, nowMs: now }), `mediagate=${TOKEN}; Max-Age=${COOKIE_MAX_AGE_SECONDS}; Path=/; HttpOnly; SameSite=Strict`);
-  t.equal(sessionCookie(TOKEN, { tls: true, nowMs: now, expiresAt: '2030-01-02T00:00:00Z' }), `__Host-mediagate=${TOKEN}; Max-Age=86400; Path=/; HttpOnly; SameSite=Strict; Secure`, 'kept until the token expires');
-  t.equal(clearedCookie(false), 'mediagate=; Max-Age=0; Path=/; HttpOnly; SameSite=Strict');
-  t.equal(clearedCookie(true), '__Host-mediagate=; Max-Age=0; Path=/; HttpOnly; SameSite=Strict; Secure');
-  t.equal(cookieName(true), '__Host-mediagate');
+  const plain = cookiePolicy(false);
+  const tls = cookiePolicy(true);
+  t.equal(sessionCookie(TOKEN, plain, { nowMs: now }), `mediagate=${TOKEN}; Max-Age=${COOKIE_MAX_AGE_SECONDS}; Path=/; HttpOnly; SameSite=Strict`);
+  t.equal(sessionCookie(TOKEN, tls, { nowMs: now, expiresAt: '2030-01-02T00:00:00Z' }), `__Host-mediagate=${TOKEN}; Max-Age=86400; Path=/; HttpOnly; SameSite=Strict; Secure`, 'kept until the token expires');
+  t.equal(clearedCookie(plain), 'mediagate=; Max-Age=0; Path=/; HttpOnly; SameSite=Strict');
+  t.equal(clearedCookie(tls), '__Host-mediagate=; Max-Age=0; Path=/; HttpOnly; SameSite=Strict; Secure');
+  t.equal(tls.name, '__Host-mediagate');
+});
+
+t.test('cookiePolicy: an https public URL makes it Secure; a sub-path scopes it (__Secure-, not __Host-, which needs Path=/)', async (t) => {
+  t.same(cookiePolicy(false, 'https://media.example.org'), { name: '__Host-mediagate', secure: true, path: '/' }, 'a TLS proxy in front, at the root');
+  t.same(cookiePolicy(false, 'https://host.example/mediagate'), { name: '__Secure-mediagate', secure: true, path: '/mediagate/' }, 'a TLS proxy on a sub-path');
+  t.same(cookiePolicy(true, 'https://host.example/a/b/'), { name: '__Secure-mediagate', secure: true, path: '/a/b/' }, 'serve\'s own TLS, deeper path, trailing slash');
+  t.same(cookiePolicy(false, 'http://127.0.0.1:8080/mediagate'), { name: 'mediagate', secure: false, path: '/mediagate/' }, 'plain HTTP: no prefix, the path still');
+  t.same(cookiePolicy(false, 'http://box.lan:8420'), { name: 'mediagate', secure: false, path: '/' });
+  const sub = cookiePolicy(false, 'https://host.example/mediagate');
+  t.equal(sessionCookie(TOKEN, sub, { nowMs: 0, expiresAt: new Date(60_000).toISOString() }), `__Secure-mediagate=${TOKEN}; Max-Age=60; Path=/mediagate/; HttpOnly; SameSite=Strict; Secure`);
+  t.equal(clearedCookie(sub), '__Secure-mediagate=; Max-Age=0; Path=/mediagate/; HttpOnly; SameSite=Strict; Secure', 'cleared on the same path (else the browser keeps it)');
+  // Never a Domain: host-only, whatever the policy.
+  for (const p of [cookiePolicy(false), cookiePolicy(true), sub]) t.notMatch(sessionCookie(TOKEN, p), /Domain=/i);
 });
 
 t.test('SameOrigin.isSelf: the listen address, the public URL, scheme://Host — nothing else', async (t) => {

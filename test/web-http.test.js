@@ -9,6 +9,7 @@ import { request } from 'undici';
 import { runCli } from './helpers/cli.js';
 import { agentFor, api, auditEvents, cliToken, selfSigned, serveEnv, startServe } from './helpers/serve.js';
 import { connect } from './helpers/ws.js';
+import { checkAnswer } from './helpers/openapi.js';
 
 const PAGE_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; manifest-src 'self'; object-src 'none'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; require-trusted-types-for 'script'";
 const API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
@@ -18,11 +19,12 @@ const IMMUTABLE = 'public, max-age=31536000, immutable';
 async function raw(srv, path, { gzip = false, method = 'GET', ca } = {}) {
   const res = await request(`${srv.url}${path}`, { method, headers: gzip ? { 'accept-encoding': 'gzip' } : {}, dispatcher: agentFor(undefined, ca) });
   const buf = Buffer.from(await res.body.arrayBuffer());
+  await checkAnswer({ method, path, status: res.statusCode, headers: res.headers, text: res.headers['content-encoding'] === 'gzip' ? '' : buf.toString('utf8') });
   return { status: res.statusCode, headers: res.headers, body: res.headers['content-encoding'] === 'gzip' ? gunzipSync(buf) : buf, bytes: buf.length };
 }
 
-/** Every src/href a page refers to. */
-const refs = (html) => [...html.matchAll(/\s(?:src|href)="([^"]+)"/g)].map((m) => m[1]);
+/** Every src/href a page refers to, as a path on the server (they are relative: the remote works under any sub-path). */
+const refs = (html, page) => [...html.matchAll(/\s(?:src|href)="([^"]+)"/g)].map((m) => new URL(m[1], `http://x${page}`).pathname);
 
 /** Redeem an invite and exchange it in cookie mode from `origin`; returns {res, cookie}. */
 async function pairCookie(srv, env, { origin = srv.url, csrf = true, ca } = {}) {
@@ -56,7 +58,7 @@ t.test('pages: exact CSP, no-store, no inline script; assets immutable; manifest
     const scripts = [...html.matchAll(/<script\b[^>]*>([\s\S]*?)<\/script>/gi)];
     t.ok(scripts.length >= 1, `${path}: has a script`);
     for (const [tag, body] of scripts) {
-      t.match(tag, /\ssrc="\/assets\/[a-z]+\.[0-9a-f]{12}\.js"/, `${path}: script from a hashed file of this server`);
+      t.match(tag, /\ssrc="assets\/[a-z]+\.[0-9a-f]{12}\.js"/, `${path}: script from a hashed file of this server, by a relative URL`);
       t.equal(body.trim(), '', `${path}: the script element has no inline code`);
     }
     t.notMatch(html, /<style[\s>]/i, `${path}: no <style>`);
@@ -64,7 +66,8 @@ t.test('pages: exact CSP, no-store, no inline script; assets immutable; manifest
     t.notMatch(html, /\son[a-z]+\s*=/i, `${path}: no event-handler attribute`);
     t.notMatch(html, /javascript:/i);
     t.notMatch(html, /https?:\/\//, `${path}: nothing from another origin (no CDN)`);
-    for (const ref of refs(html)) seen.add(ref);
+    t.notMatch(html, /\s(?:src|href)="\//, `${path}: no root-relative URL (they would leave a sub-path)`);
+    for (const ref of refs(html, path)) seen.add(ref);
     const gz = await raw(srv, path, { gzip: true });
     t.equal(gz.headers['content-encoding'], 'gzip', `${path}: gzip when accepted`);
     t.same(gz.body, r.body, 'the same page');
@@ -88,15 +91,15 @@ t.test('pages: exact CSP, no-store, no inline script; assets immutable; manifest
   t.equal(m.headers['content-type'], 'application/manifest+json');
   t.equal(m.headers['cache-control'], 'no-cache');
   const manifest = JSON.parse(m.body.toString('utf8'));
-  t.equal(manifest.id, '/');
-  t.equal(manifest.scope, '/');
-  t.equal(manifest.start_url, '/');
+  t.equal(manifest.id, './', 'relative to the manifest: a sub-path deployment is its own app');
+  t.equal(manifest.scope, './');
+  t.equal(manifest.start_url, './');
   t.equal(manifest.display, 'standalone');
   const sizes = manifest.icons.map((i) => i.sizes);
   t.ok(sizes.includes('192x192') && sizes.includes('512x512'), 'icons of 192 and 512 px');
   t.ok(manifest.icons.some((i) => i.purpose === 'maskable'));
   for (const icon of manifest.icons) {
-    const r = await raw(srv, icon.src);
+    const r = await raw(srv, `/${icon.src}`);
     t.equal(r.headers['content-type'], icon.type, `${icon.src}: ${icon.type}`);
     if (icon.type === 'image/png') {
       t.same([...r.body.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'a PNG');

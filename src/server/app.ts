@@ -59,7 +59,8 @@ import { ArtworkSigner } from './artwork.js';
 import { DenialGate } from './audit-gate.js';
 import { ANONYMOUS, actorOf, Authenticator, denialSummary, type DenialContext } from './auth.js';
 import { clearServeUrl, recordServeUrl } from '../core/serve-url.js';
-import { cookieName, SameOrigin } from './cookie-auth.js';
+import { cookiePolicy, SameOrigin } from './cookie-auth.js';
+import { basePathOf, matchBasePath } from './base-path.js';
 import { clientIp, rateLimitKey, TrustedProxies } from './client-ip.js';
 import { CorsPolicy } from './cors.js';
 import { FailureLockout } from './failure-lockout.js';
@@ -216,10 +217,13 @@ export async function createServer(opts: ServerOptions): Promise<MediagateServer
   const lockout = new FailureLockout();
   const gate = new DenialGate<DenialContext>({ onSummary: (s) => audit.append(denialSummary(s)) });
   // The web remote's cookie: valid only from this server's own origins (the listen address is added in listen()).
-  const cookies = { name: cookieName(tls), tls, sameOrigin: new SameOrigin(tls, [opts.publicUrl, config.get<string>('server.publicUrl')]) };
+  const publicUrl = opts.publicUrl ?? config.get<string>('server.publicUrl');
+  // A sub-path public URL (https://host/mediagate) puts everything under that path (base-path.ts).
+  const basePath = basePathOf(publicUrl);
+  const cookies = { policy: cookiePolicy(tls, publicUrl), sameOrigin: new SameOrigin(tls, [opts.publicUrl, config.get<string>('server.publicUrl')]) };
   const auth = new Authenticator({ tokens, lockout, audit, gate, cookies });
   const web = WebAssets.load();
-  const artwork = new ArtworkSigner();
+  const artwork = new ArtworkSigner({ basePath });
   // The server audits control actions per request (with caller, address and request id), so the controller gets no sink.
   const controller = new LocalController(env, config, { mpdPassword: opts.mpdPassword });
   const live = new LiveState(controller.hub, { env, config, volume: true });
@@ -237,7 +241,7 @@ export async function createServer(opts: ServerOptions): Promise<MediagateServer
     env, config, stateDir, tokens,
     // Replaced in listen(), once the port (and so the default link base) is known.
     invites: new InviteStore({ env, audit, tokens, publicUrl: opts.publicUrl ?? config.get<string>('server.publicUrl') ?? 'http://127.0.0.1' }),
-    audit, controller, live, view, auth, artwork, cookies, web, documents,
+    audit, controller, live, view, auth, artwork, cookies, basePath, web, documents,
     creation: new RateLimiter({ ...CREATION_LIMIT, name: 'token/invite creation' }),
     scriptRuns: new RateLimiter({ ...SCRIPT_RUN_LIMIT, name: 'script runs' }),
     shutdown: shutdown.signal,
@@ -279,7 +283,14 @@ export async function createServer(opts: ServerOptions): Promise<MediagateServer
         });
         return;
       }
-      const match = router.match(req.method, req.url);
+      const where = matchBasePath(req.url, basePath);
+      if (where.kind === 'bare') {
+        // `/mediagate` → `/mediagate/`: the web remote's relative links resolve under the slash.
+        res.writeHead(308, { location: `${basePath}/${(req.url ?? '').slice(basePath.length)}`, 'content-length': '0' });
+        res.end();
+        return;
+      }
+      const match = router.match(req.method, where.kind === 'inside' ? where.url : req.url);
       if (match.kind !== 'found') throw routeError(match)!;
       const route = match.route as ApiRoute;
       const target = `${route.method} ${route.path}`;
@@ -397,6 +408,13 @@ export async function createServer(opts: ServerOptions): Promise<MediagateServer
     throw e;
   }
 
+  // A WebSocket upgrade at the public sub-path (a proxy that passes it on) is /api/ws too.
+  if (basePath !== '') {
+    server.prependListener('upgrade', (req: IncomingMessage) => {
+      const where = matchBasePath(req.url, basePath);
+      if (where.kind === 'inside') req.url = where.url;
+    });
+  }
   let ws: WsHandle | null = null;
   const wsModule = await loadWs();
   if (wsModule) {
@@ -413,7 +431,7 @@ export async function createServer(opts: ServerOptions): Promise<MediagateServer
       },
       // The allow-list, plus this server's own origin (the web remote's page).
       originAllowed: (origin, req) => cors.originAllowed(origin) || (req !== undefined && cookies.sameOrigin.isSelf(origin, req.headers.host)),
-      cookieSecret: (req) => cookies.sameOrigin.wsCookie(req, cookies.name),
+      cookieSecret: (req) => cookies.sameOrigin.wsCookie(req, cookies.policy.name),
       clientIp: (req) => clientIp(req.socket.remoteAddress, req.headers['x-forwarded-for'], trusted),
       isLocked: (ip) => lockout.isLocked(ip).locked,
       lockRetryAfter: (ip) => lockout.isLocked(ip).retryAfterSeconds,

@@ -1,7 +1,7 @@
 /**
  * Artwork through short-lived signed URLs.
  *
- * `GET /api/status` answers an `artwork` field: a relative URL
+ * `GET /api/status` answers an `artwork` field: a path (after server.publicUrl's sub-path, if any)
  *
  *   /api/artwork?player=mpv&a=<artwork id>&exp=<unix s>&sig=<HMAC>
  *
@@ -108,7 +108,14 @@ export class ArtworkSigner {
   private mpdReader: ((maxBytes: number) => Promise<{ data: Buffer } | null>) | null = null;
   private onKnown: () => void = () => {};
 
-  constructor(private readonly ttlMs = ARTWORK_TTL_MS) {}
+  private readonly ttlMs: number;
+  /** Put before /api/artwork (server.publicUrl's sub-path, '' at the root). */
+  private readonly basePath: string;
+
+  constructor(opts: { ttlMs?: number; basePath?: string } = {}) {
+    this.ttlMs = opts.ttlMs ?? ARTWORK_TTL_MS;
+    this.basePath = opts.basePath ?? '';
+  }
 
   private sign(player: string, id: string, exp: number): string {
     return createHmac('sha256', this.key).update(`${player}\n${id}\n${exp}`).digest('base64url');
@@ -130,7 +137,7 @@ export class ArtworkSigner {
     }
     const minute = Math.floor(nowMs / MINUTE) * MINUTE;
     const exp = Math.floor((minute + MINUTE + this.ttlMs) / 1000);
-    const url = `/api/artwork?player=${encodeURIComponent(state.player)}&a=${id}&exp=${exp}&sig=${this.sign(state.player, id, exp)}`;
+    const url = `${this.basePath}/api/artwork?player=${encodeURIComponent(state.player)}&a=${id}&exp=${exp}&sig=${this.sign(state.player, id, exp)}`;
     return { url, reuseUntil: minute + MINUTE };
   }
 

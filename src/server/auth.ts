@@ -41,7 +41,7 @@ import { PAIRING_PREFIX } from '../core/invites.js';
 import { scopeAllows, type Scope } from '../core/scopes.js';
 import type { Principal, ResolveFailure, TokenStore } from '../core/tokens.js';
 import type { DenialGate, GateSummary } from './audit-gate.js';
-import { clearedCookie, readCookie, type SameOrigin } from './cookie-auth.js';
+import { clearedCookie, readCookie, type CookiePolicy, type SameOrigin } from './cookie-auth.js';
 import type { FailureLockout } from './failure-lockout.js';
 import { ApiError } from './respond.js';
 
@@ -114,7 +114,7 @@ export interface AuthenticatorDeps {
   audit: AuditSink;
   gate: DenialGate<DenialContext>;
   /** Cookie mode for the web remote: the cookie's name and this server's own origins. Absent: Bearer only. */
-  cookies?: { name: string; tls: boolean; sameOrigin: SameOrigin };
+  cookies?: { policy: CookiePolicy; sameOrigin: SameOrigin };
 }
 
 const FAILURE_TEXT: Record<ResolveFailure, { code: string; message: string; hint?: string }> = {
@@ -198,7 +198,7 @@ export class Authenticator {
     }
     const secret = bearerSecret(req.headers.authorization);
     if (secret === undefined && this.d.cookies) {
-      const cookie = readCookie(req.headers.cookie, this.d.cookies.name);
+      const cookie = readCookie(req.headers.cookie, this.d.cookies.policy.name);
       if (cookie !== undefined) return this.authenticateCookie(req, cookie, f);
     }
     if (secret === undefined) {
@@ -227,7 +227,7 @@ export class Authenticator {
         hint: `send the header "X-Mediagate-CSRF: 1" from a page of this server (same Origin), or use "Authorization: Bearer <token>"`,
       });
     }
-    const clear = { 'set-cookie': clearedCookie(c.tls) };
+    const clear = { 'set-cookie': clearedCookie(c.policy) };
     if (cookie === null || cookie.length === 0 || cookie.length > 512) {
       this.d.audit.append({ actor: ANONYMOUS, action: 'auth.failure', target: f.target, outcome: 'denied', ip: f.ip, requestId: f.requestId, detail: 'malformed or repeated session cookie' });
       throw new ApiError(401, 'auth.invalid_token', 'the session cookie is not valid', { headers: clear, hint: 'pair this browser again with an invite link' });

@@ -2,12 +2,24 @@
  * The web remote's credential: the device token in a cookie, and the checks
  * that keep another web page from riding on it (CSRF).
  *
- * - The cookie: `mediagate=<token>` (`__Host-mediagate` under TLS, which
- *   the browser accepts only with `Secure`, `Path=/` and no `Domain`), always
- *   `HttpOnly` (page script cannot read it, so an injected script cannot
- *   steal it), `SameSite=Strict` (a cross-site page's requests do not carry
- *   it), `Path=/`. Set only by POST /api/auth/exchange when the page asks for
- *   cookie mode; the token is then never in the JSON body.
+ * - The cookie (CookiePolicy): always `HttpOnly` (page script cannot read
+ *   it, so an injected script cannot steal it), `SameSite=Strict` (a
+ *   cross-site page's requests do not carry it), no `Domain` (this host
+ *   only), and scoped to where the remote is served:
+ *     - at the root: `Path=/`; over https (serve's own TLS, or an https
+ *       server.publicUrl: a TLS proxy in front) `__Host-mediagate` with
+ *       `Secure` — the prefix makes the browser refuse it unless it is
+ *       Secure, host-only and Path=/, so a sibling subdomain or a plain-HTTP
+ *       page cannot plant one; over plain HTTP `mediagate`;
+ *     - on a sub-path (server.publicUrl https://host/mediagate):
+ *       `Path=/mediagate/`, so other applications on the same host (other
+ *       paths behind the same proxy) never receive it. `__Host-` requires
+ *       Path=/, so over https the name is `__Secure-mediagate`: still only
+ *       accepted with Secure (no plain-HTTP page can set or overwrite it),
+ *       host-only because we never send Domain — what `__Host-` adds beyond
+ *       that is the path, which here is deliberately narrower, not wider.
+ *   Set only by POST /api/auth/exchange when the page asks for cookie mode;
+ *   the token is then never in the JSON body.
  * - SameSite is not enough: another port or subdomain of the same host is
  *   the same "site" and its requests DO carry the cookie. So every request
  *   authenticated by the cookie must also prove it comes from the remote's
@@ -35,14 +47,40 @@
 import type { IncomingMessage } from 'node:http';
 
 export const COOKIE_NAME = 'mediagate';
-/** Under TLS: the `__Host-` prefix binds the cookie to this exact host, Secure and Path=/. */
+/** Over https at the root: the `__Host-` prefix binds the cookie to this exact host, Secure and Path=/. */
 export const TLS_COOKIE_NAME = '__Host-mediagate';
+/** Over https on a sub-path (`__Host-` needs Path=/): Secure is still enforced by the prefix. */
+export const TLS_SUBPATH_COOKIE_NAME = '__Secure-mediagate';
 export const CSRF_HEADER = 'x-mediagate-csrf';
 /** Browsers keep a cookie at most 400 days whatever it asks for. */
 export const COOKIE_MAX_AGE_SECONDS = 400 * 86_400;
 
-export function cookieName(tls: boolean): string {
-  return tls ? TLS_COOKIE_NAME : COOKIE_NAME;
+/** The cookie's name and attributes for this server. */
+export interface CookiePolicy {
+  readonly name: string;
+  readonly secure: boolean;
+  /** `/`, or the sub-path with a trailing slash: `/mediagate/`. */
+  readonly path: string;
+}
+
+/**
+ * The policy for a server that speaks TLS itself (`tls`) or not, reached at
+ * `publicUrl` (server.publicUrl, optional): https through either makes the
+ * cookie Secure; the public URL's path scopes it.
+ */
+export function cookiePolicy(tls: boolean, publicUrl?: string): CookiePolicy {
+  let https = tls;
+  let base = '';
+  if (publicUrl) {
+    try {
+      const u = new URL(publicUrl);
+      https ||= u.protocol === 'https:';
+      base = u.pathname.replace(/\/+$/, '');
+    } catch { /* not a URL: config refuses those */ }
+  }
+  const path = `${base}/`;
+  const name = !https ? COOKIE_NAME : base === '' ? TLS_COOKIE_NAME : TLS_SUBPATH_COOKIE_NAME;
+  return Object.freeze({ name, secure: https, path });
 }
 
 /**
@@ -63,21 +101,21 @@ export function readCookie(header: string | undefined, name: string): string | n
   return found;
 }
 
-function attributes(tls: boolean): string {
-  return `Path=/; HttpOnly; SameSite=Strict${tls ? '; Secure' : ''}`;
+function attributes(p: CookiePolicy): string {
+  return `Path=${p.path}; HttpOnly; SameSite=Strict${p.secure ? '; Secure' : ''}`;
 }
 
 /** The Set-Cookie value that stores `token` (kept until the token expires, at most 400 days). */
-export function sessionCookie(token: string, opts: { tls: boolean; expiresAt?: string | null; nowMs?: number }): string {
+export function sessionCookie(token: string, policy: CookiePolicy, opts: { expiresAt?: string | null; nowMs?: number } = {}): string {
   const now = opts.nowMs ?? Date.now();
   const expires = opts.expiresAt ? Date.parse(opts.expiresAt) : NaN;
   const maxAge = Number.isFinite(expires) ? Math.max(0, Math.min(COOKIE_MAX_AGE_SECONDS, Math.floor((expires - now) / 1000))) : COOKIE_MAX_AGE_SECONDS;
-  return `${cookieName(opts.tls)}=${token}; Max-Age=${maxAge}; ${attributes(opts.tls)}`;
+  return `${policy.name}=${token}; Max-Age=${maxAge}; ${attributes(policy)}`;
 }
 
 /** The Set-Cookie value that removes the cookie. */
-export function clearedCookie(tls: boolean): string {
-  return `${cookieName(tls)}=; Max-Age=0; ${attributes(tls)}`;
+export function clearedCookie(policy: CookiePolicy): string {
+  return `${policy.name}=; Max-Age=0; ${attributes(policy)}`;
 }
 
 function originOf(text: string): string | null {

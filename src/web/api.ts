@@ -2,7 +2,16 @@
  * The page's calls to the API: same origin, the session cookie (HttpOnly,
  * never seen here), and the X-Mediagate-CSRF header every cookie-authenticated
  * request must carry. Errors come back as ApiFailure with the server's code.
+ *
+ * Every URL is relative to the page (`/api/status` is asked as `api/status`),
+ * so the remote works wherever it is served: at the root, or under a reverse
+ * proxy's sub-path (server.publicUrl https://host/mediagate).
  */
+
+/** `path` (`/api/…`) under the directory this page is served from. */
+export function here(path: string): string {
+  return new URL(`./${path.replace(/^\/+/, '')}`, document.baseURI).href;
+}
 export class ApiFailure extends Error {
   constructor(readonly status: number, readonly code: string, message: string, readonly hint?: string, readonly retryAfter?: number) {
     super(message);
@@ -28,7 +37,7 @@ export async function api<T = unknown>(method: 'GET' | 'POST' | 'PUT', path: str
   if (body !== undefined) headers['content-type'] = 'application/json';
   let res: Response;
   try {
-    res = await fetch(path, {
+    res = await fetch(here(path), {
       method, headers, credentials: 'same-origin', cache: 'no-store', redirect: 'error',
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     });

@@ -8,7 +8,7 @@
  * server sets the device token as an HttpOnly cookie, which this script never
  * sees. Then it goes to the remote.
  */
-import { api, ApiFailure, waitText, type WhoAmI } from './api.js';
+import { api, ApiFailure, here, waitText, type WhoAmI } from './api.js';
 import { byId, show } from './dom.js';
 
 const form = byId<HTMLFormElement>('pair');
@@ -91,7 +91,7 @@ async function pair(code: string, device: string): Promise<void> {
     return;
   }
   progress.textContent = 'Paired. Opening the remote…';
-  location.replace('/');
+  location.replace(here('/'));
 }
 
 async function main(): Promise<void> {

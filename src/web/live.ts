@@ -10,7 +10,7 @@
  * when GET /api/auth/whoami then answers 401 (the browser does not show why
  * an upgrade failed).
  */
-import { api, ApiFailure, type Status, type Volume } from './api.js';
+import { api, ApiFailure, here, type Status, type Volume } from './api.js';
 
 export type LiveState =
   | { kind: 'connecting' }
@@ -65,7 +65,7 @@ export class Live {
     if (this.stopped) return;
     if (!navigator.onLine) { this.on.state({ kind: 'offline' }); return; }
     this.on.state({ kind: 'connecting' });
-    const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api/ws`;
+    const url = here('/api/ws').replace(/^http/, 'ws');
     let opened = false;
     const ws = new WebSocket(url, 'mediagate.v1');
     this.ws = ws;

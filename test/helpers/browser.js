@@ -65,3 +65,31 @@ export async function startOtherOrigin(t, pages) {
   t.teardown(() => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }));
   return `http://127.0.0.1:${server.address().port}`;
 }
+
+/**
+ * Check every answer the page receives from the server at `base` (its
+ * URL, sub-path included) against the OpenAPI document, as api() does for
+ * the tests' own requests. Returns the problems found (a test asserts none).
+ */
+export function watchAnswers(page, base) {
+  const problems = [];
+  const pending = [];
+  page.on('response', (res) => {
+    const url = res.url();
+    if (!url.startsWith(`${base}/`) || res.status() >= 300 && res.status() < 400) return;
+    pending.push((async () => {
+      let text = '';
+      // A body the page never finished reading (it navigated away, a sign-out) is not waited for.
+      const body = res.text().then((x) => ({ x }), () => null);
+      const got = await Promise.race([body, new Promise((r) => setTimeout(() => r(null), 5000))]);
+      if (got === null) return;
+      text = got.x;
+      const path = url.slice(base.length);
+      try {
+        const { checkAnswer } = await import('./openapi.js');
+        await checkAnswer({ method: res.request().method(), path, status: res.status(), headers: await res.allHeaders(), text });
+      } catch (e) { problems.push(e.message); }
+    })());
+  });
+  return { problems, settled: () => Promise.all(pending) };
+}

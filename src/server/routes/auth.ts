@@ -54,7 +54,7 @@ async function exchange(c: Call) {
   const r = await c.app.invites.exchangePairing(pairingToken, device, { ip: c.ip, requestId: c.requestId });
   if (r.ok && cookie === true) {
     const expiresAt = c.app.tokens.get(r.id)?.expiresAt ?? null;
-    c.res.setHeader('set-cookie', sessionCookie(r.token, { tls: c.app.cookies.tls, expiresAt }));
+    c.res.setHeader('set-cookie', sessionCookie(r.token, c.app.cookies.policy, { expiresAt }));
     return { id: r.id, scope: r.scope, label: r.label, cookie: true };
   }
   if (r.ok) return { id: r.id, token: r.token, scope: r.scope, label: r.label };
@@ -71,7 +71,7 @@ function whoami(c: Call) {
 async function logout(c: Call) {
   const r = await c.app.tokens.revoke(c.principal!.id, c.auditContext());
   c.app.auth.tokensChanged();
-  c.res.setHeader('set-cookie', clearedCookie(c.app.cookies.tls));
+  c.res.setHeader('set-cookie', clearedCookie(c.app.cookies.policy));
   return revokedTokenJson(r);
 }
 

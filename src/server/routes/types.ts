@@ -16,7 +16,7 @@ import type { LiveState } from '../../core/live.js';
 import type { AuditContext, Principal, TokenStore } from '../../core/tokens.js';
 import type { ArtworkSigner } from '../artwork.js';
 import type { Authenticator } from '../auth.js';
-import type { SameOrigin } from '../cookie-auth.js';
+import type { CookiePolicy, SameOrigin } from '../cookie-auth.js';
 import type { WebAssets } from '../web.js';
 import type { RateLimiter } from '../rate-limit.js';
 import type { Schema } from '../contract/json-schema.js';
@@ -35,8 +35,10 @@ export interface App {
   view: StatusView;
   auth: Authenticator;
   artwork: ArtworkSigner;
-  /** The web remote's cookie: its name, TLS, and this server's own origins (for the CSRF check). */
-  cookies: { name: string; tls: boolean; sameOrigin: SameOrigin };
+  /** The web remote's cookie: its name and attributes, and this server's own origins (for the CSRF check). */
+  cookies: { policy: CookiePolicy; sameOrigin: SameOrigin };
+  /** The path of server.publicUrl ('' at the root, '/mediagate'): links the server makes start with it. */
+  basePath: string;
   /** GET /api/openapi.json and /api/ws-messages.json, serialised once at start. */
   documents: { openapi: string; websocket: string };
   /** The web remote's pages and assets (null when dist/web was not built). */
