@@ -15,6 +15,8 @@ import { wsMessagesDocument } from '../dist/server/contract/ws-messages.js';
 import { checkAnswer, contract } from './helpers/openapi.js';
 import { api, cliToken, serveEnv, startServe } from './helpers/serve.js';
 import { tempDir } from './helpers/proc.js';
+import { launchBrowser, needChromium, phonePage } from './helpers/browser.js';
+import { createServer } from 'node:http';
 
 const json = { 'content-type': 'application/json; charset=utf-8', 'x-request-id': 'r1' };
 const errorText = (code) => JSON.stringify({ error: { code, message: 'm', requestId: 'r1' } });
@@ -67,6 +69,38 @@ t.test('the answer check catches what the document does not describe', async (t)
   await t.rejects(checkAnswer({ method: 'GET', path: '/api/nowhere', status: 200, headers: json, text: '{}' }), /matches no operation/, 'a success off the route table');
   t.equal(await checkAnswer({ method: 'GET', path: '/api/nowhere', status: 404, headers: json, text: errorText('route.not_found') }), null, 'a 404 off the table is an error');
   t.equal(await checkAnswer({ method: 'DELETE', path: '/api/tokens/tok_1', status: 404, headers: json, text: errorText('token.not_found') }), 'deleteTokensIdOrLabel', 'path templates match');
+});
+
+t.test('a twin serve answering off the contract fails the tests that reach it (api() and the browser pages)', async (t) => {
+  // A stand-in for serve whose handlers answer one field too many, an undocumented status, and a bare error.
+  const answers = {
+    '/api/health': [200, '{"ok":true,"uptime":12}'],
+    '/api/status': [418, errorText('x.teapot')],
+    '/api/volume': [401, '{"message":"no"}'],
+    '/api/auth/whoami': [200, '{"id":"tok_1","label":"a","scope":"read","expiresAt":null}'],
+  };
+  const twin = createServer((req, res) => {
+    const [status, body] = answers[new URL(req.url, 'http://x').pathname] ?? [404, errorText('route.not_found')];
+    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'x-request-id': 'twin-1' }).end(body);
+  });
+  await new Promise((resolve) => twin.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise((resolve) => { twin.closeAllConnections(); twin.close(() => resolve()); }));
+  const url = `http://127.0.0.1:${twin.address().port}`;
+  await t.rejects(api(url, 'GET', '/api/health'), /additional properties/, 'api(): an extra field fails the request');
+  await t.rejects(api(url, 'GET', '/api/status'), /status 418 is not documented/, 'api(): an undocumented status');
+  await t.rejects(api(url, 'GET', '/api/volume'), /error/, 'api(): an error that is not the Error shape');
+  t.equal((await api(url, 'GET', '/api/nowhere')).status, 404, 'a described error passes');
+  if (!needChromium(t)) return;
+  const browser = await launchBrowser(t);
+  const { page, problems, settled } = await phonePage(browser);
+  // (Each answer checked before the next navigation: a page gone takes its unread body with it.)
+  await page.goto(`${url}/api/health`);
+  await settled();
+  await page.goto(`${url}/api/nowhere`);
+  await settled();
+  const contract = problems.filter((p) => p.startsWith('contract:'));
+  t.equal(contract.length, 1, 'the browser page: one answer off the contract…');
+  t.match(contract[0], /GET \/api\/health → 200: .*additional properties/, '…the extra field, named');
 });
 
 t.test('GET /api/openapi.json: public, and nothing in it but the API', async (t) => {

@@ -32,16 +32,21 @@ export async function launchBrowser(t) {
 }
 
 /**
- * A phone-sized page in a fresh context. Console errors, page errors and
- * CSP violations are collected in `problems` (a test asserts it stays empty).
+ * A phone-sized page in a fresh context. Console errors, page errors, CSP
+ * violations — and every answer from a mediagate serve (one carrying
+ * X-Request-ID) that the OpenAPI document does not describe — are collected
+ * in `problems` (a test asserts it stays empty; `settled()` waits for the
+ * answer checks still running). `base`: the server's public URL when it is on
+ * a sub-path (the part before /api/… is taken off before matching).
  */
-export async function phonePage(browser, { colorScheme = 'light', ...opts } = {}) {
+export async function phonePage(browser, { colorScheme = 'light', base, ...opts } = {}) {
   const context = await browser.newContext({ viewport: PHONE, deviceScaleFactor: 2, isMobile: true, hasTouch: true, colorScheme, ...opts });
   const page = await context.newPage();
   const problems = [];
   page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  return { context, page, problems };
+  const answers = watchAnswers(page, base, problems);
+  return { context, page, problems, settled: answers.settled };
 }
 
 /** Where screenshots go (test/artifacts/, not committed). */
@@ -67,28 +72,33 @@ export async function startOtherOrigin(t, pages) {
 }
 
 /**
- * Check every answer the page receives from the server at `base` (its
- * URL, sub-path included) against the OpenAPI document, as api() does for
- * the tests' own requests. Returns the problems found (a test asserts none).
+ * Check every answer the page receives from a mediagate serve against the
+ * OpenAPI document, as api() does for the tests' own requests: those from
+ * under `base` (the server's URL, sub-path included) when given, else every
+ * answer that carries X-Request-ID (only serve sends it; other origins the
+ * tests start do not). Problems go to `problems` (a test asserts none).
  */
-export function watchAnswers(page, base) {
-  const problems = [];
+export function watchAnswers(page, base, problems = []) {
   const pending = [];
   page.on('response', (res) => {
     const url = res.url();
-    if (!url.startsWith(`${base}/`) || res.status() >= 300 && res.status() < 400) return;
+    const status = res.status();
+    if (status >= 300 && status < 400) return;
+    if (base !== undefined && !url.startsWith(`${base}/`)) return;
+    if (base === undefined && !url.startsWith('http')) return;
     pending.push((async () => {
-      let text = '';
+      const headers = await res.allHeaders().catch(() => null);
+      if (headers === null || (base === undefined && !headers['x-request-id'])) return;
       // A body the page never finished reading (it navigated away, a sign-out) is not waited for.
       const body = res.text().then((x) => ({ x }), () => null);
       const got = await Promise.race([body, new Promise((r) => setTimeout(() => r(null), 5000))]);
       if (got === null) return;
-      text = got.x;
-      const path = url.slice(base.length);
+      const u = new URL(url);
+      const path = base !== undefined ? url.slice(base.length) : `${u.pathname}${u.search}`;
       try {
         const { checkAnswer } = await import('./openapi.js');
-        await checkAnswer({ method: res.request().method(), path, status: res.status(), headers: await res.allHeaders(), text });
-      } catch (e) { problems.push(e.message); }
+        await checkAnswer({ method: res.request().method(), path, status, headers, text: got.x });
+      } catch (e) { problems.push(`contract: ${e.message}`); }
     })());
   });
   return { problems, settled: () => Promise.all(pending) };
