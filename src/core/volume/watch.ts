@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { DEFAULT_BACKEND_TIMEOUT_MS } from '../timeout.js';
 import { toolEnv } from './exec.js';
 import { watchPulse } from './pulse/watch.js';
@@ -35,15 +35,21 @@ export function watchMixer(backend: MixerName, env: NodeJS.ProcessEnv, onChange:
  * when it is ready; each re-read connects a client, which an active
  * subscription reports). When pactl exits (the server went away), `onChange`
  * is called and pactl started again, backing off to once a minute. The
- * child is killed by the returned stop function.
+ * child is killed by the returned stop function. (node:child_process is
+ * loaded on the first start, not with the module: `volume` never needs it.)
  */
 export function watchPactl(env: NodeJS.ProcessEnv, onChange: () => void): () => void {
+  let spawn: typeof import('node:child_process').spawn | undefined;
   let child: ChildProcess | undefined;
   let stopped = false;
   let restartTimer: NodeJS.Timeout | undefined;
   let backoff = 1000;
   let settleTimer: NodeJS.Timeout | undefined;
   const start = () => {
+    if (!spawn) {
+      void import('node:child_process').then((m) => { spawn = m.spawn; if (!stopped) start(); });
+      return;
+    }
     child = spawn('pactl', ['subscribe'], { env: toolEnv(env), stdio: ['ignore', 'pipe', 'ignore'] });
     const c = child;
     let active = false;
