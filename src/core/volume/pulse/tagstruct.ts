@@ -1,7 +1,9 @@
 import { CHANNELS_MAX, Tag } from './protocol.js';
 
 /** A packet that does not parse as the tagstruct we expect (garbage, or a server we do not understand). */
-export class MalformedPacket extends Error {}
+export class MalformedPacket extends Error {
+  override name = 'MalformedPacket';
+}
 
 /**
  * Writes a tagstruct: each value is its tag byte, then the value big-endian.
