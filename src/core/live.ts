@@ -295,7 +295,7 @@ export class LiveState extends EventEmitter {
       volume = { level: reading.level, muted: reading.muted, target: mixer.target, backend: mixer.backend };
       if (!this.stopMixer && !this.stopped) {
         this.mixerBackend = mixer.backend;
-        this.stopMixer = watchMixer(mixer.backend, this.opts.env, () => { void this.refreshVolume(); });
+        this.stopMixer = watchMixer(mixer.backend, this.opts.env, () => { void this.refreshVolume(); }, this.hub.timeoutMs);
       }
     } catch (e) {
       if (!(e instanceof MediagateError)) throw e;

@@ -2,6 +2,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { toolEnv } from './exec.js';
 import type { MixerName } from './types.js';
 
+/** Windows reports volume changes through its helper (loaded only there). */
+function watchWindows(env: NodeJS.ProcessEnv, timeoutMs: number, onChange: () => void): () => void {
+  let stop: (() => void) | undefined;
+  let stopped = false;
+  void import('./windows.js').then((m) => { if (!stopped) stop = m.watchWindowsVolume(env, timeoutMs, onChange); });
+  return () => { stopped = true; stop?.(); };
+}
+
 /**
  * Calls `onChange` when the system mixer may have changed, without polling:
  * `pactl subscribe` for PulseAudio (and PipeWire's pulse server). Other
@@ -11,7 +19,8 @@ import type { MixerName } from './types.js';
  * and again after a reconnect, until the new subscription is listening.
  * The child is killed by the returned stop function.
  */
-export function watchMixer(backend: MixerName, env: NodeJS.ProcessEnv, onChange: () => void): () => void {
+export function watchMixer(backend: MixerName, env: NodeJS.ProcessEnv, onChange: () => void, timeoutMs = 3000): () => void {
+  if (backend === 'windows') return watchWindows(env, timeoutMs, onChange);
   if (backend !== 'pulse') return () => {};
   let child: ChildProcess | undefined;
   let stopped = false;
