@@ -112,6 +112,7 @@ const STATUS: Record<string, PlayerState['status']> = { Playing: 'playing', Paus
 const REPEAT: Record<string, RepeatMode> = { None: 'off', Track: 'track', List: 'playlist' };
 export const REPEAT_TO_WINDOWS: Record<RepeatMode, string> = { off: 'None', track: 'Track', playlist: 'List' };
 
+const YEAR_2000 = Date.UTC(2000, 0, 1);
 const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
@@ -138,7 +139,8 @@ export function sessionState(s: RawSession, name: string, nowMs: number, artUrl:
   const updated = str(s.timeline?.lastUpdated);
   const at = updated ? Date.parse(updated) : NaN;
   const position = posTicks === null ? null
-    : positionAt({ position: (posTicks - startTicks) / TICKS_PER_SECOND, at: Number.isFinite(at) ? at : nowMs, playing: status === 'playing', rate: num(pb.rate), duration }, nowMs);
+    // An app that never set its timeline reports LastUpdatedTime as year 1: carry nothing forward then.
+    : positionAt({ position: (posTicks - startTicks) / TICKS_PER_SECOND, at: Number.isFinite(at) && at > YEAR_2000 ? at : nowMs, playing: status === 'playing', rate: num(pb.rate), duration }, nowMs);
   const capabilities: Capabilities = {
     canPlay: c.play === true,
     canPause: c.pause === true,
