@@ -65,7 +65,7 @@ export function hasItem(p: NowPlaying | null): p is NowPlaying {
   return p !== null && typeof p.bundleIdentifier === 'string' && p.bundleIdentifier !== '';
 }
 
-const GENERIC = new Set(['client', 'app', 'desktop', 'player', 'mac', 'macos', 'helper', 'gpu', 'webkit', 'osx']);
+const GENERIC = new Set(['client', 'app', 'desktop', 'player', 'mac', 'macos', 'helper', 'gpu', 'osx']);
 
 /**
  * A player name from an app's bundle identifier: its last word unless that
