@@ -49,8 +49,7 @@ function writer(scenario) {
   return (text) => { queue.push(text); pump(); };
 }
 
-function main(tool, dir) {
-  const argv = process.argv.slice(2);
+function main(tool, dir, argv) {
   fs.appendFileSync(path.join(dir, 'calls.jsonl'), `${JSON.stringify({ tool, argv, env: Object.keys(process.env), pid: process.pid, at: Date.now() })}\n`);
   const scenario = readJson(path.join(dir, 'scenario.json'), {})[tool] ?? {};
   const model = () => readJson(path.join(dir, 'model.json'), {});
@@ -322,3 +321,5 @@ function powershell(argv, scenario, model, save, dir) {
 }
 
 module.exports = { main };
+// Run as `node fake-desktop-tool.cjs TOOL DIR SCRIPT ARGS…` (the shebang line of each fake; the kernel adds the fake's own path).
+if (require.main === module) main(process.argv[2], process.argv[3], process.argv.slice(5));

@@ -53,7 +53,9 @@ export function fakeDesktop(t, { model = defaultModel(), scenario = {} } = {}) {
   mkdirSync(bin);
   for (const tool of ['media-control', 'osascript', 'powershell.exe']) {
     const file = join(bin, tool);
-    writeFileSync(file, `#!${process.execPath}\nrequire(${JSON.stringify(IMPL)}).main(${JSON.stringify(tool)}, ${JSON.stringify(dir)});\n`);
+    // The implementation is Node's main module (a .cjs), not this file: a name such as
+    // powershell.exe would trip loader hooks (tap's coverage hooks reach every child).
+    writeFileSync(file, `#!/usr/bin/env -S ${process.execPath} ${IMPL} ${tool} ${dir}\n`);
     chmodSync(file, 0o755);
   }
   const read = () => JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));

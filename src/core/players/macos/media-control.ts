@@ -170,15 +170,15 @@ export class NowPlayingStream {
   private ended(child: ChildProcess): void {
     if (this.child !== child) return;
     this.child = undefined;
-    const wasLive = this.live;
-    this.live = false;
-    if (this.stopped) return;
-    if (this.rotating) {
-      // Replaced on purpose: the new stream's first (full) line takes over at once.
+    if (this.rotating && !this.stopped) {
+      // Replaced on purpose: what is known stays valid until the new stream's first (full) line replaces it.
       this.rotating = false;
       this.start();
       return;
     }
+    const wasLive = this.live;
+    this.live = false;
+    if (this.stopped) return;
     if (wasLive) this.notify();
     const ran = Date.now() - this.startedAt;
     if (ran >= (this.o.healthyAfterMs ?? 30_000)) this.backoff = this.o.minBackoffMs ?? 1000;
