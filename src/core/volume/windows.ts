@@ -1,35 +1,30 @@
 import { UsageError } from '../errors.js';
-import { acquireHelper } from '../players/windows/helper.js';
+import { acquireHelper, borrowHelper, type HelperOptions } from '../players/windows/helper.js';
 import type { Mixer, VolumeReading } from './types.js';
 
 /** The default playback device's volume and mute (Core Audio IAudioEndpointVolume, through the PowerShell helper). */
 export class WindowsMixer implements Mixer {
   readonly backend = 'windows' as const;
   readonly target = 'system' as const;
-  private readonly lease;
+  constructor(private readonly o: HelperOptions) {}
 
-  constructor(o: { env: NodeJS.ProcessEnv; timeoutMs: number }) {
-    this.lease = acquireHelper(o);
+  private get helper() {
+    return borrowHelper(this.o);
   }
 
   async get(): Promise<VolumeReading> {
-    const r = await this.lease.helper.request('volume.get') as { level?: unknown; muted?: unknown } | null;
+    const r = await this.helper.request('volume.get') as { level?: unknown; muted?: unknown } | null;
     if (typeof r?.level !== 'number' || typeof r.muted !== 'boolean') throw new UsageError('the Windows helper answered volume.get without a level');
     return { level: Math.round(r.level), muted: r.muted };
   }
 
   async set(level: number): Promise<void> {
     if (!Number.isInteger(level) || level < 0 || level > 100) throw new UsageError(`volume ${level} is out of range: use 0–100`, undefined, 'usage.out_of_range');
-    await this.lease.helper.request('volume.set', { level });
+    await this.helper.request('volume.set', { level });
   }
 
   async setMuted(muted: boolean): Promise<void> {
-    await this.lease.helper.request('volume.mute', { muted });
-  }
-
-  /** Release the helper (it is shared; the last user ends it). */
-  close(): Promise<void> {
-    return this.lease.release();
+    await this.helper.request('volume.mute', { muted });
   }
 }
 

@@ -233,10 +233,24 @@ export class WindowsHelper extends EventEmitter {
 /** One helper per process and environment, shared by the player source and the mixer. */
 const shared = new Map<string, { helper: WindowsHelper; refs: number }>();
 
-export function acquireHelper(o: HelperOptions): { helper: WindowsHelper; release(): Promise<void> } {
+function entryFor(o: HelperOptions): { key: string; entry: { helper: WindowsHelper; refs: number } } {
   const key = JSON.stringify([o.env.PATH ?? o.env.Path ?? '', o.env.SystemRoot ?? '', o.timeoutMs]);
   let entry = shared.get(key);
   if (!entry) { entry = { helper: new WindowsHelper(o), refs: 0 }; shared.set(key, entry); }
+  return { key, entry };
+}
+
+/**
+ * The shared helper for one call, without holding it: a one-shot command's
+ * idle helper does not keep the process alive (and ends with it); while a
+ * source or a watch holds it (acquireHelper), the last release ends it.
+ */
+export function borrowHelper(o: HelperOptions): WindowsHelper {
+  return entryFor(o).entry.helper;
+}
+
+export function acquireHelper(o: HelperOptions): { helper: WindowsHelper; release(): Promise<void> } {
+  const { key, entry } = entryFor(o);
   entry.refs++;
   let released = false;
   const e = entry;
