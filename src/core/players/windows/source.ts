@@ -162,6 +162,9 @@ export class WindowsPlayer implements Player {
     if (!spec) throw new UsageError(`unknown player action '${String(action)}'`);
     const s = await this.source.session(this.name);
     const c = s.playback?.controls ?? {};
+    // Apps disable Play while playing and Pause while paused: asking for what already is, is done.
+    const now = s.playback?.status;
+    if ((action === 'play' && now === 'Playing') || (action === 'pause' && now === 'Paused')) return;
     const allowed = action === 'toggle' ? c.toggle === true || c.play === true || c.pause === true
       : action === 'stop' ? c.stop === true
         : this.source.stateOf(s, this.name).capabilities[spec.needs];
