@@ -38,7 +38,7 @@ function keysAfter(marker, from = 0) {
   for (const line of text.slice(i).split('\n')) {
     const m = /^\s*([A-Za-z]+) = /.exec(line);
     if (m && depth === 1) keys.push(m[1]);
-    depth += (line.match(/@\{/g) ?? []).length - (line.match(/\}/g) ?? []).length + (line.match(/\{ *\$|\{ *\[/g) ? 0 : 0);
+    depth += (line.match(/@\{/g) ?? []).length - (line.match(/\}/g) ?? []).length;
     if (depth <= 0) break;
   }
   return keys;

@@ -73,8 +73,8 @@ const split: Probe<SplitReading> = async (m) => {
 
 /**
  * Choose the volume control: `volume.backend` when set, else the first system
- * mixer that answers (PulseAudio, which PipeWire also serves; then wpctl; then
- * ALSA), else — unless `--target system` was asked for — the player's own volume.
+ * mixer that answers (Linux: PulseAudio, which PipeWire also serves; then
+ * wpctl; then ALSA. macOS: osascript. Windows: the helper's Core Audio), else — unless `--target system` was asked for — the player's own volume.
  */
 export async function chooseMixer(o: MixerOptions): Promise<MixerChoice> {
   const { mixer, reading } = await choose(o, full);
