@@ -123,10 +123,16 @@ export class BrokerConnection extends EventEmitter<ConnectionEvents> {
     this.client.publish(topic, payload, opts, () => { /* a failure shows as a lost connection */ });
   }
 
+  /**
+   * Subscribe at QoS 1. With MQTT 5 "retain as published": a command sent with
+   * the retain flag arrives with it, live or replayed, so it can be refused;
+   * MQTT 3.1.1 brokers clear the flag on live delivery and keep it only for
+   * a retained message replayed on subscribe — the dangerous one, still refused.
+   */
   subscribe(filters: string[]): Promise<void> {
     return new Promise((resolve, reject) => {
       if (!this.client) { reject(new Error('not connected')); return; }
-      this.client.subscribe(filters, { qos: 1 }, (e) => (e ? reject(e) : resolve()));
+      this.client.subscribe(filters, { qos: 1, ...(this.settings.protocolVersion === 5 ? { rap: true } : {}) }, (e) => (e ? reject(e) : resolve()));
     });
   }
 
