@@ -151,8 +151,12 @@ export function mosquittoSub(broker, args, { username, password } = {}) {
 /** An ACL that confines each machine's user to its own topics plus discovery, with a fleet user that may drive every node. */
 export function perMachineAcl({ base = 'mediagate', prefix = 'homeassistant', fleet = 'fleet', ha = 'hass' } = {}) {
   return [
-    '# every machine: its own topics, Home Assistant\'s status, and discovery of its own devices',
+    '# every machine: writes only its own topics (its user name is its node name), reads',
+    '# every node\'s availability and state (so `mediagate nodes` works anywhere),',
+    '# Home Assistant\'s status, and publishes discovery',
     `pattern readwrite ${base}/%u/#`,
+    `pattern read ${base}/+/availability`,
+    `pattern read ${base}/+/state`,
     `pattern read ${prefix}/status`,
     `pattern readwrite ${prefix}/device/#`,
     '',
