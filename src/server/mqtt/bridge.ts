@@ -62,6 +62,8 @@ export interface BridgeStatus extends ConnectionStatus {
   discovery: boolean;
   /** Messages published since start (state, artwork, discovery, clears; not keep-alives). */
   published: number;
+  /** Commands since start: arrived, refused before running, ran, failed while running. */
+  commandCounts: { received: number; refused: number; ran: number; failed: number };
 }
 
 const MAX_QUEUED = 16;
@@ -91,6 +93,7 @@ export class MqttBridge {
   /** Subscribed after (re)connecting: only then is state sent (so this node's old `state` is read first). */
   private ready = false;
   private readonly onStatus = (): void => this.sync();
+  private readonly counts = { received: 0, refused: 0, ran: 0, failed: 0 };
 
   constructor(private readonly deps: BridgeDeps) {
     const s = deps.settings;
@@ -113,7 +116,7 @@ export class MqttBridge {
 
   status(): BridgeStatus {
     const s = this.deps.settings;
-    return { url: s.url, node: s.node, commands: s.commands, discovery: s.discovery, published: this.retained.sent, ...this.conn.status() };
+    return { url: s.url, node: s.node, commands: s.commands, discovery: s.discovery, published: this.retained.sent, commandCounts: { ...this.counts }, ...this.conn.status() };
   }
 
   async start(): Promise<void> {
@@ -294,6 +297,7 @@ export class MqttBridge {
   private command(target: CommandTarget, topic: string, payload: Buffer, retain: boolean): void {
     const requestId = newRequestId();
     const rel = topic.slice(this.topics.root.length + 1);
+    this.counts.received++;
     let parsed: ParsedCommand;
     try {
       parsed = parseMqttCommand(target, payload, retain, target.kind === 'player' ? this.names.get(target.id) ?? '' : undefined);
@@ -311,6 +315,7 @@ export class MqttBridge {
   }
 
   private refuse(target: CommandTarget, rel: string, e: MqttRefusal, requestId: string, command?: MqttCommand): void {
+    this.counts.refused++;
     const action = auditActionOf(command, target);
     const outcome: AuditOutcome = e.code === 'request.retained' || e.code === 'rate_limit.busy' ? 'denied' : 'error';
     if (this.gate.check(`${action}\0${e.code}`, { action, code: e.code, topic: rel }).record) {
@@ -327,9 +332,11 @@ export class MqttBridge {
     try {
       const data = await this.execute(c);
       const who = typeof data.player === 'string' ? data.player : typeof data.target === 'string' ? `${data.target}:${data.backend}` : rel;
+      this.counts.ran++;
       this.deps.audit.append({ actor: this.actor, action, target: who, outcome: 'ok', requestId, ...(detail ? { detail } : {}) });
       if (p.id !== undefined) this.conn.publish(this.topics.result, JSON.stringify({ id: p.id, ok: true, data }), { retain: false, qos: 0 });
     } catch (e) {
+      this.counts.failed++;
       const code = e instanceof MediagateError || e instanceof MqttRefusal ? e.code : 'server.internal';
       const message = e instanceof MediagateError || e instanceof MqttRefusal ? e.message : 'the command failed; the details are in the server log';
       if (!(e instanceof MediagateError) && !(e instanceof MqttRefusal)) this.deps.log(`mediagate: mqtt: command ${action} failed: ${sanitizeMessage((e as Error)?.message)}`);
