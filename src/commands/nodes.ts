@@ -1,7 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
 import { jsonFlag } from '../cli/flags.js';
-import { nodes } from '../cli/handlers/nodes.js';
 
 export default class Nodes extends BaseCommand {
   static override summary = 'List the mediagate nodes on the MQTT broker, with what each is playing.';
@@ -18,6 +17,6 @@ Exit codes: 6 when the broker cannot be reached (or its TLS certificate is not a
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Nodes);
-    await this.handle(flags.json, (ctx) => nodes(ctx, flags));
+    await this.runHot(flags);
   }
 }

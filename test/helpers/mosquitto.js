@@ -29,10 +29,11 @@ export function makeCerts(dir) {
  * Start Mosquitto. `users`: {name: password} (password file; anonymous
  * refused unless `anonymous`); `acl`: the ACL file's text (default: every
  * user may read and write everything); `selfSigned`: the TLS listener uses
- * a self-signed certificate instead of the CA-signed one. Returns
+ * a self-signed certificate instead of the CA-signed one; `noDelay`: the broker
+ * sends without Nagle's delay (set_tcp_nodelay). Returns
  * {host, port, tlsPort, url, tlsUrl, certs, dir, pid, log(), kill9(), restart(), stop()}.
  */
-export async function startMosquitto(t, { users = {}, acl, anonymous = false, selfSigned = false } = {}) {
+export async function startMosquitto(t, { users = {}, acl, anonymous = false, selfSigned = false, noDelay = false } = {}) {
   const dir = tempDir(t, 'mg-mq-');
   const certs = makeCerts(dir);
   const passwd = join(dir, 'passwd');
@@ -52,6 +53,7 @@ export async function startMosquitto(t, { users = {}, acl, anonymous = false, se
       `log_dest file ${logFile}`,
       'log_type error', 'log_type warning', 'log_type notice', 'log_type information',
       'per_listener_settings false',
+      ...(noDelay ? ['set_tcp_nodelay true'] : []),
       `allow_anonymous ${anonymous ? 'true' : 'false'}`,
       `password_file ${passwd}`,
       `acl_file ${aclFile}`,

@@ -204,6 +204,7 @@ export class MqttBridge {
     this.retained.set(this.topics.state, JSON.stringify(machineState(s.node, snap, ids)));
     this.syncActive(snap);
     if (s.discovery) this.syncDiscovery(snap);
+    this.conn.flush();
   }
 
   private syncPlayer(id: string, p: PlayerState): void {
@@ -322,6 +323,7 @@ export class MqttBridge {
       this.deps.audit.append({ actor: this.actor, action, target: rel, outcome, requestId, detail: `mqtt ${e.code}` });
     }
     this.conn.publish(this.topics.error, JSON.stringify({ ...(e.id !== undefined ? { id: e.id } : {}), topic: rel, code: e.code, message: sanitizeMessage(e.message) }), { retain: false, qos: 0 });
+    this.conn.flush();
   }
 
   private async run(p: ParsedCommand, target: CommandTarget, rel: string, requestId: string): Promise<void> {
@@ -335,6 +337,7 @@ export class MqttBridge {
       this.counts.ran++;
       this.deps.audit.append({ actor: this.actor, action, target: who, outcome: 'ok', requestId, ...(detail ? { detail } : {}) });
       if (p.id !== undefined) this.conn.publish(this.topics.result, JSON.stringify({ id: p.id, ok: true, data }), { retain: false, qos: 0 });
+      this.conn.flush();
     } catch (e) {
       this.counts.failed++;
       const code = e instanceof MediagateError || e instanceof MqttRefusal ? e.code : 'server.internal';
@@ -342,6 +345,7 @@ export class MqttBridge {
       if (!(e instanceof MediagateError) && !(e instanceof MqttRefusal)) this.deps.log(`mediagate: mqtt: command ${action} failed: ${sanitizeMessage((e as Error)?.message)}`);
       this.deps.audit.append({ actor: this.actor, action, target: rel, outcome: 'error', requestId, detail: `${code}${detail ? ` ${detail}` : ''}` });
       this.conn.publish(this.topics.error, JSON.stringify({ ...(p.id !== undefined ? { id: p.id } : {}), topic: rel, code, message: sanitizeMessage(message) }), { retain: false, qos: 0 });
+      this.conn.flush();
     }
   }
 

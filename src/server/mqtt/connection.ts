@@ -74,6 +74,8 @@ export class BrokerConnection extends EventEmitter<ConnectionEvents> {
     });
     this.client = client;
     client.on('connect', () => {
+      // State goes out in bursts of small packets: no Nagle wait for the ACK of the one before.
+      (client.stream as { setNoDelay?: (on: boolean) => void } | undefined)?.setNoDelay?.(true);
       this.state.connected = true;
       this.state.connections++;
       this.state.failedAttempts = 0;
@@ -129,6 +131,19 @@ export class BrokerConnection extends EventEmitter<ConnectionEvents> {
    * MQTT 3.1.1 brokers clear the flag on live delivery and keep it only for
    * a retained message replayed on subscribe — the dangerous one, still refused.
    */
+  /**
+   * Put what was published out on the socket now. MQTT.js corks the socket
+   * per packet and uncorks on the next tick, which waits behind whatever
+   * else this turn of the event loop does (a mixer re-read spawning pactl
+   * after a player event): the state of a change would reach the broker
+   * milliseconds after the WebSocket clients have it.
+   */
+  flush(): void {
+    const stream = this.client?.stream as { writableCorked?: number; uncork?: () => void } | undefined;
+    if (!stream?.uncork) return;
+    for (let n = stream.writableCorked ?? 0; n > 0; n--) stream.uncork();
+  }
+
   subscribe(filters: string[]): Promise<void> {
     return new Promise((resolve, reject) => {
       if (!this.client) { reject(new Error('not connected')); return; }
