@@ -17,7 +17,7 @@
 //           process), which the issue's ≤ 2× bounds.
 //
 // `--only latency,idle,fleet` picks parts. Writes bench/results.json key "mqtt".
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -45,7 +45,15 @@ function timed(cmd, args, env) {
 }
 
 async function machine(work, mq, { playing = false, seconds = 60 } = {}) {
-  const mpd = await startMpd(t, { musicDir: makeMusic(join(work, 'music'), seconds) });
+  let musicDir;
+  if (seconds <= 60) musicDir = makeMusic(join(work, 'music'), seconds);
+  else {
+    // One long track (no track change inside the idle window), made at a low rate so sox is quick.
+    musicDir = join(work, 'music');
+    mkdirSync(musicDir);
+    execFileSync('sox', ['-n', '-r', '8000', '-c', '1', '--add-comment', 'TITLE=Long', join(musicDir, 'long.ogg'), 'synth', String(seconds), 'sine', '440', 'vol', '0.1'], { timeout: 300000 });
+  }
+  const mpd = await startMpd(t, { musicDir });
   if (playing) { mpd.mpc('-q', 'repeat', 'on'); mpd.mpc('-q', 'play'); }
   const env = privateEnv(work, mpd, { config: { mqtt: { url: mq.url, node: 'bench' } } });
   const srv = await startServe(t, env);
