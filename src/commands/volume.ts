@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
-import { jsonFlag, playerFlag, remoteFlag } from '../cli/flags.js';
+import { jsonFlag, nodeFlag, playerFlag, remoteFlag } from '../cli/flags.js';
 
 export default class Volume extends BaseCommand {
   static override summary = 'Show or change the volume.';
@@ -15,6 +15,7 @@ The system mixer is PulseAudio (or PipeWire's pulse server, spoken to natively o
     target: Flags.string({ char: 't', description: 'system mixer or the player\'s own volume', options: ['system', 'player'] }),
     player: playerFlag,
     remote: remoteFlag,
+    node: nodeFlag,
     json: jsonFlag,
   };
 
