@@ -128,7 +128,7 @@ t.test('GET /api/openapi.json: public, and nothing in it but the API', async (t)
   const pkg = JSON.parse((await import('node:fs')).readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
   for (const text of [r.text, ws.text]) {
     for (const secret of ['very-private-host', 'hidden-prefix', 'privatefolder', music, 'mpd-secret-host', 'owner-label-xyz', admin.id,
-      configDir, stateDir, '/tmp/', '/work/', hostname(), String(srv.port), `"${pkg.version}"`, 'node', process.version]) {
+      configDir, stateDir, '/tmp/', '/work/', hostname(), String(srv.port), `"${pkg.version}"`, 'Node.js', process.versions.node, process.version]) {
       t.notOk(text.includes(secret), `does not reveal ${secret.length > 40 ? `${secret.slice(0, 40)}…` : secret}`);
     }
   }

@@ -90,6 +90,24 @@ const auditVerify = {
   description: 'As `audit verify --json`: 200 either way, `ok` says.',
 };
 
+const mqttStatus = {
+  oneOf: [
+    answer({ enabled: { const: false } }, [], 'mqtt.url is not set: no bridge.'),
+    answer({
+      enabled: { const: true },
+      url: text('the broker (never with credentials)'), node: text('this machine\'s node name on the broker'),
+      commands: oneOfStrings(['off', 'control']), discovery: bool('Home Assistant discovery published'),
+      connected: bool(), since: nullable(time('when the current connection came up, or the last one went down')),
+      lastError: nullable(answer({ code: text(), message: text() })),
+      connections: int(0, undefined, 'connections made since start (more than 1: reconnects)'),
+      failedAttempts: int(0, undefined, 'failed attempts since the last connection'),
+      published: int(0, undefined, 'messages published since start'),
+      commandCounts: answer({ received: int(0), refused: int(0), ran: int(0), failed: int(0) }),
+    }),
+  ],
+  description: 'The MQTT bridge: off, or where it connects and how it is doing.',
+};
+
 const mediaEntry = answer({
   name: text(), path: text('relative to the folder root, as browse and play take it back'),
   type: oneOfStrings(['dir', 'file']), size: nullable(int(0, undefined, 'bytes; null for directories')), playable: bool(),
@@ -153,6 +171,7 @@ export const ANSWER_SCHEMAS: Readonly<Record<string, Schema>> = Object.freeze({
   RevokedInvite: revokedInvite,
   AuditEvent: auditEvent,
   AuditVerify: auditVerify,
+  MqttStatus: mqttStatus,
   /** Free-form maps (script params). */
   StringMap: dict(text()),
 });
