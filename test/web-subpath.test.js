@@ -20,6 +20,9 @@ import { launchBrowser, needChromium, phonePage, startOtherOrigin } from './help
 import { nginxPort, startNginx } from './helpers/nginx.js';
 import { connect } from './helpers/ws.js';
 
+// nginx, MPD, a D-Bus bus, two serves and Chromium twice: past 120 s on a loaded 2-core machine.
+t.setTimeout(360000);
+
 const mpcState = (mpd) => {
   const m = /^\[(playing|paused)\]/m.exec(mpd.mpc('status'));
   return m ? m[1] : 'stopped';
