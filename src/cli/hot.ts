@@ -21,5 +21,7 @@ export const HOT: Record<string, (ctx: Ctx, flags: Flags, args: Args) => Promise
   'play:prev': (ctx, f) => playAction(ctx, 'previous', f as PlayFlags),
   'play:seek': (ctx, f, a) => playSeek(ctx, a.position ?? '', f as PlayFlags),
   volume: (ctx, f, a) => volume(ctx, a.level, f as VolumeFlags),
+  // Called by the shell on every Tab (src/cli/completion): no oclif, imports only what the word needs.
+  'completion:words': async (ctx, f) => (await import('./handlers/completion.js')).completionWords(ctx, f.shell as string | undefined),
   nodes: (ctx, f) => nodes(ctx, f as NodesFlags),
 };
