@@ -186,6 +186,19 @@ for (const f of readdirSync(manDir)) {
   const file = join(manDir, f);
   if (!wanted.has(file)) { stale.push(file); if (!check) unlinkSync(file); }
 }
+// package.json "man": the pages `npm install -g` links into PREFIX/share/man (it
+// reads only this list, not a directory). Kept to the pages generated here.
+const pkgPath = join(root, 'package.json');
+const manList = [...wanted.keys()].map((f) => `./${f.slice(root.length + 1)}`).sort();
+if (JSON.stringify(pkg.man) !== JSON.stringify(manList)) {
+  stale.push(`${pkgPath} ("man")`);
+  if (!check) {
+    const text = readFileSync(pkgPath, 'utf8');
+    const next = JSON.parse(text);
+    next.man = manList;
+    writeFileSync(pkgPath, `${JSON.stringify(next, null, 2)}\n`);
+  }
+}
 const readme = existsSync(readmePath) ? readFileSync(readmePath, 'utf8') : '';
 const s = readme.indexOf(START);
 const e = readme.indexOf(END);
