@@ -10,14 +10,18 @@ import { join } from 'node:path';
 import { BIN, cliEnv, runCli } from './helpers/cli.js';
 import { startSessionBus, startMpv } from './helpers/dbus.js';
 import { startMpd } from './helpers/mpd.js';
-import { makeMusic, tempDir } from './helpers/proc.js';
+import { makeMusic, tempDir, waitFor } from './helpers/proc.js';
+import { bridgeConnected, startStack } from './helpers/mqtt-stack.js';
 
 /** A `mediagate` on PATH (what the scripts call back) for env. */
+// Lookups here may take long on a loaded machine; the default budget (0.8 s) is the cheapness test's.
+const SLOW_OK = { MEDIAGATE_COMPLETION_TIMEOUT_MS: '10000' };
+
 function onPath(t, env) {
   const dir = tempDir(t, 'mg-path-');
   writeFileSync(join(dir, 'mediagate'), `#!/bin/sh\nexec '${process.execPath}' '${BIN}' "$@"\n`);
   chmodSync(join(dir, 'mediagate'), 0o755);
-  return { ...env, PATH: `${dir}:${env.PATH}` };
+  return { ...env, ...SLOW_OK, PATH: `${dir}:${env.PATH}` };
 }
 
 const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
@@ -103,6 +107,24 @@ t.test('bash: player names from a real mpv on a private bus and a real MPD', asy
   await mpv.stop();
   const gone = await bashComplete(env, [['mediagate', 'play', 'status', '--player', '']]);
   t.same(gone.replies[0], ['mpd'], 'a player that quit is no longer offered');
+});
+
+t.test('bash: node names from a real Mosquitto, announced by two real serve bridges', async (t) => {
+  const kitchen = await startStack(t, { node: 'kitchen' });
+  const den = await startStack(t, { broker: kitchen.mq, node: 'den' });
+  await bridgeConnected(kitchen.srv);
+  await bridgeConnected(den.srv);
+  const { env: base } = cliEnv(t, { MPD_PORT: '1' });
+  const env = onPath(t, base);
+  t.equal((await runCli(['config', 'set', 'mqtt.url', kitchen.mq.url], { env })).code, 0);
+  // The bridges' retained availability reaches the broker just after they connect.
+  const all = await waitFor(async () => {
+    const r = await bashComplete(env, [['mediagate', 'pause', '--node', '']]);
+    return r.replies[0].length === 2 && r.replies[0];
+  }, { timeoutMs: 15000, stepMs: 200, what: 'both nodes offered' });
+  t.same(all.sort(), ['den', 'kitchen']);
+  const k = await bashComplete(env, [['mediagate', 'volume', '--node', 'k']]);
+  t.same(k.replies[0], ['kitchen']);
 });
 
 t.test('the callback stays cheap: a broker that never answers is left out in time', async (t) => {

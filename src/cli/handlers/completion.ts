@@ -5,8 +5,17 @@ import { complete, type Candidate, type DynamicSource, type SpecCommand } from '
 import { completionScript, formatCandidate, SHELLS, type Shell } from '../completion/scripts.js';
 import type { Ctx } from '../context.js';
 
-/** How long a completion waits for live names (a player bus, MPD, the MQTT broker) before answering without them. */
+/**
+ * How long a completion waits for live names (a player bus, MPD, the MQTT
+ * broker) before answering without them; MEDIAGATE_COMPLETION_TIMEOUT_MS
+ * changes it (a slow broker worth waiting for; the tests on a loaded machine).
+ */
 export const LOOKUP_BUDGET_MS = 800;
+
+function budget(env: NodeJS.ProcessEnv): number {
+  const n = Number(env.MEDIAGATE_COMPLETION_TIMEOUT_MS);
+  return Number.isInteger(n) && n > 0 && n <= 60_000 ? n : LOOKUP_BUDGET_MS;
+}
 
 function shellOf(text: string | undefined): Shell {
   if (!SHELLS.includes(text as Shell)) throw new UsageError(`unknown shell '${text ?? ''}'`, `one of: ${SHELLS.join(', ')}`, 'usage.unknown_shell');
@@ -95,7 +104,7 @@ export async function completionWords(ctx: Ctx, shellText: string | undefined): 
   let list: Candidate[];
   if (answer.kind === 'files') { ctx.stdout.write('@files\n'); return; }
   if (answer.kind === 'dynamic') {
-    const found = await within(lookup(ctx, answer.source), LOOKUP_BUDGET_MS, []);
+    const found = await within(lookup(ctx, answer.source), budget(ctx.env), []);
     list = found.filter((c) => c.value.startsWith(answer.cur)).map((c) => ({ ...c, value: answer.prefix + c.value }));
   } else {
     list = answer.values;
