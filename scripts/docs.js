@@ -105,6 +105,8 @@ const ENV = [
   ['MEDIAGATE_SECRET_KEY', 'base64 32-byte key for sealed secrets, instead of the key file'],
   ['MPD_HOST, MPD_PORT', 'MPD server as mpc reads them (password@host, socket path)'],
   ['DBUS_SESSION_BUS_ADDRESS', 'the session bus with the MPRIS players (else $XDG_RUNTIME_DIR/bus)'],
+  ['MEDIAGATE_SYSTEMD_ROOT', 'service install/uninstall/status work offline on the tree under this directory (as systemctl --root)'],
+  ['MEDIAGATE_COMPLETION_TIMEOUT_MS', 'how long shell completion waits for live names: players, nodes (default 800)'],
   ['NO_COLOR', 'no colour in output'],
 ];
 const manName = (c) => `mediagate-${c.id.split(':').join('-')}`;

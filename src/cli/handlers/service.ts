@@ -105,11 +105,11 @@ export async function serviceInstall(ctx: Ctx, flags: ServiceFlags): Promise<voi
   let started = false;
   if (!loc.root) {
     await mustRun(ctx, 'systemctl', [...scopeArgs(loc), 'daemon-reload']);
-    await mustRun(ctx, 'systemctl', [...scopeArgs(loc), 'enable', '--now', UNIT_NAME]);
+    await mustRun(ctx, 'systemctl', [...scopeArgs(loc), 'enable', UNIT_NAME]);
+    // A running service keeps the old unit until restarted; restart also starts a stopped one.
+    await mustRun(ctx, 'systemctl', [...scopeArgs(loc), changed ? 'restart' : 'start', UNIT_NAME]);
     enabled = true;
     started = true;
-    // A running service keeps the old unit until restarted.
-    if (changed) await mustRun(ctx, 'systemctl', [...scopeArgs(loc), 'try-restart', UNIT_NAME]);
   } else if (loc.mode === 'system') {
     await mustRun(ctx, 'systemctl', [...scopeArgs(loc), 'enable', UNIT_NAME]);
     enabled = true;
@@ -122,6 +122,7 @@ export async function serviceInstall(ctx: Ctx, flags: ServiceFlags): Promise<voi
   const sc = loc.mode === 'user' ? ' --user' : '';
   if (loc.root) say(ctx, `offline root ${loc.root}: no service manager asked${loc.mode === 'user' ? `; enable it there with: systemctl --user enable --now ${UNIT_NAME}` : ''}`);
   say(ctx, `status: systemctl${sc} status mediagate   logs: journalctl${sc} -u mediagate`);
+  say(ctx, `on its first start without an admin token, serve prints one, once, into the journal (journalctl${sc} -u mediagate): create your own with token create and revoke that one`);
   if (loc.mode === 'user') say(ctx, 'to keep it running while you are logged out: loginctl enable-linger');
   else say(ctx, `it runs as the user ${SYSTEM_USER}; manage its tokens and config as that user: sudo -u ${SYSTEM_USER} -H mediagate token create --label NAME --scope admin`);
 }
