@@ -14,6 +14,9 @@ import { makeMusic, tempDir, waitFor } from './helpers/proc.js';
 import { bridgeConnected, startStack } from './helpers/mqtt-stack.js';
 
 /** A `mediagate` on PATH (what the scripts call back) for env. */
+// Each Tab is a process; with mpv, MPD, Mosquitto and two serves this file passes 120 s on a loaded 2-core machine.
+t.setTimeout(360_000);
+
 // Lookups here may take long on a loaded machine; the default budget (0.8 s) is the cheapness test's.
 const SLOW_OK = { MEDIAGATE_COMPLETION_TIMEOUT_MS: '10000' };
 
@@ -142,6 +145,18 @@ t.test('the callback stays cheap: a broker that never answers is left out in tim
   t.equal(r.stdout, '');
   t.match(r.stderr, /dispatch: fast completion:words/, 'answered on the fast path, without oclif');
   t.ok(ms < 8000, `answered in ${ms} ms (budget 800 ms + start-up)`);
+});
+
+t.test('the fast path and oclif answer the same', async (t) => {
+  const { env } = cliEnv(t, { MPD_PORT: '1', MEDIAGATE_DEBUG_DISPATCH: '1' });
+  for (const [shell, input] of [['bash', 'play\nst\n'], ['zsh', 'config\nget\nserver.\n'], ['fish', 'service\ninstall\n--\n']]) {
+    const fast = await runCli(['completion', 'words', '--shell', shell], { env, input });
+    const slow = await runCli(['completion', 'words', '--shell', shell], { env: { ...env, MEDIAGATE_NO_FAST_PATH: '1' }, input });
+    t.match(fast.stderr, /^dispatch: fast completion:words/);
+    t.notMatch(slow.stderr, /dispatch: fast/);
+    t.equal(fast.stdout, slow.stdout, `${shell}: same candidates`);
+    t.ok(fast.stdout.length > 0);
+  }
 });
 
 t.test('bad input: an unknown shell is a usage error', async (t) => {
