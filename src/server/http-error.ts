@@ -33,9 +33,10 @@
  * Exit 5 never becomes a 500 with details: the server's own configuration is
  * not the caller's business; the message says to look at the server log.
  */
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ExitCode, isMediagateError, type MediagateError } from '../core/errors.js';
 import { SecureServerResponse } from './security-headers.js';
+import { closeAfterAnswer } from './linger.js';
 
 function hasSecurityDefaults(res: ServerResponse): boolean {
   return res instanceof SecureServerResponse;
@@ -192,7 +193,7 @@ const STALE_HEADERS = ['content-length', 'content-encoding', 'content-dispositio
 
 /**
  * Write `err` as the JSON error answer. Headers set earlier (security
- * headers, CORS, X-Request-ID) stay. When the request body was not read to
+ * the end (413, early 4xx) the connection is closed instead of draining it (gently: linger.ts).
  * the end (413, early 4xx) the connection is closed instead of draining it.
  * If the headers are already out, the only honest thing left is to cut the
  * connection.
@@ -211,8 +212,8 @@ export function sendError(res: ServerResponse, err: unknown, requestId: string):
   res.setHeader('cache-control', 'no-store');
   res.setHeader('x-content-type-options', 'nosniff');
   res.setHeader('content-length', Buffer.byteLength(body));
-  const req = (res as ServerResponse & { req?: { complete?: boolean } }).req;
-  if (req && req.complete === false) res.setHeader('connection', 'close');
+  const req = (res as ServerResponse & { req?: IncomingMessage }).req;
+  if (req && req.complete === false) closeAfterAnswer(req, res);
   res.end(body);
   return e;
 }
