@@ -6,14 +6,14 @@ import { playMediaFile, type PlayFileResult } from './media.js';
 import { PlayerHub } from './players/hub.js';
 import { writeLastActive } from './players/last-active.js';
 import { percentToSeconds, type SeekTarget } from './players/seek.js';
-import type { Capabilities, PlayerAction, PlayerState } from './players/types.js';
+import type { BackendName, Capabilities, PlayerAction, PlayerState } from './players/types.js';
 import { applyChange } from './volume/request.js';
 import { chooseMixer, chooseMixerForChange } from './volume/select.js';
 import type { MixerName, VolumeRequest } from './volume/types.js';
 
 export interface PlayerRow {
   name: string;
-  backend: 'mpd' | 'mpris' | null;
+  backend: BackendName | null;
   /** 'unknown' when the player did not answer (`responding` false). */
   status: PlayerState['status'] | 'unknown';
   /** False for a player that is there but did not answer within the time limit (or refused). */
