@@ -104,10 +104,19 @@ const STATE_CONFLICT_RE = /\.(revoked|expired|used_up|superseded)$/;
 const MAX_MESSAGE = 300;
 
 /**
+ * A path written for the user to type rather than one of this machine: the
+ * per-user runtime dir with the uid left to the shell (`/run/user/$(id -u)/bus`,
+ * `$UID`, `${UID}`), then plain names (no `..`, no further substitution). It
+ * names nothing about this machine, and redacting it would garble the hint.
+ */
+const PATH_TEMPLATE_RE = /^\/run\/user\/(?:\$\(id -u\)|\$UID|\$\{UID\})(?:\/(?!\.\.(?:\/|$))[\w.-]+)*$/;
+
+/**
  * One line of user-facing text with no stack trace, no absolute filesystem
  * path (POSIX, `file://`, `~/`, Windows drive or UNC) and no token
  * (`mg_…`/`mgp_…`), control characters removed, at most 300 characters.
- * URL paths under /api/ stay.
+ * URL paths under /api/ and path templates for the user to type
+ * (`/run/user/$(id -u)/bus`) stay.
  */
 export function sanitizeMessage(text: unknown): string {
   let s = typeof text === 'string' ? text : String(text ?? '');
@@ -121,9 +130,11 @@ export function sanitizeMessage(text: unknown): string {
     .replace(/\b[A-Za-z]:[\\/][^\s'"`,;)]*/g, '<path>')
     .replace(/\\\\[^\s'"`,;)]+/g, '<path>')
     .replace(/(^|[^\w.~<>/-])~\/[^\s'"`,;)]*/g, '$1<path>')
-    .replace(/(^|[^\w.:/<>-])(\/(?!api\/)[^\s'"`,;)]*)/g, (_m, pre: string, p: string) => {
+    // A path runs to a space or punctuation, but a shell substitution in it (`$(id -u)`) is part of it.
+    .replace(/(^|[^\w.:/<>-])(\/(?!api\/)(?:\$\([^()]{0,40}\)|[^\s'"`,;)])*)/g, (_m, pre: string, p: string) => {
       if (p === '/') return `${pre}/`;
       const trailing = /[:.]+$/.exec(p)?.[0] ?? ''; // "at /run/mpd.sock: refused" keeps its colon
+      if (PATH_TEMPLATE_RE.test(p.slice(0, p.length - trailing.length))) return `${pre}${p}`;
       return `${pre}<path>${trailing}`;
     })
     // eslint-disable-next-line no-control-regex
