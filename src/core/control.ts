@@ -1,7 +1,7 @@
 import type { Config } from './config/store.js';
 import { MediagateError, UsageError } from './errors.js';
 import type { AuditActor, AuditSink } from './audit/types.js';
-import { formatClock } from './format.js';
+import { formatClock } from './clock.js';
 import { playMediaFile, type PlayFileResult } from './media.js';
 import { PlayerHub } from './players/hub.js';
 import { writeLastActive } from './players/last-active.js';
