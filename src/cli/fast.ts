@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { createContext } from './context.js';
 import { reportError } from './errors.js';
+import { normalizeArgv } from './argv.js';
 
 /**
  * The fast path: run a hot command without loading @oclif/core (~180 ms of
@@ -40,12 +42,33 @@ function resolve(argv: string[], commands: Record<string, ManifestCommand>): { c
   return undefined;
 }
 
+let playerctlProgram = 'mediagate playerctl';
+
+/**
+ * The command line as typed: mediagate's own (normalised, see argv.ts), or —
+ * when the program was invoked under the name `playerctl` (a symlink or copy
+ * of the bin) — the playerctl mode's, untouched.
+ */
+export function commandLine(scriptPath: string, args: string[]): string[] {
+  if (basename(scriptPath) === 'playerctl') {
+    playerctlProgram = 'playerctl';
+    return ['playerctl', ...args];
+  }
+  return normalizeArgv(args);
+}
+
 /**
  * Run argv on the fast path if it is a plain hot command; the exit code, or
  * undefined to let oclif run it. `manifestPath` is the package's generated
  * oclif.manifest.json (bin/ knows where the package root is).
  */
 export async function runFast(argv: string[], manifestPath: string): Promise<number | undefined> {
+  // The playerctl mode parses its own command line (playerctl's, -h included) and is always fast.
+  if (argv[0] === 'playerctl' && !process.env.MEDIAGATE_NO_FAST_PATH) {
+    if (process.env.MEDIAGATE_DEBUG_DISPATCH) process.stderr.write('dispatch: fast playerctl\n');
+    const { runPlayerctl } = await import('./playerctl/run.js');
+    return runPlayerctl(argv.slice(1), createContext(), playerctlProgram);
+  }
   if (argv.length === 0 || argv.some((a) => HELPISH.has(a) && a !== '--') || process.env.MEDIAGATE_NO_FAST_PATH) return undefined;
   const commands = loadManifest(manifestPath);
   if (!commands) return undefined;

@@ -15,7 +15,7 @@ export { escapeValue, type EscapeMode } from './template/escape.js';
 export { TemplateError } from './template/parse.js';
 export { Template, TemplateRuntimeError } from './template/template.js';
 export { mediagateTemplate, mediagateVariables } from './template/mediagate-dialect.js';
-export { playerctlTemplate, playerctlVariables, type PlayerctlSnapshot } from './template/playerctl-dialect.js';
+export { playerctlTemplate, playerctlVariables, type PlayerctlSnapshot, type PlayerctlLoop, type PlayerctlStatus } from './template/playerctl-dialect.js';
 
 /** A mediagate `--format` template, checked once before any output (TemplateError: a usage error). */
 export type StateTemplate = ((state: PlayerState, mode: EscapeMode, metadata?: Metadata) => string) & {

@@ -7,7 +7,7 @@ import { resolveRemote } from '../../client/profiles.js';
 import type { PlayerState } from '../../core/players/types.js';
 
 /** The MPD password from config, opened from its sealed form; undefined when none is set. */
-async function mpdPassword(config: Config, env: NodeJS.ProcessEnv): Promise<string | undefined> {
+export async function mpdPassword(config: Config, env: NodeJS.ProcessEnv): Promise<string | undefined> {
   if (!config.has('mpd.password')) return undefined;
   const { readSecret } = await import('../../core/secrets.js');
   return readSecret(config, 'mpd.password', env);

@@ -346,6 +346,22 @@ export class MprisPlayer implements Player {
     return decodePlayerProps(this.name, props, readAt);
   }
 
+  /** One GetAll of the Player interface as D-Bus gave it (the playerctl mode reads the values with their types). */
+  async properties(): Promise<{ props: Props; readAt: Date }> {
+    return this.props();
+  }
+
+  /** A method of the Player interface, called as it is — no capability check: the caller checks its own way. */
+  async invoke(member: string, signature = '', body: unknown[] = []): Promise<void> {
+    await this.call(member, PLAYER_IFACE, signature, body);
+  }
+
+  /** A property of the Player interface set to a value of D-Bus type `signature`, as it is. */
+  async setProperty(name: string, signature: string, value: unknown): Promise<void> {
+    const conn = await this.source.connection();
+    await this.call('Set', PROPS_IFACE, 'ssv', [PLAYER_IFACE, name, new conn.dbus.Variant(signature, value)]);
+  }
+
   async act(action: PlayerAction): Promise<void> {
     const spec = ACTIONS[action];
     if (!spec) throw new UsageError(`unknown player action '${String(action)}'`);
