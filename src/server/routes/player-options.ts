@@ -10,12 +10,11 @@
  * taken — never a plain path: files are played through the media folders
  * (POST /api/media/play), which confine them.
  */
-import type { Config } from '../../core/config/store.js';
-import { AuthError, UsageError } from '../../core/errors.js';
+import { UsageError } from '../../core/errors.js';
 import { REPEAT_MODES } from '../../core/players/options.js';
 import type { RepeatMode } from '../../core/players/types.js';
-import { auditUri, checkUri, MAX_URI_LENGTH, schemeOf, unsupportedScheme } from '../../core/players/uri.js';
-import { scopeAllows, type Scope } from '../../core/scopes.js';
+import { auditUri, checkUri, MAX_URI_LENGTH } from '../../core/players/uri.js';
+import { openPolicy, openRefusal } from '../open-policy.js';
 import { reqString } from './input.js';
 import { audited, requestedPlayer } from './player.js';
 import type { ApiRoute, Call } from './types.js';
@@ -34,16 +33,6 @@ export function repeatOf(b: Record<string, unknown>): RepeatMode | 'toggle' {
   const v = b.repeat;
   if (v === 'toggle' || (REPEAT_MODES as readonly unknown[]).includes(v)) return v as RepeatMode | 'toggle';
   throw invalid('repeat', 'must be "off", "track", "playlist" or "toggle"');
-}
-
-/** The scope opening a URI needs: config server.openScope, admin unless lowered to control. */
-export function openScope(config: Config): Scope {
-  return config.get<string>('server.openScope') === 'control' ? 'control' : 'admin';
-}
-
-/** The URI schemes the server lets a client open (config server.openSchemes). */
-export function openSchemes(config: Config): string[] {
-  return config.get<string[]>('server.openSchemes') ?? ['http', 'https'];
 }
 
 async function shuffle(c: Call) {
@@ -72,22 +61,20 @@ async function repeat(c: Call) {
  * as denied, with the URI cut to scheme, host and path.
  */
 async function open(c: Call) {
-  const need = openScope(c.app.config);
+  const policy = openPolicy(c.app.config);
   const have = c.principal!.scope;
-  if (!scopeAllows(have, need)) {
-    c.audit('player.open', 'denied', undefined, `auth.insufficient_scope (needs ${need}, token has ${have})`);
-    throw new AuthError(`opening a URI needs the ${need} scope (config server.openScope); this token has ${have}`,
-      'the server fetches what a URI names, so the owner decides who may; ask for a token with that scope', 'auth.insufficient_scope');
+  const forbidden = openRefusal(policy, have);
+  if (forbidden) {
+    c.audit('player.open', 'denied', undefined, `auth.insufficient_scope (needs ${policy.scope}, token has ${have})`);
+    throw forbidden;
   }
   const body = await c.body();
   const uri = checkUri(reqString(body, 'uri', MAX_URI_LENGTH));
   const detail = auditUri(uri);
-  const allowed = openSchemes(c.app.config);
-  const scheme = schemeOf(uri);
-  if (scheme === undefined || !allowed.includes(scheme)) {
-    const e = unsupportedScheme('this server', scheme, allowed, 'or ask its owner to add the scheme to server.openSchemes');
-    c.audit('player.open', 'denied', undefined, `${e.code} ${detail}`);
-    throw e;
+  const refused = openRefusal(policy, have, uri);
+  if (refused) {
+    c.audit('player.open', 'denied', undefined, `${refused.code} ${detail}`);
+    throw refused;
   }
   const player = requestedPlayer(c, body);
   const r = await audited(c, 'player.open', player, detail, () => c.app.controller.open(uri, player), (x) => x.player);
