@@ -13,7 +13,7 @@ import { normalizeArgv } from './argv.js';
  * missing argument, a command that is not hot — returns undefined and oclif
  * handles it, with its own messages.
  */
-interface ManifestFlag { name: string; type: 'boolean' | 'option'; char?: string; multiple?: boolean; options?: string[]; default?: unknown }
+interface ManifestFlag { name: string; type: 'boolean' | 'option'; char?: string; multiple?: boolean; multipleNonGreedy?: boolean; options?: string[]; default?: unknown }
 interface ManifestArg { name: string; required?: boolean }
 interface ManifestCommand { id: string; aliases?: string[]; flags: Record<string, ManifestFlag>; args: Record<string, ManifestArg>; strict?: boolean }
 
@@ -80,8 +80,9 @@ export async function runFast(argv: string[], manifestPath: string): Promise<num
 
   const options: NonNullable<ParseArgsConfig['options']> = {};
   for (const f of Object.values(found.cmd.flags)) {
-    if (f.multiple) return undefined;
-    options[f.name] = { type: f.type === 'boolean' ? 'boolean' : 'string', ...(f.char ? { short: f.char } : {}) };
+    // A repeatable flag (--ignore-player) takes one value per occurrence, as oclif's multipleNonGreedy does.
+    if (f.multiple && (f.type !== 'option' || !f.multipleNonGreedy)) return undefined;
+    options[f.name] = { type: f.type === 'boolean' ? 'boolean' : 'string', ...(f.char ? { short: f.char } : {}), ...(f.multiple ? { multiple: true } : {}) };
   }
   let parsed: ReturnType<typeof parseArgs>;
   try {
@@ -92,7 +93,7 @@ export async function runFast(argv: string[], manifestPath: string): Promise<num
   const seen = new Set<string>();
   for (const t of parsed.tokens ?? []) {
     if (t.kind !== 'option') continue;
-    if (seen.has(t.name)) return undefined; // a repeated flag: oclif reports it
+    if (seen.has(t.name) && !found.cmd.flags[t.name]?.multiple) return undefined; // a repeated flag: oclif reports it
     seen.add(t.name);
   }
   const argDefs = Object.values(found.cmd.args);
@@ -105,7 +106,8 @@ export async function runFast(argv: string[], manifestPath: string): Promise<num
   const flags: Record<string, unknown> = {};
   for (const f of Object.values(found.cmd.flags)) {
     const v = parsed.values[f.name];
-    if (typeof v === 'string' && f.options && !f.options.includes(v)) return undefined;
+    const values = Array.isArray(v) ? v : [v];
+    if (f.options && values.some((x) => typeof x === 'string' && !f.options!.includes(x))) return undefined;
     flags[f.name] = v ?? f.default;
   }
 
