@@ -1,3 +1,4 @@
+import { Args } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
 import { createContext } from '../cli/context.js';
 
@@ -11,6 +12,9 @@ Templates (-f) are playerctl's: {{variable}} with playerName, playerInstance, st
 
 The one deliberate difference: control characters in metadata other than tab and line feed (terminal escapes a web page or a file's tags could carry) print as spaces. Controlling a player is recorded in this machine's audit log, as the other mediagate commands do.`;
   static override strict = false;
+  static override args = {
+    command: Args.string({ description: "a playerctl command and its arguments, with playerctl's options anywhere (see above)", required: false }),
+  };
   static override examples = [
     "<%= config.bin %> playerctl metadata --format '{{artist}} - {{title}}'",
     "<%= config.bin %> playerctl -p mpv,%any -F metadata --format '{{emoji(status)}} {{trunc(title, 30)}} {{duration(position)}}/{{duration(mpris:length)}}'",

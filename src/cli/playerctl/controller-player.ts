@@ -6,25 +6,16 @@
  * types, and playerctl's operations mapped onto the controller's.
  */
 import type { Controller } from '../../core/control.js';
-import { NoPlayerError } from '../../core/errors.js';
 import type { PlayerctlLoop, PlayerctlStatus } from '../../core/format.js';
 import type { Metadata, PlayerState, RepeatMode } from '../../core/players/types.js';
 import { fromJson, METADATA_SIGNATURES, type Value } from '../../core/template/value.js';
 import { playerName, type PlayerctlPlayer, type PlayerctlState } from './player.js';
 
-/** What part A's controller adds (shuffle, repeat, open, raw metadata); optional so either side can land first. */
-type FullController = Controller & {
-  setShuffle?(value: boolean | 'toggle', player?: string): Promise<unknown>;
-  setRepeat?(mode: RepeatMode | 'toggle', player?: string): Promise<unknown>;
-  open?(uri: string, player?: string): Promise<unknown>;
-  metadata?(player?: string): Promise<Metadata | { metadata: Metadata }>;
-};
-
 const STATUS: Record<PlayerState['status'], PlayerctlStatus> = { playing: 'Playing', paused: 'Paused', stopped: 'Stopped' };
 const LOOP: Record<RepeatMode, PlayerctlLoop> = { off: 'None', track: 'Track', playlist: 'Playlist' };
 const REPEAT: Record<PlayerctlLoop, RepeatMode> = { None: 'off', Track: 'track', Playlist: 'playlist' };
 
-/** Metadata from the state alone, for a controller without raw metadata. */
+/** Metadata from the state alone, for a player that reports no raw metadata. */
 function metadataOfState(s: PlayerState): Metadata {
   const m: Metadata = {};
   if (s.title !== null) m['xesam:title'] = s.title;
@@ -42,18 +33,14 @@ function typed(m: Metadata): Array<[string, Value]> {
   });
 }
 
-const unsupported = (instance: string, what: string): NoPlayerError =>
-  new NoPlayerError(`player '${instance}' cannot ${what} through this mediagate`, undefined, 'player.unsupported');
-
 export class ControllerPlayerctlPlayer implements PlayerctlPlayer {
-  constructor(private readonly ctl: FullController, readonly instance: string) {}
+  constructor(private readonly ctl: Controller, readonly instance: string) {}
 
   async read(): Promise<PlayerctlState> {
-    const [s, raw] = await Promise.all([
+    const [s, meta] = await Promise.all([
       this.ctl.status(this.instance),
-      this.ctl.metadata ? this.ctl.metadata(this.instance).catch(() => undefined) : undefined,
+      this.ctl.metadata(this.instance).then((m) => m.metadata, () => undefined),
     ]);
-    const meta = raw && 'metadata' in raw && typeof raw.metadata === 'object' && !Array.isArray(raw.metadata) ? raw.metadata as Metadata : raw as Metadata | undefined;
     return {
       name: playerName(this.instance),
       instance: this.instance,
@@ -101,17 +88,14 @@ export class ControllerPlayerctlPlayer implements PlayerctlPlayer {
   }
 
   async setLoop(loop: PlayerctlLoop): Promise<void> {
-    if (!this.ctl.setRepeat) throw unsupported(this.instance, 'set the loop status');
     await this.ctl.setRepeat(REPEAT[loop], this.instance);
   }
 
   async setShuffle(on: boolean): Promise<void> {
-    if (!this.ctl.setShuffle) throw unsupported(this.instance, 'set shuffle');
     await this.ctl.setShuffle(on, this.instance);
   }
 
   async open(uri: string): Promise<void> {
-    if (!this.ctl.open) throw unsupported(this.instance, 'open a URI');
     await this.ctl.open(uri, this.instance);
   }
 }

@@ -54,7 +54,7 @@ class LocalSources implements PlayerctlSources {
 
   async instances(): Promise<string[]> {
     const source = await this.mprisSource();
-    const names = source ? await source.playerNames().catch(() => [] as string[]) : [];
+    const names = source ? await source.busNames().catch(() => [] as string[]) : [];
     return [...names.filter((n) => n !== PLAYERCTLD), ...(this.mpdEnabled ? ['mpd'] : [])];
   }
 

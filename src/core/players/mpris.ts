@@ -600,6 +600,14 @@ export class MprisSource implements PlayerSource {
     return all.filter((n) => n.startsWith(MPRIS_PREFIX) && n.length > MPRIS_PREFIX.length).sort();
   }
 
+  /**
+   * Every MPRIS name on the bus as it is, sorted, without asking any player —
+   * `vlc` and `vlc.instance42` both, as playerctl lists them (the playerctl mode).
+   */
+  async busNames(): Promise<string[]> {
+    return (await this.names(await this.connection())).map((n) => n.slice(MPRIS_PREFIX.length));
+  }
+
   /** The root properties remembered for `busName`, and the connection that owned it when they were read. */
   knownRoot(busName: string): { owner: string; props: Props } | undefined {
     return this.roots.get(busName);
