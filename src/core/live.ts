@@ -191,8 +191,11 @@ export class LiveState extends EventEmitter {
       if (this.opts.player && !mayMatch(this.opts.player, t.name)) continue;
       if (this.hub.ignores(t.name)) continue;
       if (this.silent.has(keyOf(t))) { this.probe(t); continue; }
-      if (this.indexOf(t) < 0) return false;
-      ask.push(t);
+      const at = this.indexOf(t);
+      // VLC signals under its instance name, on a connection of its own: the player it is an alias of.
+      const owner = at < 0 ? this.snap.players.findIndex((s, i) => this.backends[i] === t.backend && s.aliases?.includes(t.name)) : at;
+      if (owner < 0) return false;
+      ask.push(owner === at ? t : { backend: t.backend, name: this.snap.players[owner]!.player });
     }
     if (ask.length === 0) return true;
     const results = await Promise.allSettled(ask.map((t) => this.hub.stateOf(t.backend, t.name)));

@@ -162,7 +162,9 @@ export class PlayerHub {
     if (source!.backend === 'mpd') {
       candidates = [(source as import('./mpd.js').MpdSource).player()];
     } else {
-      const found = await (source as import('./mpris.js').MprisSource).find(name);
+      // With an ignore list, the players' other names matter (-i vlc.instance42 ignores vlc): take them from a listing.
+      const mpris = source as import('./mpris.js').MprisSource;
+      const found = this.ignore.length ? (await mpris.list()).filter((p) => playerMatches(name, p)) : await mpris.find(name);
       candidates = found.filter((p) => !this.ignores(p.name, p.aliases));
       if (candidates.length === 0) throw found.length ? ignoredPlayer(name) : unknownPlayer(name, await this.allNames());
     }
