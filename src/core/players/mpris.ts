@@ -13,7 +13,7 @@ import { ExitCode, MediagateError, NoPlayerError, TimeoutError, UsageError } fro
 import { DEFAULT_BACKEND_TIMEOUT_MS, withTimeout } from '../timeout.js';
 import { parseBusAddress, sessionBusAddress } from './dbus-address.js';
 import { metadataOf, queueEntryOf } from './metadata.js';
-import { canonicalName, groupByOwner, withoutInstance } from './mpris-names.js';
+import { canonicalName, groupByOwner, instancePairs, mergeGroups, withoutInstance } from './mpris-names.js';
 import { schemeOf, unsupportedScheme } from './uri.js';
 import type {
   Capabilities, Metadata, PlaybackStatus, Player, PlayerAction, PlayerSource, PlayerState, QueueEntry, RepeatMode, SourceOptions,
@@ -624,12 +624,26 @@ export class MprisSource implements PlayerSource {
     return conn.callDaemon('GetNameOwner', 's', [busName]).then((r) => String(r.body[0]), () => undefined);
   }
 
+  /** Do two connections (unique names) belong to one process? (VLC 3 registers its two names on two.) */
+  private async sameProcess(conn: BusConnection, a: string, b: string): Promise<boolean> {
+    if (a === b) return true;
+    const pid = (u: string) => conn.callDaemon('GetConnectionUnixProcessID', 's', [u]).then((r) => Number(r.body[0]), () => NaN);
+    const [x, y] = await Promise.all([pid(a), pid(b)]);
+    return Number.isInteger(x) && x > 0 && x === y;
+  }
+
+  /** Names of the players on the bus, one per player (VLC's two names are one). */
+  async playerNames(): Promise<string[]> {
+    return (await this.list()).map((p) => p.name);
+  }
+
   /**
    * Every player on the bus, whether or not it answers: one that owns an
    * org.mpris.MediaPlayer2.* name but never replies is still a player (its
-   * state() times out, and callers report it as not responding). Names one
-   * connection owns together are one player (see mpris-names.ts); their
-   * owners are asked of the bus daemon only when there are two names or more.
+   * state() times out, and callers report it as not responding). Names of
+   * one player are one entry (see mpris-names.ts); their owners are asked of
+   * the bus daemon only when there are two names or more, and their
+   * processes only for an `X` / `X.instance<N>` pair on two connections.
    */
   async list(): Promise<Player[]> {
     const conn = await this.connection();
@@ -637,7 +651,13 @@ export class MprisSource implements PlayerSource {
     const short = names.map((n) => n.slice(MPRIS_PREFIX.length));
     if (short.length < 2) return short.map((name) => new MprisPlayer(this, name));
     const owners = await Promise.all(names.map((n) => this.owner(conn, n)));
-    return groupByOwner(short, owners).map((g) => new MprisPlayer(this, g.name, g.aliases));
+    let groups = groupByOwner(short, owners);
+    const pairs = instancePairs(groups);
+    if (pairs.length) {
+      const same = await Promise.all(pairs.map(([b, i]) => this.sameProcess(conn, groups[b]!.owner!, groups[i]!.owner!)));
+      groups = mergeGroups(groups, pairs.filter((_, k) => same[k]));
+    }
+    return groups.map((g) => new MprisPlayer(this, g.name, g.aliases));
   }
 
   /**
@@ -656,7 +676,7 @@ export class MprisSource implements PlayerSource {
       const base = withoutInstance(requested);
       if (base !== undefined) {
         const [mine, theirs] = await Promise.all([this.owner(conn, busName), this.owner(conn, MPRIS_PREFIX + base)]);
-        if (mine !== undefined && mine === theirs) return [new MprisPlayer(this, base, [requested])];
+        if (mine !== undefined && theirs !== undefined && await this.sameProcess(conn, mine, theirs)) return [new MprisPlayer(this, base, [requested])];
       }
       return [new MprisPlayer(this, requested)];
     }
