@@ -15,6 +15,8 @@ import { cliEnv, BIN } from './helpers/cli.js';
 import { makeMusic, tempDir } from './helpers/proc.js';
 import { differences, follower, mediagatePlayerctl, playerctl, shown } from './helpers/playerctl-diff.js';
 
+// ~300 tool runs, each a process: well past the default file limit on a loaded 2-core machine.
+t.setTimeout(480000);
 const bus = await startSessionBus(t);
 const dir = tempDir(t, 'mg-pctl-');
 const music = makeMusic(join(dir, 'music'), 60);
