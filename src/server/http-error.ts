@@ -18,7 +18,8 @@
  * | 2    | `request.*` (malformed request)                         | 400    |                                |
  * | 2    | any other `usage.*` (well-formed but invalid value)     | 422    |                                |
  * | 3    | `*.not_found` (player.not_found)                        | 404    |                                |
- * | 3    | `player.unsupported`                                    | 409    | player cannot do it now        |
+ * | 3    | `player.unsupported` `player.unsupported_scheme` `player.not_applied` | 409 | player cannot (or did not) do it |
+ * | 3    | `player.ignored`                                        | 404    | as if it were not there        |
  * | 3    | any other (unavailable, backend.timeout, volume.*, …)   | 503    | Retry-After: 5                 |
  * | 4    | `auth.locked` `auth.rate_limited`                       | 429    | Retry-After                    |
  * | 4    | `auth.forbidden` `auth.insufficient_scope` `auth.denied` `auth.origin_denied` | 403 |              |
@@ -100,6 +101,8 @@ const CONFIG_MESSAGE = 'the server cannot complete this request because of a pro
 const DEFAULT_RETRY_503 = 5;
 const FORBIDDEN_CODES = new Set(['auth.forbidden', 'auth.insufficient_scope', 'auth.denied', 'auth.origin_denied']);
 const TOO_MANY_CODES = new Set(['auth.locked', 'auth.rate_limited']);
+/** The player is there and answered, but cannot do this (or took the request and kept its old value): retrying will not help. */
+const PLAYER_CONFLICT_CODES = new Set(['player.unsupported', 'player.unsupported_scheme', 'player.not_applied']);
 const STATE_CONFLICT_RE = /\.(revoked|expired|used_up|superseded)$/;
 const MAX_MESSAGE = 300;
 
@@ -161,8 +164,8 @@ function fromMediagateError(e: MediagateError): ErrorResponse {
       if (code.startsWith('request.')) return plain(400);
       return plain(422);
     case ExitCode.noPlayer:
-      if (code.endsWith('.not_found')) return plain(404);
-      if (code === 'player.unsupported') return plain(409);
+      if (code.endsWith('.not_found') || code === 'player.ignored') return plain(404);
+      if (PLAYER_CONFLICT_CODES.has(code)) return plain(409);
       return plain(503, retryHeader(undefined, DEFAULT_RETRY_503));
     case ExitCode.auth:
       if (TOO_MANY_CODES.has(code)) return plain(429, retryHeader((e as { retryAfterSeconds?: number }).retryAfterSeconds, 60));
