@@ -12,7 +12,7 @@ import { makeMusic, tempDir } from './helpers/proc.js';
 import { fakeDesktop } from './helpers/fake-desktop.js';
 
 const STATUS_KEYS = ['player', 'status', 'title', 'artist', 'album', 'duration', 'position', 'positionUpdatedAt', 'volume', 'shuffle', 'repeat', 'artUrl', 'capabilities'];
-const CAP_KEYS = ['canPlay', 'canPause', 'canSeek', 'canGoNext', 'canGoPrevious', 'canSetVolume', 'canControl'];
+const CAP_KEYS = ['canPlay', 'canPause', 'canSeek', 'canGoNext', 'canGoPrevious', 'canSetVolume', 'canControl', 'canShuffle', 'canRepeat', 'canOpenUri'];
 const ROW_KEYS = ['name', 'backend', 'status', 'responding', 'title', 'artist', 'active', 'capabilities'];
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 

@@ -25,3 +25,16 @@ export const serviceModeFlags = {
   user: Flags.boolean({ description: 'a user unit, run by your own systemd user manager (the default)', exclusive: ['system'] }),
   system: Flags.boolean({ description: 'a system unit, run as the dedicated user mediagate with systemd\'s sandboxing (needs root)', exclusive: ['user'] }),
 };
+
+export const ignorePlayerFlag = Flags.string({
+  char: 'i',
+  description: 'leave this player out, as if it were not there; repeatable or comma-separated (also config players.ignore)',
+  helpValue: 'NAME',
+  multiple: true,
+  multipleNonGreedy: true,
+});
+
+export const allPlayersFlag = Flags.boolean({
+  char: 'a',
+  description: 'every player (but ignored ones): one line or JSON array entry each; ok if one of them did it',
+});

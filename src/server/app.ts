@@ -75,6 +75,7 @@ import { ROUTES } from './routes/index.js';
 import { HANDLED, RawJson, Reply, type ApiRoute, type App, type Call } from './routes/types.js';
 import { deferHeader, secureResponseClass } from './security-headers.js';
 import { StatusView } from './status-view.js';
+import { openPolicy, type OpenPolicy } from './open-policy.js';
 import { WebAssets } from './web.js';
 import type { BrokerSettings } from '../core/mqtt/settings.js';
 import type { MqttBridge } from './mqtt/bridge.js';
@@ -131,6 +132,7 @@ interface WsDeps {
   controller: Controller;
   audit: AuditSink;
   statusJson(s: PlayerState): unknown;
+  openPolicy?(): OpenPolicy;
   followAudit?(q: AuditQuery, onEvent: (r: AuditRecord) => void, opts: { backlog: number; onError: (e: Error) => void }): Promise<{ close(): void }>;
   log(line: string): void;
   rateLimit?(ip: string): { allowed: boolean; retryAfterSeconds: number };
@@ -419,6 +421,7 @@ export async function createServer(opts: ServerOptions): Promise<MediagateServer
       controller,
       audit,
       statusJson: (s) => view.json(s),
+      openPolicy: () => openPolicy(config),
       followAudit: (q, onEvent, opts) => followAudit(stateDir, q, onEvent, opts),
       log: (line) => log.line(line),
       ...(general.enabled ? { rateLimit: (ip: string) => general.check(rateLimitKey(ip)) } : {}),
