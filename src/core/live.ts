@@ -4,6 +4,7 @@ import type { VolumeResult } from './control.js';
 import { MediagateError } from './errors.js';
 import type { PlayerHub, SilentPlayer } from './players/hub.js';
 import { readLastActive, writeLastActive } from './players/last-active.js';
+import { carryPosition } from './players/position.js';
 import { nameMatches, pickActive } from './players/select.js';
 import type { PlayerSource, PlayerState } from './players/types.js';
 import { chooseMixer } from './volume/select.js';
@@ -168,7 +169,7 @@ export class LiveState extends EventEmitter {
     const { states, players: answered, problems, silent } = await this.hub.states(this.opts.player);
     const keep = states.map((s) => !this.opts.player || nameMatches(this.opts.player, s.player));
     const players = states.filter((_, i) => keep[i]);
-    this.backends = answered.filter((_, i) => keep[i]).map((p) => p.backend);
+    const backends = answered.filter((_, i) => keep[i]).map((p) => p.backend);
     this.silent = new Map(silent.map((p) => [keyOf(p), p]));
     const perPlayer = new Set<unknown>(silent.map((p) => p.error));
     this.sourceProblems = problems.filter((p) => !perPlayer.has(p) && p.code !== 'player.not_found').map((p) => p.message);
@@ -178,7 +179,7 @@ export class LiveState extends EventEmitter {
       for (const [s, stop] of this.stops) if (s.backend === 'mpris') { this.stops.delete(s); void stop(); await s.close(); }
       this.retryLater();
     }
-    this.publish(players, problems.map((p) => p.message));
+    this.publish(players, problems.map((p) => p.message), backends);
   }
 
   /**
@@ -209,8 +210,7 @@ export class LiveState extends EventEmitter {
       backends.splice(at, 1);
       this.silent.set(keyOf(t), { ...t, error: r.reason as MediagateError });
     });
-    this.backends = backends;
-    this.publish(players, this.problemList());
+    this.publish(players, this.problemList(), backends);
     return true;
   }
 
@@ -244,9 +244,20 @@ export class LiveState extends EventEmitter {
     return [...this.sourceProblems, ...[...this.silent.values()].map((p) => p.error.message)];
   }
 
-  /** Take `players` as the new state: record the last active, pick the active one, emit when it changed. */
-  private publish(players: PlayerState[], problems: string[], backends?: Backend[]): void {
-    if (backends) this.backends = backends;
+  /**
+   * Take `players` (of `backends`, in the same order) as the new state:
+   * positions that only confirm the extrapolation keep their earlier reading
+   * (carryPosition), record the last active, pick the active one, emit when
+   * something changed.
+   */
+  private publish(players: PlayerState[], problems: string[], backends: Backend[]): void {
+    const before = this.snap.players;
+    const beforeBackends = this.backends;
+    players = players.map((s, i) => {
+      const at = this.indexOfIn(before, beforeBackends, { backend: backends[i]!, name: s.player });
+      return at < 0 ? s : carryPosition(before[at]!, s);
+    });
+    this.backends = backends;
     const lastActive = this.recordLastActive(players);
     const active = pickActive(players, lastActive) ?? null;
     const next: LiveSnapshot = { players, active, volume: this.snap.volume, problems };
