@@ -10,6 +10,10 @@
  * socket (the protocol state is unknown after that), so a hung server can
  * never hang the caller. The socket is ref'd only while a call is in flight:
  * an idle, forgotten connection does not keep the process alive.
+ *
+ * Commands are pipelined: lines asked for in one turn of the event loop
+ * (many callers at once, a command after the answer it depended on) go out
+ * in one write, and their answers are matched in order.
  */
 import net from 'node:net';
 import { MediagateError, ExitCode, NoPlayerError, UsageError, TimeoutError } from '../errors.js';
@@ -173,6 +177,8 @@ interface Pending {
   binary?: boolean;
   /** The chunk, once read. */
   data?: Buffer;
+  /** When it was asked for (performance.now()). */
+  at: number;
 }
 
 /** An answer with its binary chunk (null when MPD sent none, e.g. readpicture of a file without a picture). */
@@ -195,6 +201,8 @@ export class MpdConnection {
   private binaryLeft = -1;
   private dead: Error | null = null;
   private readonly closeListeners = new Set<(err: Error) => void>();
+  /** Lines waiting for the write at the end of this turn of the event loop. */
+  private outgoing: string[] = [];
 
   private constructor(socket: net.Socket, private readonly opts: MpdConnectOptions) {
     this.socket = socket;
@@ -231,6 +239,11 @@ export class MpdConnection {
   /** True once the socket is closed or destroyed. */
   get closed(): boolean {
     return this.dead !== null;
+  }
+
+  /** When the oldest answer still awaited was asked for (performance.now()); undefined when none is awaited. */
+  get waitingSince(): number | undefined {
+    return this.pending[0]?.at;
   }
 
   /** Called once when the connection ends (for any reason). Returns an unsubscribe function. */
@@ -364,15 +377,22 @@ export class MpdConnection {
 
   private expect(fields: { greeting?: boolean; idle?: boolean; binary?: boolean; what: string }, seen?: (p: Pending) => void): Promise<string[]> {
     return new Promise<string[]>((resolve, reject) => {
-      const p: Pending = { ...fields, lines: [], bytes: 0, resolve, reject };
+      const p: Pending = { ...fields, lines: [], bytes: 0, resolve, reject, at: performance.now() };
       this.pending.push(p);
       seen?.(p);
       this.updateRef();
     });
   }
 
+  /** Queue `line`; everything queued in this turn of the event loop is written at once, in order. */
   private write(line: string): void {
-    this.socket.write(`${line}\n`);
+    if (this.outgoing.push(line) === 1) setImmediate(() => this.flush());
+  }
+
+  private flush(): void {
+    const lines = this.outgoing;
+    this.outgoing = [];
+    if (!this.dead && lines.length > 0) this.socket.write(`${lines.join('\n')}\n`);
   }
 
   /** Keep the event loop alive only while an answer is awaited. */
