@@ -6,7 +6,7 @@ import { playMediaFile, type PlayFileResult } from './media.js';
 import { PlayerHub } from './players/hub.js';
 import { writeLastActive } from './players/last-active.js';
 import { percentToSeconds, type SeekTarget } from './players/seek.js';
-import type { Capabilities, PlayerAction, PlayerState } from './players/types.js';
+import type { Capabilities, Player, PlayerAction, PlayerState } from './players/types.js';
 import { applyChange } from './volume/request.js';
 import { chooseMixer, chooseMixerForChange } from './volume/select.js';
 import type { MixerName, VolumeRequest } from './volume/types.js';
@@ -60,6 +60,32 @@ export function absoluteSeek(target: Exclude<SeekTarget, { kind: 'relative' }>, 
   return seconds;
 }
 
+/**
+ * What a live view of the players (serve's LiveState) knows: the player a
+ * request means, without asking every player first, and the record of the
+ * one last controlled.
+ */
+export interface KnownPlayers {
+  /** The player `requested` (or the default choice) means; undefined when not known. */
+  choose(requested?: string): { state: PlayerState; backend: 'mpd' | 'mpris' } | undefined;
+  /** `name` was just controlled: the most recently active player from now on. */
+  markActive(name: string): void;
+}
+
+export interface LocalControllerOptions {
+  mpdPassword?: string | undefined;
+  now?: () => Date;
+  audit?: AuditSink;
+  actor?: AuditActor;
+  /** The players to use (shared with a LiveState); default: a hub of its own. */
+  hub?: PlayerHub;
+  /**
+   * Act on the player this view knows instead of listing and asking every
+   * player per command (serve). Without it each command finds its player.
+   */
+  known?: KnownPlayers;
+}
+
 /** Players and mixers on this machine. */
 export class LocalController implements Controller {
   readonly hub: PlayerHub;
@@ -67,6 +93,7 @@ export class LocalController implements Controller {
   private readonly now: () => Date;
   private readonly audit: AuditSink | undefined;
   private readonly actor: AuditActor | undefined;
+  private readonly known: KnownPlayers | undefined;
 
   /**
    * `audit` + `actor`: record every control action (and its failure) — the
@@ -75,12 +102,39 @@ export class LocalController implements Controller {
   constructor(
     private readonly env: NodeJS.ProcessEnv,
     private readonly config: Config,
-    opts: { mpdPassword?: string | undefined; now?: () => Date; audit?: AuditSink; actor?: AuditActor } = {},
+    opts: LocalControllerOptions = {},
   ) {
-    this.hub = new PlayerHub({ env, config, mpdPassword: opts.mpdPassword });
+    this.hub = opts.hub ?? new PlayerHub({ env, config, mpdPassword: opts.mpdPassword });
     this.now = opts.now ?? (() => new Date());
     this.audit = opts.audit;
     this.actor = opts.actor;
+    this.known = opts.known;
+  }
+
+  /**
+   * Run `fn` on the player a command means. With a view that knows it, that
+   * player is addressed directly (no other player is listed or asked); if it
+   * has left since, or the view knows none, the players are asked
+   * (hub.select), as without a view. `state` is the reading hub.select took,
+   * when it took one.
+   */
+  private async onPlayer<T>(requested: string | undefined, fn: (p: Player, state?: PlayerState) => Promise<T>): Promise<T> {
+    const known = this.known?.choose(requested);
+    if (known) {
+      try {
+        return await fn(await this.hub.playerOf(known.backend, known.state.player));
+      } catch (e) {
+        if (!(e instanceof MediagateError && e.code === 'player.not_found')) throw e;
+      }
+    }
+    const { player, state } = await this.hub.select(requested);
+    return fn(player, state);
+  }
+
+  /** `name` was just controlled: record it as the most recently active player. */
+  private recordActive(name: string): void {
+    if (this.known) this.known.markActive(name);
+    else writeLastActive(this.env, name, this.now());
   }
 
   /** Run a control action and record it (ok, or error with its code). */
@@ -125,23 +179,23 @@ export class LocalController implements Controller {
   }
 
   act(action: PlayerAction, player?: string): Promise<{ player: string }> {
-    return this.audited(`player.${action}`, undefined, async () => {
-      const { player: p } = await this.hub.select(player);
+    return this.audited(`player.${action}`, undefined, () => this.onPlayer(player, async (p) => {
       await p.act(action);
-      writeLastActive(this.env, p.name, this.now());
+      this.recordActive(p.name);
       return { player: p.name };
-    });
+    }));
   }
 
   seek(target: SeekTarget, player?: string): Promise<{ player: string; position: number | null }> {
     const detail = target.kind === 'percent' ? `${target.percent}%` : `${target.kind === 'relative' && target.seconds >= 0 ? '+' : ''}${target.seconds}`;
-    return this.audited('player.seek', detail, async () => {
-      const { player: p, state } = await this.hub.select(player);
+    return this.audited('player.seek', detail, () => this.onPlayer(player, async (p, read) => {
       if (target.kind === 'relative') await p.seekBy(target.seconds);
-      else await p.seekTo(absoluteSeek(target, state));
-      writeLastActive(this.env, p.name, this.now());
-      return { player: p.name, position: (await p.state()).position };
-    });
+      else await p.seekTo(absoluteSeek(target, read ?? await p.state()));
+      this.recordActive(p.name);
+      // Gone right after the seek: the seek is done (not to be retried elsewhere), its position unknown.
+      const after = await p.state().catch((e: unknown) => { if (e instanceof MediagateError && e.code === 'player.not_found') return null; throw e; });
+      return { player: p.name, position: after?.position ?? null };
+    }));
   }
 
   /** Play a file from a media folder; checked through SafeJoin before any player is touched (see core/media.ts). */
@@ -149,7 +203,7 @@ export class LocalController implements Controller {
     const detail = `${folder}/${path}`.slice(0, 300);
     return this.audited('player.play_file', detail, async () => {
       const done = await playMediaFile(this.hub, this.config, folder, path, player);
-      writeLastActive(this.env, done.player, this.now());
+      this.recordActive(done.player);
       return done;
     });
   }

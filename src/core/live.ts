@@ -38,6 +38,8 @@ const isTimeout = (e: unknown): boolean => e instanceof MediagateError && e.code
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
 type Backend = PlayerSource['backend'];
+/** A player as the live state knows it: its last reading and where to reach it. */
+export interface KnownPlayer { state: PlayerState; backend: Backend }
 /** A player an event named: which source's, and its exact name. */
 interface Target { backend: Backend; name: string }
 /** What one burst of events asks to re-read: the named players, or everything. */
@@ -78,6 +80,8 @@ export class LiveState extends EventEmitter {
   private sourceProblems: string[] = [];
   /** Silent players being asked in the background after an event of their own. */
   private readonly probing = new Set<string>();
+  /** The last-active record as last read or written here (see recordLastActive, markActive). */
+  private recorded: string | undefined;
 
   constructor(private readonly hub: PlayerHub, private readonly opts: LiveOptions) {
     super();
@@ -267,6 +271,43 @@ export class LiveState extends EventEmitter {
   }
 
   /**
+   * The player a request means, as the snapshot knows it: the one `requested`
+   * names, else config `player.default`, else the most recently active one —
+   * the choice a bare command makes (playing beats paused beats stopped, then
+   * the last-active record). Undefined when the snapshot has no such player
+   * (then only asking the players can tell). Costs no call to any player.
+   */
+  choose(requested?: string): KnownPlayer | undefined {
+    const name = requested ?? this.defaultPlayer;
+    const players = this.snap.players;
+    const state = pickActive(name ? players.filter((s) => nameMatches(name, s.player)) : players, this.recorded);
+    if (!state) return undefined;
+    return { state, backend: this.backends[players.indexOf(state)]! };
+  }
+
+  /** Config `player.default`: the player a request naming none means, when set. */
+  get defaultPlayer(): string | undefined {
+    return this.opts.config.get<string>('player.default');
+  }
+
+  /**
+   * `name` was just controlled here: it becomes the most recently active
+   * player (recorded for bare commands, and the active one among equals —
+   * pushed when that changes the active player). Written only when it is
+   * not the record already; the record is re-read at every re-read, so a
+   * change another process made without any player changing is seen late.
+   */
+  markActive(name: string): void {
+    if (this.stopped || name === this.recorded) return;
+    writeLastActive(this.opts.env, name, new Date());
+    this.recorded = name;
+    const active = pickActive(this.snap.players, name) ?? null;
+    if (active === this.snap.active) return;
+    this.snap = { ...this.snap, active };
+    this.emit('status', this.snap);
+  }
+
+  /**
    * Keep the last-active record (the one bare commands use to choose among
    * equals) current: a player whose playback status changed since the last
    * reading becomes the most recently active — the one whose event arrived
@@ -275,6 +316,7 @@ export class LiveState extends EventEmitter {
    */
   private recordLastActive(players: PlayerState[]): string | undefined {
     const recorded = readLastActive(this.opts.env);
+    this.recorded = recorded;
     const before = new Map(this.snap.players.map((s) => [s.player, s.status]));
     const primed = this.primed;
     this.primed = true;
@@ -283,6 +325,7 @@ export class LiveState extends EventEmitter {
     const mover = moved.find((s) => s.player === this.lastEvent) ?? pickActive(moved);
     if (!mover || mover.player === recorded) return recorded;
     writeLastActive(this.opts.env, mover.player, new Date());
+    this.recorded = mover.player;
     return mover.player;
   }
 
