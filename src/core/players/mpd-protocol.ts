@@ -179,6 +179,8 @@ interface Pending {
   data?: Buffer;
   /** When it was asked for (performance.now()). */
   at: number;
+  /** Its answer is due within the connection's time limit (commands; not the greeting or idle). */
+  limited?: boolean;
 }
 
 /** An answer with its binary chunk (null when MPD sent none, e.g. readpicture of a file without a picture). */
@@ -203,6 +205,8 @@ export class MpdConnection {
   private readonly closeListeners = new Set<(err: Error) => void>();
   /** Lines waiting for the write at the end of this turn of the event loop. */
   private outgoing: string[] = [];
+  /** The one timer that enforces the time limit of every command in flight (see watch). */
+  private watchdog: NodeJS.Timeout | null = null;
 
   private constructor(socket: net.Socket, private readonly opts: MpdConnectOptions) {
     this.socket = socket;
@@ -323,6 +327,7 @@ export class MpdConnection {
   destroy(err: Error): void {
     if (this.dead) return;
     this.dead = err;
+    if (this.watchdog) { clearTimeout(this.watchdog); this.watchdog = null; }
     this.socket.destroy();
     this.failAll(err);
     for (const l of this.closeListeners) { try { l(err); } catch { /* listener bug is not ours */ } }
@@ -368,19 +373,37 @@ export class MpdConnection {
   /** Write `text` and wait for its answer within the time limit. */
   private call(text: string, what: string, extra: { binary?: boolean } = {}, seen?: (p: Pending) => void): Promise<string[]> {
     if (this.dead) return Promise.reject(this.dead);
-    const p = this.expect({ what, ...extra }, seen);
+    const p = this.expect({ what, limited: true, ...extra }, seen);
     this.write(text);
-    const label = `MPD at ${this.opts.display} (${what})`;
-    return withTimeout(p, this.opts.timeoutMs, label,
-      () => this.destroy(new TimeoutError(label, this.opts.timeoutMs)));
+    if (!this.watchdog) this.watch(this.opts.timeoutMs);
+    return p;
   }
 
-  private expect(fields: { greeting?: boolean; idle?: boolean; binary?: boolean; what: string }, seen?: (p: Pending) => void): Promise<string[]> {
+  /**
+   * Answers come in the order commands were sent, so the oldest command in
+   * flight is always the first to run out of time: one timer, armed for its
+   * deadline, serves them all (a timer and three promises per command did
+   * not). When it runs out, the connection is torn down: that command and
+   * every one behind it reject with its TimeoutError, as they would have.
+   */
+  private watch(ms: number): void {
+    this.watchdog = setTimeout(() => {
+      this.watchdog = null;
+      if (this.dead) return;
+      const oldest = this.pending.find((q) => q.limited);
+      if (!oldest) return;
+      const left = oldest.at + this.opts.timeoutMs - performance.now();
+      if (left > 0) { this.watch(left); return; }
+      this.destroy(new TimeoutError(`MPD at ${this.opts.display} (${oldest.what})`, this.opts.timeoutMs));
+    }, Math.max(1, Math.ceil(ms)));
+    this.watchdog.unref();
+  }
+
+  private expect(fields: { greeting?: boolean; idle?: boolean; binary?: boolean; limited?: boolean; what: string }, seen?: (p: Pending) => void): Promise<string[]> {
     return new Promise<string[]>((resolve, reject) => {
       const p: Pending = { ...fields, lines: [], bytes: 0, resolve, reject, at: performance.now() };
-      this.pending.push(p);
+      if (this.pending.push(p) === 1 && !this.dead) this.socket.ref();
       seen?.(p);
-      this.updateRef();
     });
   }
 
@@ -393,12 +416,6 @@ export class MpdConnection {
     const lines = this.outgoing;
     this.outgoing = [];
     if (!this.dead && lines.length > 0) this.socket.write(`${lines.join('\n')}\n`);
-  }
-
-  /** Keep the event loop alive only while an answer is awaited. */
-  private updateRef(): void {
-    if (this.dead) return;
-    if (this.pending.length > 0) this.socket.ref(); else this.socket.unref();
   }
 
   private onData(chunk: Buffer): void {
@@ -457,7 +474,8 @@ export class MpdConnection {
 
   private settle(p: Pending, err: Error | null, lines: string[]): void {
     this.pending.shift();
-    this.updateRef();
+    // Keep the event loop alive only while an answer is awaited.
+    if (this.pending.length === 0 && !this.dead) this.socket.unref();
     if (err) p.reject(err); else p.resolve(lines);
   }
 
