@@ -5,7 +5,8 @@ import { MediagateError, NoPlayerError } from '../errors.js';
 import { ensurePrivateDir, stateDir } from '../paths.js';
 import { writeFileAtomic } from '../state/atomic.js';
 import type { PlayerHub } from '../players/hub.js';
-import { AlsaMixer, PipewireMixer, PlayerMixer, PulseMixer } from './mixers.js';
+import { AlsaMixer, PipewireMixer, PlayerMixer } from './mixers.js';
+import { PulseMixer } from './pulse/mixer.js';
 import type { Mixer, MixerName, SplitReading, VolumeReading } from './types.js';
 
 export interface MixerChoice {
