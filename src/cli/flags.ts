@@ -3,11 +3,16 @@ import { Flags } from '@oclif/core';
 /** Flags shared by several commands, defined once. */
 export const playerFlag = Flags.string({
   char: 'p',
-  description: 'player to act on: an MPRIS name such as mpv, or mpd (default: the most recently active player)',
+  description: 'player to act on: mpd, an MPRIS name such as mpv, or an app on macOS/Windows such as spotify (default: the most recently active player)',
   helpValue: 'NAME',
 });
 
 export const jsonFlag = Flags.boolean({ description: 'print machine-readable JSON (stable, additive-only fields)' });
+
+export const nodeFlag = Flags.string({
+  description: 'act on this mediagate node through the MQTT broker (config mqtt.*; see `mediagate nodes`), or on every online one with all',
+  helpValue: 'NAME|all',
+});
 
 export const remoteFlag = Flags.string({
   char: 'r',

@@ -1,6 +1,7 @@
 import type { Ctx } from './context.js';
 import { playAction, playSeek, playStatus, type PlayFlags } from './handlers/play.js';
 import { volume, type VolumeFlags } from './handlers/volume.js';
+import { nodes, type NodesFlags } from './handlers/nodes.js';
 
 type Flags = Record<string, unknown>;
 type Args = Record<string, string | undefined>;
@@ -20,4 +21,5 @@ export const HOT: Record<string, (ctx: Ctx, flags: Flags, args: Args) => Promise
   'play:prev': (ctx, f) => playAction(ctx, 'previous', f as PlayFlags),
   'play:seek': (ctx, f, a) => playSeek(ctx, a.position ?? '', f as PlayFlags),
   volume: (ctx, f, a) => volume(ctx, a.level, f as VolumeFlags),
+  nodes: (ctx, f) => nodes(ctx, f as NodesFlags),
 };

@@ -17,14 +17,17 @@ import type { Controller, PlayerRow, VolumeResult, VolumeTarget } from '../core/
 import { MediagateError, UnreachableError, type ExitCodeValue } from '../core/errors.js';
 import type { FolderListing, MediaEntry, MediaFolderInfo, PlayFileResult } from '../core/media.js';
 import type { SeekTarget } from '../core/players/seek.js';
-import type { Capabilities, PlayerAction, PlayerState } from '../core/players/types.js';
+import type { BackendName, Capabilities, PlayerAction, PlayerState } from '../core/players/types.js';
 import type { VolumeRequest } from '../core/volume/types.js';
 import { exitCodeFor } from './errors.js';
 import type { ApiClient } from './http.js';
 
+/** Backends a server may name in a player row (newer ones read as null). */
+const BACKENDS: ReadonlySet<unknown> = new Set<BackendName>(['mpd', 'mpris', 'macos', 'windows']);
+
 type Json = Record<string, unknown>;
 
-function badAnswer(api: ApiClient, what: string): UnreachableError {
+function badAnswer(api: Pick<ApiClient, 'server'>, what: string): UnreachableError {
   return new UnreachableError(`${api.server} sent an answer mediagate does not understand (${what})`,
     'the server may run a different mediagate version', 'remote.bad_response');
 }
@@ -44,8 +47,8 @@ function capabilities(v: unknown): Capabilities {
   return out as unknown as Capabilities;
 }
 
-/** The status JSON (the shape of `play status --json`) → PlayerState; extra fields (artwork) are dropped. */
-export function playerStateFrom(api: ApiClient, j: Json): PlayerState {
+/** The status JSON (the shape of `play status --json`) → PlayerState; extra fields (artwork) are dropped. `api.server` names the source in errors. */
+export function playerStateFrom(api: Pick<ApiClient, 'server'>, j: Json): PlayerState {
   const status = j.status;
   if (typeof j.player !== 'string' || (status !== 'playing' && status !== 'paused' && status !== 'stopped')) throw badAnswer(api, 'status');
   const repeat = j.repeat;
@@ -113,7 +116,7 @@ export class RemoteController implements Controller {
       const responding = r.responding !== false;
       return {
         name: r.name,
-        backend: r.backend === 'mpd' || r.backend === 'mpris' ? r.backend : null,
+        backend: BACKENDS.has(r.backend) ? (r.backend as BackendName) : null,
         status: s === 'playing' || s === 'paused' || s === 'stopped' ? s : responding ? 'stopped' : 'unknown',
         responding,
         ...(!responding && typeof r.error === 'string' ? { error: r.error } : {}),

@@ -6,14 +6,14 @@ import { playMediaFile, type PlayFileResult } from './media.js';
 import { PlayerHub } from './players/hub.js';
 import { writeLastActive } from './players/last-active.js';
 import { percentToSeconds, type SeekTarget } from './players/seek.js';
-import type { Capabilities, Player, PlayerAction, PlayerState } from './players/types.js';
+import type { BackendName, Capabilities, Player, PlayerAction, PlayerState } from './players/types.js';
 import { applyChange } from './volume/request.js';
 import { chooseMixer, chooseMixerForChange } from './volume/select.js';
 import type { MixerName, VolumeRequest } from './volume/types.js';
 
 export interface PlayerRow {
   name: string;
-  backend: 'mpd' | 'mpris' | null;
+  backend: BackendName | null;
   /** 'unknown' when the player did not answer (`responding` false). */
   status: PlayerState['status'] | 'unknown';
   /** False for a player that is there but did not answer within the time limit (or refused). */
@@ -67,7 +67,7 @@ export function absoluteSeek(target: Exclude<SeekTarget, { kind: 'relative' }>, 
  */
 export interface KnownPlayers {
   /** The player `requested` (or the default choice) means; undefined when not known. */
-  choose(requested?: string): { state: PlayerState; backend: 'mpd' | 'mpris' } | undefined;
+  choose(requested?: string): { state: PlayerState; backend: BackendName } | undefined;
   /** `name` was just controlled: the most recently active player from now on. */
   markActive(name: string): void;
 }

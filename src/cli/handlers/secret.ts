@@ -51,7 +51,7 @@ export async function configSetSecret(ctx: Ctx, key: string): Promise<void> {
   const spec = findKeySpec(key);
   if (!spec) {
     throw new UsageError('unknown config key (not repeated here, in case it was the value)',
-      'secret keys: mpd.password, server.tlsKeyPassphrase, remotes.NAME.token (see: mediagate config list --all)', 'config.unknown_key');
+      'secret keys: mpd.password, server.tlsKeyPassphrase, mqtt.password, remotes.NAME.token (see: mediagate config list --all)', 'config.unknown_key');
   }
   if (!spec.secret) throw new UsageError(`'${key}' is not a secret`, `set it with: mediagate config set ${key} VALUE`, 'config.not_secret');
   let value: string;

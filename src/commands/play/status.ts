@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
-import { jsonFlag, playerFlag, remoteFlag } from '../../cli/flags.js';
+import { jsonFlag, nodeFlag, playerFlag, remoteFlag } from '../../cli/flags.js';
 
 export default class PlayStatus extends BaseCommand {
   static override summary = 'Show what is playing.';
@@ -22,7 +22,7 @@ export default class PlayStatus extends BaseCommand {
     player: playerFlag,
     format: Flags.string({ char: 'f', description: 'print a line from a template, e.g. "{{artist}} - {{title}}"', helpValue: 'TEMPLATE' }),
     follow: Flags.boolean({ char: 'F', description: 'print a new line for every change until interrupted' }),
-    remote: remoteFlag,
+    remote: remoteFlag, node: nodeFlag,
     json: jsonFlag,
   };
 

@@ -1,7 +1,8 @@
 import { MediagateError, NoPlayerError } from '../errors.js';
 import type { Config } from '../config/store.js';
 import { DEFAULT_BACKEND_TIMEOUT_MS } from '../timeout.js';
-import type { Player, PlayerSource, PlayerState } from './types.js';
+import { platformOf } from '../platform.js';
+import type { BackendName, NamedPlayerSource, Player, PlayerSource, PlayerState } from './types.js';
 import { nameMatches, pickActive, unknownPlayer } from './select.js';
 import { readLastActive } from './last-active.js';
 
@@ -15,7 +16,7 @@ export interface HubOptions {
 /** A player that is there but did not answer (hung, timed out, refused). */
 export interface SilentPlayer {
   name: string;
-  backend: 'mpd' | 'mpris';
+  backend: BackendName;
   error: MediagateError;
 }
 
@@ -40,15 +41,21 @@ export class PlayerHub {
     this.timeoutMs = opts.config.get<number>('backend.timeoutMs') ?? DEFAULT_BACKEND_TIMEOUT_MS;
   }
 
-  /** Which backends can hold a player of this name. */
-  private backendsFor(name?: string): Array<'mpd' | 'mpris'> {
-    const mpdEnabled = this.opts.config.get<boolean>('mpd.enabled') !== false;
-    if (name === 'mpd') return ['mpd'];
-    if (name) return ['mpris'];
-    return mpdEnabled ? ['mpris', 'mpd'] : ['mpris'];
+  /** The desktop's own player backend: MPRIS on Linux, Now Playing on macOS, media sessions on Windows. */
+  private get desktop(): Exclude<BackendName, 'mpd'> {
+    const p = platformOf(this.opts.env);
+    return p === 'darwin' ? 'macos' : p === 'win32' ? 'windows' : 'mpris';
   }
 
-  private async open(backends: Array<'mpd' | 'mpris'>): Promise<PlayerSource[]> {
+  /** Which backends can hold a player of this name. MPD runs on every platform. */
+  private backendsFor(name?: string): BackendName[] {
+    const mpdEnabled = this.opts.config.get<boolean>('mpd.enabled') !== false;
+    if (name === 'mpd') return ['mpd'];
+    if (name) return [this.desktop];
+    return mpdEnabled ? [this.desktop, 'mpd'] : [this.desktop];
+  }
+
+  private async open(backends: BackendName[]): Promise<PlayerSource[]> {
     this.sources ??= [];
     const { env, config } = this.opts;
     for (const b of backends) {
@@ -62,6 +69,12 @@ export class PlayerHub {
           configPassword: this.opts.mpdPassword,
         });
         this.sources.push(new MpdSource({ env, timeoutMs: this.timeoutMs, address }));
+      } else if (b === 'macos') {
+        const { MacosSource } = await import('./macos/source.js');
+        this.sources.push(new MacosSource({ env, timeoutMs: this.timeoutMs }));
+      } else if (b === 'windows') {
+        const { WindowsSource } = await import('./windows/source.js');
+        this.sources.push(new WindowsSource({ env, timeoutMs: this.timeoutMs }));
       } else {
         const { MprisSource } = await import('./mpris.js');
         this.sources.push(new MprisSource({ env, timeoutMs: this.timeoutMs }));
@@ -146,7 +159,7 @@ export class PlayerHub {
     if (source!.backend === 'mpd') {
       candidates = [(source as import('./mpd.js').MpdSource).player()];
     } else {
-      candidates = await (source as import('./mpris.js').MprisSource).find(name);
+      candidates = await (source as NamedPlayerSource).find(name);
       if (candidates.length === 0) throw unknownPlayer(name, await this.allNames());
     }
     if (candidates.length === 1) {
@@ -166,15 +179,15 @@ export class PlayerHub {
    * listing), without asking it or any other: its calls reject with
    * `player.not_found` when it has left the bus.
    */
-  async playerOf(backend: 'mpd' | 'mpris', name: string): Promise<Player> {
+  async playerOf(backend: BackendName, name: string): Promise<Player> {
     const [source] = await this.open([backend]);
-    return source!.backend === 'mpd'
-      ? (source as import('./mpd.js').MpdSource).player()
-      : (source as import('./mpris.js').MprisSource).known(name);
+    if (source!.backend === 'mpd') return (source as import('./mpd.js').MpdSource).player();
+    if (source!.backend === 'mpris') return (source as import('./mpris.js').MprisSource).known(name);
+    return (source as NamedPlayerSource).player(name);
   }
 
   /** The state of one player already known by backend and exact name, asked directly (see playerOf). */
-  async stateOf(backend: 'mpd' | 'mpris', name: string): Promise<PlayerState> {
+  async stateOf(backend: BackendName, name: string): Promise<PlayerState> {
     return (await this.playerOf(backend, name)).state();
   }
 

@@ -4,6 +4,14 @@ import { toolEnv } from './exec.js';
 import { watchPulse } from './pulse/watch.js';
 import type { MixerName, VolumeReading } from './types.js';
 
+/** Windows reports volume changes through its helper (loaded only there). */
+function watchWindows(env: NodeJS.ProcessEnv, timeoutMs: number, onChange: () => void): () => void {
+  let stop: (() => void) | undefined;
+  let stopped = false;
+  void import('./windows.js').then((m) => { if (!stopped) stop = m.watchWindowsVolume(env, timeoutMs, onChange); });
+  return () => { stopped = true; stop?.(); };
+}
+
 /**
  * Calls `onChange` when the system mixer may have changed, without polling.
  * PulseAudio (and PipeWire's pulse server): natively, over a subscribed
@@ -15,6 +23,7 @@ import type { MixerName, VolumeReading } from './types.js';
  * server goes away `onChange` is called too, and again once it is back.
  */
 export function watchMixer(backend: MixerName, env: NodeJS.ProcessEnv, onChange: (reading?: VolumeReading) => void, timeoutMs = DEFAULT_BACKEND_TIMEOUT_MS): () => void {
+  if (backend === 'windows') return watchWindows(env, timeoutMs, () => onChange());
   if (backend !== 'pulse') return () => {};
   let stopped = false;
   let stopPactl: (() => void) | undefined;
