@@ -117,11 +117,15 @@ t.test('re-reads that find the same state push nothing; a seek and a real change
   const lag = Math.abs(sought.position + (Date.now() - Date.parse(sought.positionUpdatedAt)) / 1000 - Number((await conn.command('status')).find(([k]) => k === 'elapsed')[1]));
   t.ok(lag < 1, `extrapolated from the pushed pair, the position is MPD's (off by ${lag.toFixed(3)} s)`);
 
+  // MPD's position can lag its seek target for a moment while the decoder catches up; a correction
+  // past the tolerance is real news and may be pushed once. Let that settle, then re-reads again push nothing.
+  await sleep(1500);
+  const settled = c.messages.filter((m) => m.type === 'status').at(-1).data;
   const afterSeek = statusPushes();
   for (let i = 0; i < 10; i++) { await conn.command('crossfade', 0); await sleep(60); }
   await sleep(300);
   t.equal(statusPushes() - afterSeek, 0, 'and nothing again after it');
   await conn.command('setvol', 37);
   const v = (await c.next((m) => m.type === 'status' && m.data.volume === 37, 3000, 'the status with the new volume')).data;
-  t.equal(v.positionUpdatedAt, sought.positionUpdatedAt, 'a volume change is pushed; the position pair stays the seek’s');
+  t.equal(v.positionUpdatedAt, settled.positionUpdatedAt, 'a volume change is pushed; the position pair stays the last one pushed');
 });
