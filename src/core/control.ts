@@ -81,6 +81,34 @@ export function absoluteSeek(target: Exclude<SeekTarget, { kind: 'relative' }>, 
   return seconds;
 }
 
+/**
+ * What a live view of the players (serve's LiveState) knows: the player a
+ * request means, without asking every player first, and the record of the
+ * one last controlled.
+ */
+export interface KnownPlayers {
+  /** The player `requested` (or the default choice) means; undefined when not known. */
+  choose(requested?: string): { state: PlayerState; backend: BackendName } | undefined;
+  /** `name` was just controlled: the most recently active player from now on. */
+  markActive(name: string): void;
+}
+
+export interface LocalControllerOptions {
+  mpdPassword?: string | undefined;
+  now?: () => Date;
+  audit?: AuditSink;
+  actor?: AuditActor;
+  /** The players to use (shared with a LiveState); default: a hub of its own. */
+  hub?: PlayerHub;
+  /** Players never to act on (as --ignore-player), for a hub of its own. */
+  ignore?: readonly string[] | undefined;
+  /**
+   * Act on the player this view knows instead of listing and asking every
+   * player per command (serve). Without it each command finds its player.
+   */
+  known?: KnownPlayers;
+}
+
 /** Players and mixers on this machine. */
 export class LocalController implements Controller {
   readonly hub: PlayerHub;
@@ -88,6 +116,7 @@ export class LocalController implements Controller {
   private readonly now: () => Date;
   private readonly audit: AuditSink | undefined;
   private readonly actor: AuditActor | undefined;
+  private readonly known: KnownPlayers | undefined;
 
   /**
    * `audit` + `actor`: record every control action (and its failure) — the
@@ -96,12 +125,39 @@ export class LocalController implements Controller {
   constructor(
     private readonly env: NodeJS.ProcessEnv,
     private readonly config: Config,
-    opts: { mpdPassword?: string | undefined; now?: () => Date; audit?: AuditSink; actor?: AuditActor; ignore?: readonly string[] | undefined } = {},
+    opts: LocalControllerOptions = {},
   ) {
-    this.hub = new PlayerHub({ env, config, mpdPassword: opts.mpdPassword, ignore: opts.ignore });
+    this.hub = opts.hub ?? new PlayerHub({ env, config, mpdPassword: opts.mpdPassword, ignore: opts.ignore });
     this.now = opts.now ?? (() => new Date());
     this.audit = opts.audit;
     this.actor = opts.actor;
+    this.known = opts.known;
+  }
+
+  /**
+   * Run `fn` on the player a command means. With a view that knows it, that
+   * player is addressed directly (no other player is listed or asked); if it
+   * has left since, or the view knows none, the players are asked
+   * (hub.select), as without a view. `state` is the reading hub.select took,
+   * when it took one.
+   */
+  private async onPlayer<T>(requested: string | undefined, fn: (p: Player, state?: PlayerState) => Promise<T>): Promise<T> {
+    const known = this.known?.choose(requested);
+    if (known) {
+      try {
+        return await fn(await this.hub.playerOf(known.backend, known.state.player));
+      } catch (e) {
+        if (!(e instanceof MediagateError && e.code === 'player.not_found')) throw e;
+      }
+    }
+    const { player, state } = await this.hub.select(requested);
+    return fn(player, state);
+  }
+
+  /** `name` was just controlled: record it as the most recently active player. */
+  private recordActive(name: string): void {
+    if (this.known) this.known.markActive(name);
+    else writeLastActive(this.env, name, this.now());
   }
 
   /** Run a control action and record it (ok, or error with its code). */
@@ -150,18 +206,17 @@ export class LocalController implements Controller {
   }
 
   act(action: PlayerAction, player?: string): Promise<{ player: string }> {
-    return this.audited(`player.${action}`, undefined, async () => {
-      const { player: p } = await this.hub.select(player);
+    return this.audited(`player.${action}`, undefined, () => this.onPlayer(player, async (p) => {
       await p.act(action);
-      writeLastActive(this.env, p.name, this.now());
+      this.recordActive(p.name);
       return { player: p.name };
-    });
+    }));
   }
 
   seek(target: SeekTarget, player?: string): Promise<{ player: string; position: number | null }> {
     const detail = target.kind === 'percent' ? `${target.percent}%` : `${target.kind === 'relative' && target.seconds >= 0 ? '+' : ''}${target.seconds}`;
-    return this.audited('player.seek', detail, async () => {
-      const { player: p, state } = await this.hub.select(player);
+    return this.audited('player.seek', detail, () => this.onPlayer(player, async (p, read) => {
+      const state = read ?? await p.state();
       const sentAt = Date.now();
       let expected: number | null;
       if (target.kind === 'relative') {
@@ -171,39 +226,46 @@ export class LocalController implements Controller {
         expected = absoluteSeek(target, state);
         await p.seekTo(expected);
       }
-      writeLastActive(this.env, p.name, this.now());
-      const { value: after, applied } = await reread(() => p.state(), (s) => seekLanded(state, s, expected, (Date.now() - sentAt) / 1000), this.hub.timeoutMs);
+      this.recordActive(p.name);
+      let after: PlayerState;
+      let applied: boolean;
+      try {
+        ({ value: after, applied } = await reread(() => p.state(), (s) => seekLanded(state, s, expected, (Date.now() - sentAt) / 1000), this.hub.timeoutMs));
+      } catch (e) {
+        // Gone right after the seek: the seek is done (not to be retried elsewhere), its position unknown.
+        if (e instanceof MediagateError && e.code === 'player.not_found') return { player: p.name, position: null };
+        throw e;
+      }
       if (!applied) throw notApplied('seek', formatClock(expected!), after.position === null ? 'no position' : formatClock(after.position), p.name);
       return { player: p.name, position: after.position };
-    });
+    }));
   }
 
   setShuffle(value: boolean | 'toggle', player?: string): Promise<{ player: string; shuffle: boolean }> {
-    return this.audited('player.shuffle', value === 'toggle' ? 'toggle' : value ? 'on' : 'off', async () => {
-      const { player: p, state } = await this.hub.select(player);
-      const shuffle = await changeShuffle(p, state, value, this.hub.timeoutMs);
-      writeLastActive(this.env, p.name, this.now());
+    return this.audited('player.shuffle', value === 'toggle' ? 'toggle' : value ? 'on' : 'off', () => this.onPlayer(player, async (p, read) => {
+      const shuffle = await changeShuffle(p, read ?? await p.state(), value, this.hub.timeoutMs);
+      this.recordActive(p.name);
       return { player: p.name, shuffle };
-    });
+    }));
   }
 
   setRepeat(mode: RepeatMode | 'toggle', player?: string): Promise<{ player: string; repeat: RepeatMode }> {
-    return this.audited('player.repeat', mode, async () => {
-      const { player: p, state } = await this.hub.select(player);
-      const repeat = await changeRepeat(p, state, mode, this.hub.timeoutMs);
-      writeLastActive(this.env, p.name, this.now());
+    return this.audited('player.repeat', mode, () => this.onPlayer(player, async (p, read) => {
+      const repeat = await changeRepeat(p, read ?? await p.state(), mode, this.hub.timeoutMs);
+      this.recordActive(p.name);
       return { player: p.name, repeat };
-    });
+    }));
   }
 
   open(uri: string, player?: string): Promise<{ player: string; uri: string }> {
     return this.audited('player.open', auditUri(uri), async () => {
       checkUri(uri);
-      const { player: p } = await this.hub.select(player);
-      if (!p.openUri) throw lacks(p, 'open URIs');
-      await p.openUri(uri);
-      writeLastActive(this.env, p.name, this.now());
-      return { player: p.name, uri };
+      return this.onPlayer(player, async (p) => {
+        if (!p.openUri) throw lacks(p, 'open URIs');
+        await p.openUri(uri);
+        this.recordActive(p.name);
+        return { player: p.name, uri };
+      });
     });
   }
 
@@ -224,7 +286,7 @@ export class LocalController implements Controller {
     const detail = `${folder}/${path}`.slice(0, 300);
     return this.audited('player.play_file', detail, async () => {
       const done = await playMediaFile(this.hub, this.config, folder, path, player);
-      writeLastActive(this.env, done.player, this.now());
+      this.recordActive(done.player);
       return done;
     });
   }

@@ -52,6 +52,7 @@ import { ConfigError, isMediagateError } from '../core/errors.js';
 import { InviteStore } from '../core/invites.js';
 import { LiveState } from '../core/live.js';
 import { stateDir as stateDirOf } from '../core/paths.js';
+import { PlayerHub } from '../core/players/hub.js';
 import type { MpdSource } from '../core/players/mpd.js';
 import type { PlayerState } from '../core/players/types.js';
 import { TokenStore, type AuditContext, type Principal, TOKENS_FILE } from '../core/tokens.js';
@@ -221,10 +222,12 @@ export async function createServer(opts: ServerOptions): Promise<MediagateServer
   const auth = new Authenticator({ tokens, lockout, audit, gate, cookies });
   const web = WebAssets.load();
   const artwork = new ArtworkSigner();
+  const hub = new PlayerHub({ env, config, mpdPassword: opts.mpdPassword });
+  const live = new LiveState(hub, { env, config, volume: true });
   // The server audits control actions per request (with caller, address and request id), so the controller gets no sink.
-  const controller = new LocalController(env, config, { mpdPassword: opts.mpdPassword });
-  const live = new LiveState(controller.hub, { env, config, volume: true });
-  const view = new StatusView(live, env, config, artwork);
+  // It acts on the player the live state knows: no listing of every player per request.
+  const controller = new LocalController(env, config, { hub, known: live });
+  const view = new StatusView(live, artwork);
   const router = new Router(ROUTES as ApiRoute[]);
   const log = new RequestLog(stdout, new Set(ROUTES.filter((r) => !r.path.includes('{')).map((r) => r.path)));
   const ResponseClass = secureResponseClass({ tls });

@@ -194,16 +194,20 @@ export class PlayerHub {
   }
 
   /**
-   * The state of one player already known by backend and exact name, asked
-   * directly: no other player is asked (so a hung one elsewhere costs
-   * nothing). Rejects with `player.not_found` when it has left the bus.
+   * One player already known by backend and exact name (from an earlier
+   * listing), without asking it or any other: its calls reject with
+   * `player.not_found` when it has left the bus.
    */
-  async stateOf(backend: BackendName, name: string): Promise<PlayerState> {
+  async playerOf(backend: BackendName, name: string): Promise<Player> {
     const [source] = await this.open([backend]);
-    const player = source!.backend === 'mpd'
-      ? (source as import('./mpd.js').MpdSource).player()
-      : await (source as NamedPlayerSource).player(name);
-    return player.state();
+    if (source!.backend === 'mpd') return (source as import('./mpd.js').MpdSource).player();
+    if (source!.backend === 'mpris') return (source as import('./mpris.js').MprisSource).known(name);
+    return (source as NamedPlayerSource).player(name);
+  }
+
+  /** The state of one player already known by backend and exact name, asked directly (see playerOf). */
+  async stateOf(backend: BackendName, name: string): Promise<PlayerState> {
+    return (await this.playerOf(backend, name)).state();
   }
 
   /** Names of the players of every backend, for a "no player named …" hint (without asking any player). */

@@ -1,15 +1,17 @@
 /**
  * The MPD backend: one MPD server is one player, named `mpd`.
  *
- * Commands go over one short-lived-or-reused connection per source (opened on
- * first use, reopened after an error, unref'd between calls so a forgotten
- * source never keeps a CLI alive). `watch` keeps a second connection in
- * `idle` and reconnects with backoff when it drops.
+ * Commands are pipelined over the source's connection pool (mpd-pool.ts:
+ * one connection unless an answer is slow to come; opened on first use,
+ * reopened after an error, unref'd between calls so a forgotten source never
+ * keeps a CLI alive). `watch` keeps another connection in `idle` and
+ * reconnects with backoff when it drops.
  */
 import { ConfigError, NoPlayerError, UsageError } from '../errors.js';
 import { DEFAULT_BACKEND_TIMEOUT_MS } from '../timeout.js';
 import { realpathSync } from 'node:fs';
 import { isAbsolute, relative as relativePath, sep } from 'node:path';
+import { MPD_POOL_MAX, MPD_STUCK_MS, MpdPool } from './mpd-pool.js';
 import { Ack, MpdAckError, MpdConnection, type MpdEndpoint, type MpdPairs, pairsToRecord, pairValue, DROPPED } from './mpd-protocol.js';
 import { fileTitle, mpdMetadata, mpdQueue } from './mpd-metadata.js';
 import { schemeOf, unsupportedScheme } from './uri.js';
@@ -540,14 +542,23 @@ export class MpdSource implements PlayerSource {
   readonly backend = 'mpd' as const;
   readonly address: MpdAddress;
   private readonly timeoutMs: number;
-  private conn: MpdConnection | null = null;
-  private connecting: Promise<MpdConnection> | null = null;
+  private readonly pool: MpdPool;
   private readonly watchers = new Set<() => Promise<void>>();
   private closed = false;
 
   constructor(opts: MpdSourceOptions) {
     this.timeoutMs = opts.timeoutMs > 0 ? opts.timeoutMs : DEFAULT_BACKEND_TIMEOUT_MS;
     this.address = opts.address ?? resolveMpdAddress({ env: opts.env });
+    this.pool = new MpdPool({
+      open: () => MpdConnection.open(endpointOf(this.address), { timeoutMs: this.timeoutMs, password: this.address.password, display: this.address.display }),
+      max: MPD_POOL_MAX,
+      stuckMs: MPD_STUCK_MS,
+    });
+  }
+
+  /** Command connections open now (the pool's size). */
+  get connections(): number {
+    return this.pool.size;
   }
 
   /** `[mpd]` when the server answers; rejects with NoPlayerError (or TimeoutError) otherwise. */
@@ -655,20 +666,20 @@ export class MpdSource implements PlayerSource {
   }
 
   /**
-   * Run `fn` on the shared connection. When a connection kept from an earlier
-   * call turns out to have been dropped by MPD (its connection_timeout, a
-   * restart), try once more on a fresh one. A kept connection that drops is
-   * almost always one MPD closed while it sat unused, before our command
-   * reached it; timeouts and ACKs are never retried.
+   * Run `fn` on a connection of the pool. When a connection kept from an
+   * earlier call turns out to have been dropped by MPD (its
+   * connection_timeout, a restart), try once more on a fresh one. A kept
+   * connection that drops is almost always one MPD closed while it sat
+   * unused, before our command reached it; timeouts and ACKs are never retried.
    */
   private async withConnection<T>(fn: (c: MpdConnection) => Promise<T>): Promise<T> {
-    const reused = this.conn !== null && !this.conn.closed;
-    const conn = await this.connection();
+    this.assertOpen();
+    const { conn, reused } = await this.pool.acquire();
     try {
       return await fn(conn);
     } catch (err) {
       if (reused && conn.closed && err instanceof NoPlayerError && err.code === DROPPED && !this.closed) {
-        return fn(await this.connection());
+        return fn((await this.pool.acquire()).conn);
       }
       throw err;
     }
@@ -686,36 +697,11 @@ export class MpdSource implements PlayerSource {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.conn?.close();
-    this.conn = null;
-    const pending = this.connecting;
-    this.connecting = null;
-    await Promise.all([...this.watchers].map((stop) => stop()));
-    if (pending) await pending.then((c) => c.close(), () => {});
+    await Promise.all([this.pool.close(), ...[...this.watchers].map((stop) => stop())]);
   }
 
   private assertOpen(): void {
     if (this.closed) throw new NoPlayerError('the MPD source is closed', undefined, 'player.closed');
-  }
-
-  private async connection(): Promise<MpdConnection> {
-    this.assertOpen();
-    if (this.conn && !this.conn.closed) return this.conn;
-    this.conn = null;
-    if (!this.connecting) {
-      const opening = MpdConnection.open(endpointOf(this.address), {
-        timeoutMs: this.timeoutMs, password: this.address.password, display: this.address.display,
-      });
-      this.connecting = opening;
-      opening.then((c) => {
-        if (this.connecting === opening) this.connecting = null;
-        if (this.closed) { c.close(); return; }
-        this.conn = c;
-      }, () => { if (this.connecting === opening) this.connecting = null; });
-    }
-    const c = await this.connecting;
-    this.assertOpen();
-    return c;
   }
 }
 

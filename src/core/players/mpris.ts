@@ -30,6 +30,13 @@ const PROPS_IFACE = 'org.freedesktop.DBus.Properties';
 const DBUS_NAME = 'org.freedesktop.DBus';
 const DBUS_PATH = '/org/freedesktop/DBus';
 const SIGNAL = 4; // dbus-next MessageType.SIGNAL
+/**
+ * dbus-next MessageFlag.NO_AUTO_START: a call to a player that has left the
+ * bus fails (ServiceUnknown) instead of having the bus start it again from a
+ * service file — players are addressed from earlier listings without asking
+ * the bus first.
+ */
+const NO_AUTO_START = 2;
 
 type DbusModule = typeof import('dbus-next');
 
@@ -46,6 +53,7 @@ interface CallSpec {
   member: string;
   signature?: string;
   body?: unknown[];
+  flags?: number;
 }
 
 /** Turns a failed call into the error a user should see. */
@@ -366,7 +374,7 @@ export class MprisPlayer implements Player {
   private async call(member: string, iface: string, signature = '', body: unknown[] = []): Promise<DbusMessage> {
     const conn = await this.source.connection();
     const what = member === 'GetAll' ? 'reading its state' : member;
-    return conn.call({ destination: this.busName, path: MPRIS_PATH, interface: iface, member, signature, body },
+    return conn.call({ destination: this.busName, path: MPRIS_PATH, interface: iface, member, signature, body, flags: NO_AUTO_START },
       `player '${this.name}' (${member})`, (e) => playerError(this.name, what, conn.timeoutMs, e));
   }
 
@@ -682,6 +690,14 @@ export class MprisSource implements PlayerSource {
     }
     const instances = (await this.names(conn)).filter((n) => n.startsWith(`${busName}.`));
     return instances.map((n) => new MprisPlayer(this, n.slice(MPRIS_PREFIX.length)));
+  }
+
+  /**
+   * The player of that exact name as known from an earlier listing, without
+   * asking the bus: a call to it fails with `player.not_found` once it has left.
+   */
+  known(name: string): MprisPlayer {
+    return new MprisPlayer(this, name);
   }
 
   /**

@@ -57,7 +57,6 @@ async function play(c: Call) {
   const ctl = c.app.controller;
   if (!ctl.playFile) throw new ApiError(503, 'feature.unavailable', 'playing files is not available in this server');
   const done = await audited(c, 'player.play_file', player, `${folder}/${path}`.slice(0, 300), () => ctl.playFile!(folder, path, player), (r) => r.player);
-  c.app.view.invalidate();
   return { ok: true, action: 'file', player: done.player, folder: done.folder, path: done.path, name: done.name };
 }
 

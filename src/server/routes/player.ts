@@ -59,7 +59,6 @@ function action(a: PlayerAction) {
     const body = await c.body({ optional: true });
     const player = requestedPlayer(c, body);
     const r = await audited(c, `player.${a}`, player, undefined, () => c.app.controller.act(a, player), (x) => x.player);
-    c.app.view.invalidate();
     return { ok: true, player: r.player, action: ACTION_NAME[a] };
   };
 }
@@ -84,7 +83,6 @@ async function seek(c: Call) {
   const player = requestedPlayer(c, body);
   const detail = target.kind === 'percent' ? `${target.percent}%` : target.kind === 'relative' ? `${target.seconds >= 0 ? '+' : ''}${target.seconds}` : String(target.seconds);
   const r = await audited(c, 'player.seek', player, detail, () => c.app.controller.seek(target, player), (x) => x.player);
-  c.app.view.invalidate();
   return { ok: true, player: r.player, action: 'seek', position: r.position };
 }
 
