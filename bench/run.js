@@ -14,6 +14,7 @@ const benches = [
   ['limiter', ['--expose-gc', 'bench/limiter.js']],
   ['audit', ['bench/audit.js']],
   ['idle', ['bench/idle.js']],
+  ['mqtt', ['bench/mqtt.js']],
 ];
 const skip = new Set((process.env.BENCH_SKIP ?? '').split(',').filter(Boolean));
 let failed = 0;

@@ -44,6 +44,7 @@ export const ROUTE_SHAPES = {
   'POST /api/invites/{id}/rotate': ['—', 'a new code for the invite, as POST /api/invites'],
   'GET /api/audit': ['`?since=&actor=&action=&outcome=ok|denied|error&limit=` (default 1000, at most 10000)', 'audit events, as `audit --json`'],
   'GET /api/audit/verify': ['—', 'as `audit verify --json` (200 either way; `ok` says)'],
+  'GET /api/mqtt': ['—', 'the MQTT bridge: `{enabled: false}`, or `{enabled: true, url, node, commands, discovery, connected, since, lastError: {code, message} | null, connections, failedAttempts, published, commandCounts: {received, refused, ran, failed}}`'],
   'GET /': ['—', 'the web remote (HTML)'],
   'GET /connect': ['—', 'the web remote\'s pairing page (invite links lead here)'],
   'GET /manifest.webmanifest': ['—', 'the web app manifest'],

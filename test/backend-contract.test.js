@@ -16,6 +16,10 @@ const CAP_KEYS = ['canPlay', 'canPause', 'canSeek', 'canGoNext', 'canGoPrevious'
 const ROW_KEYS = ['name', 'backend', 'status', 'responding', 'title', 'artist', 'active', 'capabilities', 'aliases'];
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+// Five backends, each through ~40 CLI runs: under a loaded 2-core machine this
+// takes longer than tap's default 120 s per file.
+t.setTimeout(360000);
+
 const BACKENDS = {
   async mpris(t) {
     const bus = await startSessionBus(t);

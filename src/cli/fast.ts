@@ -89,7 +89,7 @@ export async function runFast(argv: string[], manifestPath: string): Promise<num
   }
 
   if (process.env.MEDIAGATE_DEBUG_DISPATCH) process.stderr.write(`dispatch: fast ${found.cmd.id}\n`);
-  const ctx = createContext({ json: Boolean(flags.json), remote: flags.remote as string | undefined });
+  const ctx = createContext({ json: Boolean(flags.json), remote: flags.remote as string | undefined, node: flags.node as string | undefined });
   try {
     await run(ctx, flags, args);
     return 0;

@@ -9,6 +9,11 @@ export const playerFlag = Flags.string({
 
 export const jsonFlag = Flags.boolean({ description: 'print machine-readable JSON (stable, additive-only fields)' });
 
+export const nodeFlag = Flags.string({
+  description: 'act on this mediagate node through the MQTT broker (config mqtt.*; see `mediagate nodes`), or on every online one with all',
+  helpValue: 'NAME|all',
+});
+
 export const remoteFlag = Flags.string({
   char: 'r',
   description: 'send the command to this remote mediagate server (a profile from `mediagate remote add`; default: $MEDIAGATE_REMOTE, else config remote.default; `local` = this machine)',

@@ -3,6 +3,7 @@ import { playAction, playSeek, playStatus, type PlayFlags } from './handlers/pla
 import { playMetadata, playQueue, type InfoFlags } from './handlers/play-info.js';
 import { playOpen, playRepeat, playShuffle, type OptionFlags } from './handlers/play-options.js';
 import { volume, type VolumeFlags } from './handlers/volume.js';
+import { nodes, type NodesFlags } from './handlers/nodes.js';
 
 type Flags = Record<string, unknown>;
 type Args = Record<string, string | undefined>;
@@ -27,4 +28,5 @@ export const HOT: Record<string, (ctx: Ctx, flags: Flags, args: Args) => Promise
   'play:metadata': (ctx, f, a) => playMetadata(ctx, a.key, f as InfoFlags),
   'play:queue': (ctx, f) => playQueue(ctx, f as InfoFlags),
   volume: (ctx, f, a) => volume(ctx, a.level, f as VolumeFlags),
+  nodes: (ctx, f) => nodes(ctx, f as NodesFlags),
 };

@@ -36,7 +36,7 @@ const BACKENDS: ReadonlySet<unknown> = new Set<BackendName>(['mpd', 'mpris', 'ma
 
 type Json = Record<string, unknown>;
 
-function badAnswer(api: ApiClient, what: string): UnreachableError {
+function badAnswer(api: Pick<ApiClient, 'server'>, what: string): UnreachableError {
   return new UnreachableError(`${api.server} sent an answer mediagate does not understand (${what})`,
     'the server may run a different mediagate version', 'remote.bad_response');
 }
@@ -57,8 +57,8 @@ function capabilities(v: unknown): Capabilities {
   return out as unknown as Capabilities;
 }
 
-/** The status JSON (the shape of `play status --json`) → PlayerState; extra fields (artwork) are dropped. */
-export function playerStateFrom(api: ApiClient, j: Json): PlayerState {
+/** The status JSON (the shape of `play status --json`) → PlayerState; extra fields (artwork) are dropped. `api.server` names the source in errors. */
+export function playerStateFrom(api: Pick<ApiClient, 'server'>, j: Json): PlayerState {
   const status = j.status;
   if (typeof j.player !== 'string' || (status !== 'playing' && status !== 'paused' && status !== 'stopped')) throw badAnswer(api, 'status');
   const repeat = j.repeat;

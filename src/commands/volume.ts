@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
-import { ignorePlayerFlag, jsonFlag, playerFlag, remoteFlag } from '../cli/flags.js';
+import { ignorePlayerFlag, jsonFlag, nodeFlag, playerFlag, remoteFlag } from '../cli/flags.js';
 
 export default class Volume extends BaseCommand {
   static override summary = 'Show or change the volume.';
@@ -18,6 +18,7 @@ With --target player the answer is the level the player reports after the change
     player: playerFlag,
     'ignore-player': ignorePlayerFlag,
     remote: remoteFlag,
+    node: nodeFlag,
     json: jsonFlag,
   };
 

@@ -50,7 +50,7 @@ const BUS_GONE: ReadonlySet<string> = new Set(['mpris.bus_lost', 'mpris.no_bus',
  * The current state of every player and of the volume, kept up to date by
  * events (MPD idle, D-Bus signals, PulseAudio subscription) — nothing runs while
  * nothing changes. Emits 'status' (LiveSnapshot) when players change and
- * 'volume' (VolumeState) when the volume changes. Used by `status --follow`
+ * 'volume' (VolumeState, or null when the mixer went away) when the volume changes. Used by `status --follow`
  * and by `serve`, which answers reads from the snapshot.
  */
 export class LiveState extends EventEmitter {
@@ -310,11 +310,15 @@ export class LiveState extends EventEmitter {
     this.setVolume(volume);
   }
 
-  /** Record a volume reading (null: none to be had); emits 'volume' when it changed. */
+  /**
+   * Record a volume reading (null: none to be had — the mixer went away);
+   * emits 'volume' when it changed, null included, so a listener does not
+   * keep showing the last level of a mixer that is gone.
+   */
   private setVolume(volume: VolumeState | null): void {
     if (this.stopped || same(volume, this.snap.volume)) return;
     this.snap = { ...this.snap, volume };
-    if (volume) this.emit('volume', volume);
+    this.emit('volume', volume);
   }
 
   async stop(): Promise<void> {

@@ -77,6 +77,8 @@ import { deferHeader, secureResponseClass } from './security-headers.js';
 import { StatusView } from './status-view.js';
 import { openPolicy, type OpenPolicy } from './open-policy.js';
 import { WebAssets } from './web.js';
+import type { BrokerSettings } from '../core/mqtt/settings.js';
+import type { MqttBridge } from './mqtt/bridge.js';
 
 export { ROUTES, routeTable } from './routes/index.js';
 
@@ -109,6 +111,8 @@ export interface ServerOptions {
   /** Server messages (default process.stderr). */
   stderr?: Writable;
   requestTimeoutMs?: number;
+  /** The MQTT bridge's broker (config mqtt.*, password opened); none: no bridge. */
+  mqtt?: BrokerSettings | undefined;
 }
 
 /** The agreed interface of src/server/ws.ts (loaded when present). */
@@ -235,7 +239,9 @@ export async function createServer(opts: ServerOptions): Promise<MediagateServer
     creation: new RateLimiter({ ...CREATION_LIMIT, name: 'token/invite creation' }),
     scriptRuns: new RateLimiter({ ...SCRIPT_RUN_LIMIT, name: 'script runs' }),
     shutdown: shutdown.signal,
+    mqttStatus: () => bridge?.status() ?? null,
   };
+  let bridge: MqttBridge | null = null;
 
   let closing = false;
   let inflight = 0;
@@ -423,6 +429,13 @@ export async function createServer(opts: ServerOptions): Promise<MediagateServer
     });
   }
 
+  // The MQTT bridge (mqtt.url set): fed by the same LiveState events; serve runs on while the broker is down.
+  if (opts.mqtt) {
+    const { startBridge } = await import('./mqtt/bridge.js');
+    const { deviceId } = await import('../core/mqtt/device-id.js');
+    bridge = await startBridge({ settings: opts.mqtt, live, controller, audit, artwork, env, deviceId: deviceId(env), log: writeErr });
+  }
+
   // MPD's cover art: read from MPD when a new song is shown; once a song is known to have one,
   // status answers are renewed and pushed again with the link (artwork.ts).
   artwork.setMpdReader(async (maxBytes) => {
@@ -502,6 +515,7 @@ export async function createServer(opts: ServerOptions): Promise<MediagateServer
           tokenListeners.clear();
           view.close();
           shutdown.abort();
+          await bridge?.close().catch((e: Error) => writeErr(`mediagate: warning: closing the MQTT bridge: ${e.message}`));
           await callbacks.stop().catch(() => {});
           await live.stop().catch(() => {});
           await controller.close().catch(() => {});

@@ -1,6 +1,7 @@
 import { Config } from '../../core/config/store.js';
 import { LocalController, type Controller } from '../../core/control.js';
-import type { Ctx } from '../context.js';
+import { say, type Ctx } from '../context.js';
+import { UsageError } from '../../core/errors.js';
 import { localActor } from '../../core/actor.js';
 import { lazyAudit } from '../audit-local.js';
 import { resolveRemote } from '../../client/profiles.js';
@@ -39,6 +40,12 @@ export async function withLocal<T>(ctx: Ctx, fn: (ctl: LocalController, config: 
  */
 export async function withController<T>(ctx: Ctx, fn: (ctl: Controller) => Promise<T>, opts: ControllerOptions = {}): Promise<T> {
   const config = Config.load(ctx.env);
+  if (ctx.node !== undefined) {
+    const { withNodes } = await import('../../client/fleet-session.js');
+    return (await withNodes(ctx.node, config, ctx.env, (ctl) => fn(ctl), (node, e) => {
+      say(ctx, `mediagate: node ${node}: ${(e as Error)?.message ?? String(e)}`);
+    })) as T;
+  }
   const remote = resolveRemote(ctx.remote, ctx.env, config);
   if (!remote) return withLocal(ctx, (ctl) => fn(ctl), config, opts);
   const { remoteClient, RemoteController } = await import('../../client/session.js');
@@ -59,6 +66,12 @@ export async function withController<T>(ctx: Ctx, fn: (ctl: Controller) => Promi
  */
 export async function followRemote(ctx: Ctx, player: string | undefined, print: (s: PlayerState | null) => void, ended: () => Promise<void>, refuse?: () => Error): Promise<boolean> {
   const config = Config.load(ctx.env);
+  if (ctx.node !== undefined) {
+    if (ctx.node === 'all') throw new UsageError('status --follow follows one node: give --node NAME', 'mediagate nodes --follow shows every node', 'usage.follow_all');
+    const { followNodeStatus } = await import('../../client/fleet-session.js');
+    await followNodeStatus(ctx.node, config, ctx.env, player, print, ended());
+    return true;
+  }
   const remote = resolveRemote(ctx.remote, ctx.env, config);
   if (!remote) return false;
   if (refuse) throw refuse();

@@ -1,5 +1,5 @@
 import { BaseCommand } from '../../cli/base-command.js';
-import { ignorePlayerFlag, jsonFlag, remoteFlag } from '../../cli/flags.js';
+import { ignorePlayerFlag, jsonFlag, nodeFlag, remoteFlag } from '../../cli/flags.js';
 import { playPlayers } from '../../cli/handlers/play.js';
 
 export default class PlayPlayers extends BaseCommand {
@@ -10,7 +10,7 @@ A player that owns several bus names on one connection (VLC: vlc and vlc.instanc
 
 --json prints [{name, backend, status, responding, error?, title, artist, active, capabilities, aliases}]; aliases are the player's other names.`;
   static override examples = ['<%= config.bin %> play players', '<%= config.bin %> play players --json'];
-  static override flags = { 'ignore-player': ignorePlayerFlag, remote: remoteFlag, json: jsonFlag };
+  static override flags = { 'ignore-player': ignorePlayerFlag, remote: remoteFlag, node: nodeFlag, json: jsonFlag };
 
   async run(): Promise<void> {
     const { flags } = await this.parse(PlayPlayers);

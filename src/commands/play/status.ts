@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
-import { allPlayersFlag, ignorePlayerFlag, jsonFlag, playerFlag, remoteFlag } from '../../cli/flags.js';
+import { allPlayersFlag, ignorePlayerFlag, jsonFlag, nodeFlag, playerFlag, remoteFlag } from '../../cli/flags.js';
 
 export default class PlayStatus extends BaseCommand {
   static override summary = 'Show what is playing.';
@@ -28,7 +28,7 @@ export default class PlayStatus extends BaseCommand {
     'all-players': allPlayersFlag,
     format: Flags.string({ char: 'f', description: 'print a line from a template, e.g. "{{artist}} - {{title}}"', helpValue: 'TEMPLATE' }),
     follow: Flags.boolean({ char: 'F', description: 'print a new line for every change until interrupted' }),
-    remote: remoteFlag,
+    remote: remoteFlag, node: nodeFlag,
     json: jsonFlag,
   };
 

@@ -142,6 +142,66 @@ function uriScheme(text: string): string {
   return s;
 }
 
+/** A broker URL: mqtt://host[:port] or mqtts://host[:port], without credentials or a path. */
+const brokerUrl = {
+  parse(text: string): string {
+    let u: URL;
+    try { u = new URL(text); } catch { throw new Error('must be mqtt://HOST[:PORT] or mqtts://HOST[:PORT]'); }
+    if (u.protocol !== 'mqtt:' && u.protocol !== 'mqtts:') throw new Error('must be mqtt://HOST[:PORT] or mqtts://HOST[:PORT]');
+    if (u.username || u.password) throw new Error('must not hold credentials: set mqtt.username and `config set-secret mqtt.password`');
+    if ((u.pathname !== '' && u.pathname !== '/') || u.search || u.hash || !u.hostname) throw new Error('must be only a scheme, host and port (mqtt://HOST[:PORT])');
+    return `${u.protocol}//${u.host}`;
+  },
+  check: (v: unknown) => typeof v === 'string' && /^mqtts?:\/\/[^/@?#\s]+$/.test(v),
+};
+
+/** A topic prefix: levels of printable characters, no wildcards, no leading `$` or `/`. */
+const topicPrefix = {
+  parse(text: string): string {
+    if (!/^[^\s/$+#\0][^\s+#\0]{0,99}$/.test(text) || text.endsWith('/') || text.includes('//')) {
+      throw new Error('must be an MQTT topic prefix without wildcards (+ #), spaces, a leading $ or / or a trailing /');
+    }
+    return text;
+  },
+  check: (v: unknown) => typeof v === 'string' && /^[^\s/$+#\0][^\s+#\0]{0,99}$/.test(v) && !v.endsWith('/') && !v.includes('//'),
+};
+
+const nodeName = {
+  parse(text: string): string {
+    if (!/^[a-z0-9_-]{1,64}$/.test(text)) throw new Error('must be 1–64 of a-z, 0-9, _ and - (it is a topic level)');
+    return text;
+  },
+  check: (v: unknown) => typeof v === 'string' && /^[a-z0-9_-]{1,64}$/.test(v),
+};
+
+const protocolVersion = {
+  parse(text: string): number {
+    if (text !== '4' && text !== '5') throw new Error('must be 5 (MQTT 5) or 4 (MQTT 3.1.1)');
+    return Number(text);
+  },
+  check: (v: unknown) => v === 4 || v === 5,
+};
+
+/** The MQTT bridge of `serve` and the broker connection of `nodes` / `--node`. */
+function MQTT_KEYS(): KeySpec[] {
+  return [
+    { key: 'mqtt.url', description: 'MQTT broker for the bridge in `serve` and for `nodes` / --node: mqtt://HOST[:PORT] or mqtts://HOST[:PORT] (TLS, verified)', ...brokerUrl },
+    { key: 'mqtt.username', description: 'user name at the MQTT broker (audited actor: mqtt:<user>)', ...nonEmptyString },
+    { key: 'mqtt.password', description: 'password at the MQTT broker (sealed secret)', ...sealed, secret: true },
+    { key: 'mqtt.ca', description: 'CA certificate (PEM) the broker\'s TLS certificate must chain to, when not a public CA', ...absolutePath },
+    { key: 'mqtt.cert', description: 'client certificate (PEM) for a broker that asks for one; needs mqtt.key', ...absolutePath },
+    { key: 'mqtt.key', description: 'private key (PEM) of mqtt.cert', ...absolutePath },
+    { key: 'mqtt.node', description: 'this machine\'s name on the broker (a-z, 0-9, _ and -; default: from the host name)', ...nodeName },
+    { key: 'mqtt.baseTopic', description: 'first topic level of every mediagate topic', ...topicPrefix, default: 'mediagate' },
+    { key: 'mqtt.discovery', description: 'publish Home Assistant device discovery (true|false)', ...boolParser(), default: true },
+    { key: 'mqtt.discoveryPrefix', description: 'Home Assistant discovery prefix (its birth message is <prefix>/status)', ...topicPrefix, default: 'homeassistant' },
+    { key: 'mqtt.commands', description: 'commands accepted over MQTT: control (play, pause, seek, volume…) or off (read-only: nothing is subscribed); never admin', ...oneOf('off', 'control'), default: 'control' },
+    { key: 'mqtt.protocol', description: 'MQTT protocol version: 5, or 4 (3.1.1) for older brokers', ...protocolVersion, default: 5 },
+    { key: 'mqtt.playerDevices', description: 'also one Home Assistant device per player (true|false)', ...boolParser(), default: false },
+    { key: 'mqtt.artworkMaxBytes', description: 'largest artwork published on .../artwork, in bytes (larger pictures are not sent; 0 sends none)', ...integer(0, 10 * 1024 * 1024), default: 65536 },
+  ];
+}
+
 /** Every key mediagate understands. Unknown keys are refused. */
 export const CONFIG_KEYS: KeySpec[] = [
   { key: 'mpd.host', description: 'MPD host name, IP or unix socket path (overridden by MPD_HOST)', ...nonEmptyString, default: 'localhost' },
@@ -173,6 +233,7 @@ export const CONFIG_KEYS: KeySpec[] = [
   { key: 'remotes.*.ca', description: 'CA certificate (PEM) that remote profile\'s TLS certificate must chain to, when not a public CA', ...absolutePath },
   { key: 'remote.default', description: 'remote profile commands use when neither --remote nor MEDIAGATE_REMOTE is given (`mediagate remote use`)', ...profileName },
   { key: 'remote.timeoutMs', description: 'how long a command waits for a remote server (ms)', ...integer(100, 600000), default: 10000 },
+  ...MQTT_KEYS(),
 ];
 
 function boolParser() {

@@ -1,7 +1,5 @@
 /** Checks on every platform: MPD, the config and state dirs, a running serve, the MQTT broker. */
 import { statSync } from 'node:fs';
-import { connect as netConnect } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
 import { join } from 'node:path';
 import type { Config } from '../config/store.js';
 import { MediagateError } from '../errors.js';
@@ -91,38 +89,36 @@ export async function checkServe(c: ProbeContext): Promise<Check> {
 }
 
 /**
- * The MQTT broker, when `mqtt.url` is configured: a plain TCP (mqtt://, ws://)
- * or TLS (mqtts://, wss://, certificate checked) connection to its address —
- * enough to tell "nothing listens" and "the certificate is refused" from a
- * broker that is there. The hook for a fuller check (an MQTT CONNECT with the
- * configured credentials) is `probeBroker`, which the MQTT bridge can replace.
+ * The MQTT broker, when `mqtt.url` is configured: a real MQTT CONNECT with
+ * the settings the bridge and the fleet commands use (mqtt.ca, client
+ * certificate, user name and sealed password, protocol), so "nothing
+ * listens", "the certificate is refused" and "the broker refuses these
+ * credentials" are told apart, each with its fix. The password never shows:
+ * messages come from brokerError, built from codes. A URL that is not a URL,
+ * or a file mqtt.* names that cannot be read, is a config failure.
  */
 export async function checkMqtt(c: ProbeContext): Promise<Check> {
-  if (!c.config.has('mqtt.url')) return { id: 'mqtt', area: 'mqtt', name: 'MQTT broker', status: 'skip', found: 'not configured (mqtt.url)' };
+  const name = 'MQTT broker';
+  if (!c.config.has('mqtt.url')) return { id: 'mqtt', area: 'mqtt', name, status: 'skip', found: 'not configured (mqtt.url)' };
   const text = String(c.config.get('mqtt.url'));
-  let u: URL;
-  try { u = new URL(text); } catch { return { id: 'mqtt', area: 'mqtt', name: 'MQTT broker', status: 'fail', found: 'mqtt.url is not a URL', fix: 'mediagate config set mqtt.url mqtts://broker.example.net' }; }
-  return probeBroker(u, c.timeoutMs);
-}
-
-const DEFAULT_PORTS: Record<string, number> = { 'mqtt:': 1883, 'mqtts:': 8883, 'ws:': 80, 'wss:': 443, 'tcp:': 1883, 'ssl:': 8883 };
-
-export async function probeBroker(u: URL, timeoutMs: number): Promise<Check> {
-  const tls = u.protocol === 'mqtts:' || u.protocol === 'wss:' || u.protocol === 'ssl:';
-  const port = Number(u.port) || DEFAULT_PORTS[u.protocol] || 1883;
-  const host = u.hostname.replace(/^\[|\]$/g, '');
-  const where = `${host}:${port}${tls ? ' (TLS)' : ''}`;
+  try { new URL(text); } catch { return { id: 'mqtt', area: 'mqtt', name, status: 'fail', found: 'mqtt.url is not a URL', fix: 'mediagate config set mqtt.url mqtts://broker.example.net' }; }
+  const { brokerSettings, connectOptions } = await import('../mqtt/settings.js');
+  let settings: Awaited<ReturnType<typeof brokerSettings>>;
   try {
-    await new Promise<void>((resolve, reject) => {
-      const sock = tls ? tlsConnect({ host, port, servername: host, timeout: timeoutMs }) : netConnect({ host, port, timeout: timeoutMs });
-      sock.once(tls ? 'secureConnect' : 'connect', () => { sock.end(); resolve(); });
-      sock.once('timeout', () => { sock.destroy(); reject(new Error(`no answer within ${timeoutMs} ms`)); });
-      sock.once('error', reject);
-    });
-    return { id: 'mqtt', area: 'mqtt', name: 'MQTT broker', status: 'ok', found: `${where} accepts connections${tls ? ' with a valid certificate' : ''}` };
+    settings = await brokerSettings(c.config, c.env);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const fix = code === 'ECONNREFUSED' ? 'start the broker, or fix mqtt.url' : tls && /certificate|self.signed|CERT/i.test(String((e as Error).message)) ? 'give the broker a certificate this machine trusts (or set the CA mediagate should trust)' : 'check mqtt.url and that the broker is reachable from here';
-    return { id: 'mqtt', area: 'mqtt', name: 'MQTT broker', status: 'fail', found: where, why: (e as Error).message, fix };
+    return { id: 'mqtt', area: 'mqtt', name, status: 'fail', found: 'mqtt.* settings not usable', why: msg(e), fix: hint(e) };
+  }
+  const [{ loadMqtt }, { brokerError }] = await Promise.all([import('../mqtt/load.js'), import('../mqtt/errors.js')]);
+  const mqtt = await loadMqtt();
+  const who = settings.username === undefined ? 'anonymously' : `as ${settings.username}`;
+  try {
+    const client = await mqtt.connectAsync(settings.url, connectOptions(settings, { clientId: `mediagate-doctor-${process.pid}`, connectTimeoutMs: c.timeoutMs }), false);
+    await client.endAsync();
+    return { id: 'mqtt', area: 'mqtt', name, status: 'ok', found: `${settings.url} accepts us ${who} (MQTT ${settings.protocolVersion === 5 ? '5' : '3.1.1'}${settings.tls ? ', certificate verified' : ''})` };
+  } catch (e) {
+    const err = brokerError(e, settings.url);
+    return { id: 'mqtt', area: 'mqtt', name, status: 'fail', found: settings.url, why: err.message, fix: err.hint };
   }
 }
+

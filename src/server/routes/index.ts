@@ -36,6 +36,7 @@
  * | POST   | /api/invites/{id}/rotate      | admin   |
  * | GET    | /api/audit                    | admin   |
  * | GET    | /api/audit/verify             | admin   |
+ * | GET    | /api/mqtt                     | admin   |
  * | GET    | /, /connect                   | public (web remote pages; data via the API) |
  * | GET    | /manifest.webmanifest, /assets/{file} | public (web remote files) |
  *
@@ -46,6 +47,7 @@ import { ADMIN_ROUTES } from './admin.js';
 import { AUTH_ROUTES } from './auth.js';
 import { MEDIA_ROUTES } from './media.js';
 import { PLAYER_OPTION_ROUTES } from './player-options.js';
+import { MQTT_ROUTES } from './mqtt.js';
 import { PLAYER_ROUTES } from './player.js';
 import { PUBLIC_ROUTES } from './public.js';
 import type { ApiRoute } from './types.js';
@@ -58,6 +60,7 @@ export const ROUTES: readonly ApiRoute[] = Object.freeze([
   ...PLAYER_OPTION_ROUTES,
   ...MEDIA_ROUTES,
   ...ADMIN_ROUTES,
+  ...MQTT_ROUTES,
   ...WEB_ROUTES,
 ]);
 
