@@ -34,6 +34,16 @@ function seekValue(t: SeekTarget): number | string {
 }
 
 export class NodeController implements Controller {
+  /** Shuffle, repeat, open, metadata and queue are not carried over the broker yet (--node). */
+  private notOverNode(what: string): never {
+    throw new NoPlayerError(`${what} is not available over --node yet`, 'run it on that machine, or use --remote to its server', 'player.unsupported');
+  }
+  async setShuffle(): Promise<never> { return this.notOverNode('shuffle'); }
+  async setRepeat(): Promise<never> { return this.notOverNode('repeat'); }
+  async open(): Promise<never> { return this.notOverNode('open'); }
+  async metadata(): Promise<never> { return this.notOverNode('metadata'); }
+  async queue(): Promise<never> { return this.notOverNode('queue'); }
+
   private checked = false;
 
   constructor(private readonly fleet: Fleet, readonly node: string) {}
@@ -85,7 +95,7 @@ export class NodeController implements Controller {
       if (!s) continue;
       rows.push({
         name: s.player, backend: s.player === 'mpd' ? 'mpd' : 'mpris', status: s.status, responding: true,
-        title: s.title, artist: s.artist, active: state.active === p.id, capabilities: s.capabilities,
+        title: s.title, artist: s.artist, active: state.active === p.id, capabilities: s.capabilities, aliases: [],
       });
     }
     return { players: rows, problems: [] };

@@ -5,6 +5,7 @@
  * when that file's split lands.
  */
 import type { Controller } from '../core/control.js';
+import { NoPlayerError } from '../core/errors.js';
 import type { Command } from './ws-protocol.js';
 
 export async function runCommand(ctl: Controller, cmd: Command): Promise<Record<string, unknown>> {
@@ -17,6 +18,17 @@ export async function runCommand(ctl: Controller, cmd: Command): Promise<Record<
       const v = await ctl.volume(cmd.request, cmd.target, cmd.player);
       return { level: v.level, muted: v.muted, target: v.target, backend: v.backend };
     }
+    case 'shuffle': {
+      const r = await ctl.setShuffle(cmd.value, cmd.player);
+      return { player: r.player, action: 'shuffle', shuffle: r.shuffle };
+    }
+    case 'repeat': {
+      const r = await ctl.setRepeat(cmd.mode, cmd.player);
+      return { player: r.player, action: 'repeat', repeat: r.repeat };
+    }
+    case 'open':
+      // Opening a URI needs the open policy's scope (admin by default); this path carries no caller scope.
+      throw new NoPlayerError('open is not available here', 'use POST /api/player/open or the WebSocket open command', 'player.unsupported');
     default: {
       const r = await ctl.act(cmd.action, cmd.player);
       return { player: r.player, action: cmd.action };

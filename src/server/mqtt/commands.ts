@@ -216,7 +216,7 @@ export function commandDetailOf(c: MqttCommand): string | undefined {
     case 'volume':
       return commandDetail(c);
     case 'shuffle': return c.value === 'toggle' ? 'toggle' : c.value ? 'on' : 'off';
-    case 'repeat': return c.value;
+    case 'repeat': return 'mode' in c ? c.mode : c.value;
     case 'select': return c.id;
     default: return undefined;
   }
