@@ -91,13 +91,23 @@ export class NodeController implements Controller {
     return { players: rows, problems: [] };
   }
 
-  // Shuffle, repeat, open, metadata and queue are not on the node's topics yet.
+  // Open, metadata and queue are not on the node's topics yet (open needs admin scope, which MQTT never has).
   private notOverMqtt(what: string): never {
     throw new NoPlayerError(`${what} is not supported through the MQTT broker (--node) yet`, 'run the command on that machine, or with --remote against its serve', 'player.unsupported');
   }
 
-  async setShuffle(_value: boolean | 'toggle', _player?: string): Promise<{ player: string; shuffle: boolean }> { return this.notOverMqtt('shuffle'); }
-  async setRepeat(_mode: RepeatMode | 'toggle', _player?: string): Promise<{ player: string; repeat: RepeatMode }> { return this.notOverMqtt('repeat'); }
+  async setShuffle(value: boolean | 'toggle', player?: string): Promise<{ player: string; shuffle: boolean }> {
+    const d = await this.send(this.setTopic(player), { action: 'shuffle', value: value === 'toggle' ? 'toggle' : value ? 'on' : 'off' });
+    if (typeof d.player !== 'string' || typeof d.shuffle !== 'boolean') throw badAnswer(this.node, 'an answer');
+    return { player: d.player, shuffle: d.shuffle };
+  }
+
+  async setRepeat(mode: RepeatMode | 'toggle', player?: string): Promise<{ player: string; repeat: RepeatMode }> {
+    const d = await this.send(this.setTopic(player), { action: 'repeat', value: mode });
+    if (d.repeat !== 'off' && d.repeat !== 'track' && d.repeat !== 'playlist') throw badAnswer(this.node, 'an answer');
+    if (typeof d.player !== 'string') throw badAnswer(this.node, 'an answer');
+    return { player: d.player, repeat: d.repeat };
+  }
   async open(_uri: string, _player?: string): Promise<{ player: string; uri: string }> { return this.notOverMqtt('open'); }
   async metadata(_player?: string): Promise<{ player: string; metadata: Metadata }> { return this.notOverMqtt('metadata'); }
   async queue(_player?: string): Promise<{ player: string; queue: QueueEntry[] }> { return this.notOverMqtt('queue'); }
