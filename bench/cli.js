@@ -6,6 +6,12 @@
 // reports medians and their ratio to `node -e 0`. NODE_EXTRA_CA_CERTS is
 // removed from every measured process (it adds ~85 ms to each Node start).
 // Writes bench/results.json (merged with other benches' sections).
+// Node 22 and 24 (the binaries `npm run install:node-versions` put in the
+// cache dir, when there): the hot commands again on each, with the compile
+// cache bin/run.cjs enables there (the warm-up runs fill it), each as a ratio
+// to THAT Node's `node -e 0` in the same round, set against the same
+// command's Node 20 ratio (target: ≤ it); and one row with the cache off
+// (NODE_DISABLE_COMPILE_CACHE=1) for what the cache itself buys.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,6 +22,7 @@ import { startSessionBus, startMpv } from '../test/helpers/dbus.js';
 import { startPulse } from '../test/helpers/pulse.js';
 import { makeMusic } from '../test/helpers/proc.js';
 import { startServe, cliToken } from '../test/helpers/serve.js';
+import { NODE_LEG_MAJORS, nodeBinary } from '../test/helpers/node-versions.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = join(root, 'bin', 'run.cjs');
@@ -89,6 +96,35 @@ async function main() {
     'mediagate volume +5 (PulseAudio)': 'pactl set-sink-volume @DEFAULT_SINK@ 40%',
     'mediagate pause (MPD, audited)': `mpc -q -h ${mpd.host} -p ${mpd.port} play`,
   };
+  // The same hot commands on the other majors: name → the Node 20 row it is set against.
+  const HOT = {
+    'mediagate play status --json (MPD)': `${bin} play status --json --player mpd`,
+    'mediagate status --json (MPRIS)': `${bin} status --json --player ${mpv.name}`,
+    'mediagate pause (MPD, audited)': `${bin} pause --player mpd`,
+    'mediagate volume +5 (PulseAudio)': `${bin} volume +5`,
+    'mediagate volume (PulseAudio)': `${bin} volume`,
+  };
+  const baseOf = {}; // row → the `node -e 0` row of its Node (default: Node 20's)
+  const node20Row = {}; // row on 22/24 → its Node 20 row
+  const legs = [];
+  for (const major of NODE_LEG_MAJORS) {
+    const other = nodeBinary(major);
+    if (!other) { process.stderr.write(`Node ${major} is not installed (npm run install:node-versions): its rows are left out\n`); continue; }
+    legs.push({ major, version: other.version });
+    const base = `node ${major}: node -e 0`;
+    commands[base] = `${other.path} -e 0`;
+    baseOf[base] = base;
+    for (const [name, args] of Object.entries(HOT)) {
+      const row = `node ${major}: ${name}`;
+      commands[row] = `${other.path} ${args}`;
+      baseOf[row] = base;
+      node20Row[row] = name;
+      if (prepare[name]) prepare[row] = prepare[name];
+    }
+    const off = `node ${major}: mediagate play status --json (MPD), compile cache off`;
+    commands[off] = `env NODE_DISABLE_COMPILE_CACHE=1 ${other.path} ${HOT['mediagate play status --json (MPD)']}`;
+    baseOf[off] = base;
+  }
 
   const rounds = [];
   for (let r = 0; r < ROUNDS; r++) {
@@ -104,10 +140,16 @@ async function main() {
     process.stderr.write(`round ${r + 1}/${ROUNDS} done\n`);
   }
   const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
+  const ratioOf = (name) => median(rounds.map((r) => r[name] / r[baseOf[name] ?? 'node -e 0']));
   const rows = Object.keys(commands).map((name) => {
     const ms = median(rounds.map((r) => r[name]));
-    const ratio = median(rounds.map((r) => r[name] / r['node -e 0']));
-    return { name, medianMs: Math.round(ms * 10) / 10, ratioToNode: Math.round(ratio * 100) / 100 };
+    const row = { name, medianMs: Math.round(ms * 10) / 10, ratioToNode: Math.round(ratioOf(name) * 100) / 100 };
+    if (baseOf[name]) row.baseline = baseOf[name];
+    if (node20Row[name]) {
+      row.node20Ratio = Math.round(ratioOf(node20Row[name]) * 100) / 100;
+      row.met = ratioOf(name) <= ratioOf(node20Row[name]);
+    }
+    return row;
   });
   const resultsPath = join(root, 'bench', 'results.json');
   const all = existsSync(resultsPath) ? JSON.parse(readFileSync(resultsPath, 'utf8')) : {};
@@ -117,14 +159,19 @@ async function main() {
     rounds: ROUNDS,
     runsPerRound: RUNS,
     warmupRuns: WARMUP,
-    note: 'medians over rounds of per-round hyperfine medians; ratio = command / `node -e 0` in the same round; NODE_EXTRA_CA_CERTS unset',
+    note: 'medians over rounds of per-round hyperfine medians; ratio = command / `node -e 0` of the same Node in the same round; NODE_EXTRA_CA_CERTS unset; rows "node 22: …" and "node 24: …" run on that Node with the compile cache bin/run.cjs enables (target: each ≤ its Node 20 ratio, node20Ratio)',
+    otherNodes: legs,
     loadAverage: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).map(Number),
     results: rows,
   };
   writeFileSync(resultsPath, `${JSON.stringify(all, null, 2)}\n`);
   const w = Math.max(...rows.map((r) => r.name.length));
   console.log(`${'command'.padEnd(w)}  median ms  × node -e 0`);
-  for (const r of rows) console.log(`${r.name.padEnd(w)}  ${String(r.medianMs).padStart(9)}  ${r.ratioToNode.toFixed(2).padStart(10)}`);
+  for (const r of rows) {
+    const vs = r.node20Ratio === undefined ? '' : `  (Node 20: ${r.node20Ratio.toFixed(2)}; ${r.met ? 'met' : 'NOT met'})`;
+    console.log(`${r.name.padEnd(w)}  ${String(r.medianMs).padStart(9)}  ${r.ratioToNode.toFixed(2).padStart(10)}${vs}`);
+  }
+  console.log(`load average ${all.cli.loadAverage.join(' ')}`);
 }
 
 try {

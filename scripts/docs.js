@@ -56,6 +56,7 @@ const ERROR_SHAPE = '{"error":{"code":"auth.invalid_token","message":"…","requ
 const API_NOTES = [
   ['Auth', 'Every route but the public ones needs Authorization: Bearer TOKEN with a scope that covers the route (read ⊂ control ⊂ admin); the web remote\'s session cookie works only from its own pages. A token in the URL (?token=…) is refused. Pairing tokens are never bearer tokens.'],
   ['Errors', `Every error is JSON: ${ERROR_SHAPE} — 400 malformed request, 401 no or bad token (WWW-Authenticate: Bearer), 403 wrong scope or Origin, 404, 405 (with Allow), 409 wrong state, 413 body too large, 415 not JSON, 422 invalid value (the message names the field), 429 limited (Retry-After), 503 player or backend unavailable (Retry-After). Messages never hold a secret, a stack or an absolute path; X-Request-ID is answered on every request.`],
+  ['Players', 'A player field (body) or query parameter picks the player, as --player does; ignore (an array in a body, comma-separated in a query) leaves players out, as --ignore-player does; the server\'s own config players.ignore always applies. Changes answer with what the player reports afterwards.'],
   ['Limits', `Request bodies: JSON only (Content-Type: application/json), at most ${BODY_LIMIT_BYTES / 1024} KiB. A request runs at most ${REQUEST_TIMEOUT_MS / 1000} s. Per client address: ${keyDefault('server.rateLimit.rps')} requests/s, burst ${keyDefault('server.rateLimit.burst')} (server.rateLimit.rps and .burst; 0 turns it off). Failed authentications, redeems and exchanges: ${DEFAULT_LOCKOUT.maxFailures} in ${DEFAULT_LOCKOUT.windowMs / 60_000} min lock the address out for ${DEFAULT_LOCKOUT.lockMs / 60_000} min (the right secret is refused meanwhile). Per token: token and invite creations and rotations ${perMinute(CREATION_LIMIT)}, script runs ${perMinute(SCRIPT_RUN_LIMIT)}. WebSocket: frames up to ${WS_MAX_PAYLOAD / 1024} KiB, ${WS_DEFAULTS.messagesPerSecond} messages/s per socket (burst ${WS_DEFAULTS.messageBurst}; ${WS_DEFAULTS.maxStrikes} refused in a row close it), ${WS_DEFAULTS.maxInFlight} commands in flight, ${WS_DEFAULTS.maxConnections.toLocaleString('en')} sockets; a client that does not read is skipped, then closed after ${WS_DEFAULTS.slowCloseMs / 1000} s.`],
 ];
 const mdCell = (s) => String(s).replaceAll('|', '\\|');
@@ -100,6 +101,8 @@ const ENV = [
   ['MEDIAGATE_SECRET_KEY', 'base64 32-byte key for sealed secrets, instead of the key file'],
   ['MPD_HOST, MPD_PORT', 'MPD server as mpc reads them (password@host, socket path)'],
   ['DBUS_SESSION_BUS_ADDRESS', 'the session bus with the MPRIS players (else $XDG_RUNTIME_DIR/bus)'],
+  ['MEDIAGATE_SYSTEMD_ROOT', 'service install/uninstall/status work offline on the tree under this directory (as systemctl --root)'],
+  ['MEDIAGATE_COMPLETION_TIMEOUT_MS', 'how long shell completion waits for live names: players, nodes (default 800)'],
   ['NO_COLOR', 'no colour in output'],
 ];
 const manName = (c) => `mediagate-${c.id.split(':').join('-')}`;
@@ -180,6 +183,19 @@ for (const [file, content] of wanted) {
 for (const f of readdirSync(manDir)) {
   const file = join(manDir, f);
   if (!wanted.has(file)) { stale.push(file); if (!check) unlinkSync(file); }
+}
+// package.json "man": the pages `npm install -g` links into PREFIX/share/man (it
+// reads only this list, not a directory). Kept to the pages generated here.
+const pkgPath = join(root, 'package.json');
+const manList = [...wanted.keys()].map((f) => `./${f.slice(root.length + 1)}`).sort();
+if (JSON.stringify(pkg.man) !== JSON.stringify(manList)) {
+  stale.push(`${pkgPath} ("man")`);
+  if (!check) {
+    const text = readFileSync(pkgPath, 'utf8');
+    const next = JSON.parse(text);
+    next.man = manList;
+    writeFileSync(pkgPath, `${JSON.stringify(next, null, 2)}\n`);
+  }
 }
 const readme = existsSync(readmePath) ? readFileSync(readmePath, 'utf8') : '';
 const s = readme.indexOf(START);

@@ -12,8 +12,8 @@ import { makeMusic, tempDir } from './helpers/proc.js';
 import { fakeDesktop } from './helpers/fake-desktop.js';
 
 const STATUS_KEYS = ['player', 'status', 'title', 'artist', 'album', 'duration', 'position', 'positionUpdatedAt', 'volume', 'shuffle', 'repeat', 'artUrl', 'capabilities'];
-const CAP_KEYS = ['canPlay', 'canPause', 'canSeek', 'canGoNext', 'canGoPrevious', 'canSetVolume', 'canControl'];
-const ROW_KEYS = ['name', 'backend', 'status', 'responding', 'title', 'artist', 'active', 'capabilities'];
+const CAP_KEYS = ['canPlay', 'canPause', 'canSeek', 'canGoNext', 'canGoPrevious', 'canSetVolume', 'canControl', 'canShuffle', 'canRepeat', 'canOpenUri'];
+const ROW_KEYS = ['name', 'backend', 'status', 'responding', 'title', 'artist', 'active', 'capabilities', 'aliases'];
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // Five backends, each through ~40 CLI runs: under a loaded 2-core machine this

@@ -142,7 +142,7 @@ t.test("the Windows helper's JSON lines", async (t) => {
   const at = Date.parse(sessions[0].timeline.lastUpdated);
   const s = sessionState(sessions[0], 'spotify', at + 5000);
   t.match(s, { player: 'spotify', status: 'playing', title: 'Ünïcödé ♫ 日本語', artist: 'Ørjan Nilsen', album: 'Ålbum', duration: 245, position: 35, shuffle: false, repeat: 'off', volume: null });
-  t.same(s.capabilities, { canPlay: false, canPause: true, canSeek: true, canGoNext: true, canGoPrevious: true, canSetVolume: false, canControl: true });
+  t.same(s.capabilities, { canPlay: false, canPause: true, canSeek: true, canGoNext: true, canGoPrevious: true, canSetVolume: false, canControl: true, canShuffle: true, canRepeat: true, canOpenUri: false });
   const paused = sessionState(sessions[1], 'media-player', Date.now());
   t.match(paused, { status: 'paused', duration: null, position: 0, repeat: 'playlist', shuffle: true, artist: null }, 'LastUpdatedTime of year 1 carries nothing forward');
   t.match(sessionState(sessions[4], 'x', Date.now()), { status: 'stopped', repeat: null, shuffle: null });

@@ -65,6 +65,25 @@ t.test('mpc, playerctl and pactl reach the topics; mosquitto_pub commands change
   await waitFor(() => !pulseVolume(s.pa).muted, { timeoutMs: 10000, what: 'pulse unmuted' });
   t.pass('mute/set ON, then TOGGLE → pactl mute yes, then no');
 
+  // Shuffle and repeat (MPD: random, repeat + single), checked with mpc; an answer reports what MPD has.
+  from = w.count;
+  await pub('player/mpd/set', '{"action":"shuffle","value":"on","id":"sh-1"}');
+  const sh = json(await w.next((m) => m.topic === s.topic('result') && json(m).id === 'sh-1', 10000, 'result sh-1', from));
+  t.match(sh, { ok: true, data: { player: 'mpd', shuffle: true } }, 'shuffle on answered as MPD reports it');
+  t.match(s.mpd.mpc('status'), /random: on/, 'player/mpd/set shuffle on → mpc random: on');
+  await pub('player/mpd/set', 'repeat track');
+  await waitFor(() => /repeat: on\s+random: on\s+single: on/.test(s.mpd.mpc('status')), { timeoutMs: 10000, what: 'mpd repeat track' });
+  t.pass('player/mpd/set repeat track → mpc repeat: on, single: on');
+  await pub('player/mpd/set', '{"action":"repeat","value":"off"}');
+  await waitFor(() => /repeat: off\s+random: on\s+single: off/.test(s.mpd.mpc('status')), { timeoutMs: 10000, what: 'mpd repeat off' });
+  t.pass('repeat off → mpc repeat: off, single: off');
+  // Denied twin: a repeat mode that does not exist is refused on the error topic, MPD untouched.
+  from = w.count;
+  await pub('player/mpd/set', '{"action":"repeat","value":"sometimes"}');
+  const refusal = json(await w.next((m) => m.topic === s.topic('error'), 10000, 'repeat refusal', from));
+  t.match(refusal, { code: 'usage.invalid_repeat' });
+  t.match(s.mpd.mpc('status'), /repeat: off/, 'MPD unchanged by the refused command');
+
   // An answer for a command with an id, on <node>/result.
   from = w.count;
   await pub('active/set', '{"action":"pause","id":"req-1"}');
@@ -74,7 +93,7 @@ t.test('mpc, playerctl and pactl reach the topics; mosquitto_pub commands change
 
   const events = await auditEvents(s.env, ['--actor', 'mqtt:anonymous']);
   const actions = events.filter((e) => e.outcome === 'ok').map((e) => e.action);
-  for (const a of ['player.pause', 'player.play', 'player.seek', 'volume.set']) t.ok(actions.includes(a), `${a} audited as mqtt:anonymous`);
+  for (const a of ['player.pause', 'player.play', 'player.seek', 'player.shuffle', 'player.repeat', 'volume.set']) t.ok(actions.includes(a), `${a} audited as mqtt:anonymous`);
   t.equal((await s.srv.stop()).code, 0);
 });
 

@@ -48,7 +48,7 @@ t.test('the command parser: accepted forms and their refused twins', async (t) =
   ok({ kind: 'active' }, 'seek +10', { action: 'seek', target: { kind: 'relative', seconds: 10 } });
   ok({ kind: 'active' }, '{"action":"seek","value":"50%"}', { action: 'seek', target: { kind: 'percent', percent: 50 } });
   ok({ kind: 'active' }, 'shuffle on', { action: 'shuffle', value: true });
-  ok({ kind: 'active' }, '{"action":"repeat","value":"track"}', { action: 'repeat', value: 'track' });
+  ok({ kind: 'active' }, '{"action":"repeat","value":"track"}', { action: 'repeat', mode: 'track' });
   ok({ kind: 'volume' }, '40', { action: 'volume', request: { kind: 'set', level: 40 } });
   ok({ kind: 'volume' }, '40.0', { action: 'volume', request: { kind: 'set', level: 40 } });
   ok({ kind: 'volume' }, '-5', { action: 'volume', request: { kind: 'change', delta: -5 } });

@@ -157,6 +157,14 @@ t.test('request checks come from the schemas: the field, its rule, and the messa
     ['PUT', '/api/volume', { muted: true, target: 'speakers' }, 422, 'usage.invalid_target', "invalid field 'target': must be one of: system, player"],
     ['POST', '/api/player/seek', { position: 10, percent: 5 }, 422, 'usage.invalid_seek', /^give exactly one of position/],
     ['POST', '/api/player/seek', { offset: -2e7 }, 422, 'usage.invalid_field', "invalid field 'offset': must be a number from −10000000 to 10000000"],
+    ['POST', '/api/player/shuffle', { shuffle: 'yes' }, 422, 'usage.invalid_field', "invalid field 'shuffle': must be true, false or \"toggle\""],
+    ['POST', '/api/player/shuffle', {}, 422, 'usage.invalid_field', "missing field 'shuffle'"],
+    ['POST', '/api/player/repeat', { repeat: 'all' }, 422, 'usage.invalid_field', "invalid field 'repeat': must be \"off\", \"track\", \"playlist\" or \"toggle\""],
+    ['POST', '/api/player/open', { uri: 42 }, 422, 'usage.invalid_uri', "invalid field 'uri': must be a URI of 1–4096 characters"],
+    ['POST', '/api/player/pause', { ignore: 'mpv' }, 422, 'usage.invalid_field', "invalid field 'ignore': must be a list of at most 32 player names (1–256 printable characters each)"],
+    ['POST', '/api/player/pause', { ignore: ['mpv', ' '] }, 422, 'usage.invalid_field', /^invalid field 'ignore'/],
+    ['GET', '/api/players?ignore=mpv,,vlc', undefined, 422, 'usage.invalid_field', "invalid query parameter 'ignore': must be at most 32 comma-separated player names (1–256 printable characters each)"],
+    ['GET', `/api/players?ignore=${Array.from({ length: 33 }, (_, i) => `p${i}`).join(',')}`, undefined, 422, 'usage.invalid_field', /^invalid query parameter 'ignore': at most 32/],
     ['POST', '/api/tokens', { scope: 'read' }, 422, 'usage.invalid_field', "missing field 'label'"],
     ['POST', '/api/tokens', { label: 'x'.repeat(257), scope: 'read' }, 422, 'usage.invalid_field', "invalid field 'label': must be a non-empty string of at most 256 characters"],
     ['POST', '/api/invites', { label: 'p', scope: 'read', uses: 1.5 }, 422, 'usage.invalid_field', "invalid field 'uses': must be a whole number from 1 to 100"],
@@ -198,6 +206,8 @@ t.test('the WebSocket message schemas and the protocol parser agree', async (t) 
     { type: 'command', action: 'pause' }, { type: 'command', id: 'a', action: 'next', args: { player: 'mpv' } },
     { type: 'command', action: 'seek', args: { offset: -10 } }, { type: 'command', action: 'seek', args: { percent: 50, player: null } },
     { type: 'command', action: 'volume', args: { toggleMute: true, target: 'system' } }, { type: 'command', action: 'volume', args: { change: -100 } },
+    { type: 'command', action: 'shuffle', args: { shuffle: 'toggle' } }, { type: 'command', id: 2, action: 'shuffle', args: { shuffle: false, player: 'mpd' } },
+    { type: 'command', action: 'repeat', args: { repeat: 'playlist' } }, { type: 'command', action: 'open', args: { uri: 'https://example.test/a.ogg' } },
   ];
   const refused = [
     {}, [], 'text', { type: 'dance' }, { type: 'subscribe', lvl: 1 }, { type: 'subscribe', topic: 'x' }, { type: 'subscribe', id: {} }, { type: 'subscribe', id: '' },
@@ -208,6 +218,9 @@ t.test('the WebSocket message schemas and the protocol parser agree', async (t) 
     { type: 'command', action: 'volume', args: { level: 150 } }, { type: 'command', action: 'volume', args: { level: 1.5 } },
     { type: 'command', action: 'volume', args: { toggleMute: false } }, { type: 'command', action: 'volume', args: { level: 1, muted: true } },
     { type: 'command', action: 'volume', args: { muted: true, target: 'speakers' } },
+    { type: 'command', action: 'shuffle' }, { type: 'command', action: 'shuffle', args: { shuffle: 'yes' } }, { type: 'command', action: 'shuffle', args: { shuffle: true, repeat: 'off' } },
+    { type: 'command', action: 'repeat', args: { repeat: 'all' } }, { type: 'command', action: 'open', args: {} }, { type: 'command', action: 'open', args: { uri: '  ' } },
+    { type: 'command', action: 'open', args: { uri: 'https://a.test/\nx' } }, { type: 'command', action: 'open', args: { uri: 'x'.repeat(4097) } },
   ];
   for (const m of accepted) t.ok(parses(m) && fits(m), `accepted by both: ${JSON.stringify(m)}`);
   for (const m of refused) t.ok(!parses(m) && !fits(m), `refused by both: ${JSON.stringify(m)}`);

@@ -19,3 +19,22 @@ export const remoteFlag = Flags.string({
   description: 'send the command to this remote mediagate server (a profile from `mediagate remote add`; default: $MEDIAGATE_REMOTE, else config remote.default; `local` = this machine)',
   helpValue: 'NAME',
 });
+
+/** `service …`: which systemd manager the unit is for. */
+export const serviceModeFlags = {
+  user: Flags.boolean({ description: 'a user unit, run by your own systemd user manager (the default)', exclusive: ['system'] }),
+  system: Flags.boolean({ description: 'a system unit, run as the dedicated user mediagate with systemd\'s sandboxing (needs root)', exclusive: ['user'] }),
+};
+
+export const ignorePlayerFlag = Flags.string({
+  char: 'i',
+  description: 'leave this player out, as if it were not there; repeatable or comma-separated (also config players.ignore)',
+  helpValue: 'NAME',
+  multiple: true,
+  multipleNonGreedy: true,
+});
+
+export const allPlayersFlag = Flags.boolean({
+  char: 'a',
+  description: 'every player (but ignored ones): one line or JSON array entry each; ok if one of them did it',
+});

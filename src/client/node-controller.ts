@@ -16,7 +16,7 @@ import { MediagateError, NoPlayerError, UnreachableError, UsageError } from '../
 import { playerId } from '../core/mqtt/topics.js';
 import type { SeekTarget } from '../core/players/seek.js';
 import { unknownPlayer } from '../core/players/select.js';
-import type { PlayerAction, PlayerState } from '../core/players/types.js';
+import type { Metadata, PlayerAction, PlayerState, QueueEntry, RepeatMode } from '../core/players/types.js';
 import type { VolumeRequest } from '../core/volume/types.js';
 import { playerStateFrom } from './controller.js';
 import { pickNode, type Fleet } from './fleet.js';
@@ -85,11 +85,32 @@ export class NodeController implements Controller {
       if (!s) continue;
       rows.push({
         name: s.player, backend: s.player === 'mpd' ? 'mpd' : 'mpris', status: s.status, responding: true,
-        title: s.title, artist: s.artist, active: state.active === p.id, capabilities: s.capabilities,
+        title: s.title, artist: s.artist, active: state.active === p.id, capabilities: s.capabilities, aliases: [],
       });
     }
     return { players: rows, problems: [] };
   }
+
+  // Open, metadata and queue are not on the node's topics yet (open needs admin scope, which MQTT never has).
+  private notOverMqtt(what: string): never {
+    throw new NoPlayerError(`${what} is not supported through the MQTT broker (--node) yet`, 'run the command on that machine, or with --remote against its serve', 'player.unsupported');
+  }
+
+  async setShuffle(value: boolean | 'toggle', player?: string): Promise<{ player: string; shuffle: boolean }> {
+    const d = await this.send(this.setTopic(player), { action: 'shuffle', value: value === 'toggle' ? 'toggle' : value ? 'on' : 'off' });
+    if (typeof d.player !== 'string' || typeof d.shuffle !== 'boolean') throw badAnswer(this.node, 'an answer');
+    return { player: d.player, shuffle: d.shuffle };
+  }
+
+  async setRepeat(mode: RepeatMode | 'toggle', player?: string): Promise<{ player: string; repeat: RepeatMode }> {
+    const d = await this.send(this.setTopic(player), { action: 'repeat', value: mode });
+    if (d.repeat !== 'off' && d.repeat !== 'track' && d.repeat !== 'playlist') throw badAnswer(this.node, 'an answer');
+    if (typeof d.player !== 'string') throw badAnswer(this.node, 'an answer');
+    return { player: d.player, repeat: d.repeat };
+  }
+  async open(_uri: string, _player?: string): Promise<{ player: string; uri: string }> { return this.notOverMqtt('open'); }
+  async metadata(_player?: string): Promise<{ player: string; metadata: Metadata }> { return this.notOverMqtt('metadata'); }
+  async queue(_player?: string): Promise<{ player: string; queue: QueueEntry[] }> { return this.notOverMqtt('queue'); }
 
   private async send(topic: string, body: Json): Promise<Json> {
     if (!this.checked) await this.ensureNode();

@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
-import { jsonFlag, nodeFlag, playerFlag, remoteFlag } from '../cli/flags.js';
+import { ignorePlayerFlag, jsonFlag, nodeFlag, playerFlag, remoteFlag } from '../cli/flags.js';
 
 export default class Volume extends BaseCommand {
   static override summary = 'Show or change the volume.';
@@ -8,12 +8,15 @@ export default class Volume extends BaseCommand {
 
 The system mixer is PulseAudio (or PipeWire's pulse server, spoken to natively over its socket: PULSE_SERVER's unix form, else $XDG_RUNTIME_DIR/pulse/native, with the cookie from PULSE_COOKIE or ~/.config/pulse/cookie; pactl for a TCP server or a socket that fails), PipeWire (wpctl) or ALSA (amixer) on Linux, the output volume through osascript on macOS, Core Audio through mediagate's PowerShell helper on Windows; found automatically or set with \`mediagate config set volume.backend pulse|pipewire|alsa|macos|windows|player\`; --target player uses the player's own volume instead. Without a system mixer the player's volume is used. A level set on a sink whose channels differ keeps their balance: the level is the channels' average.
 
+With --target player the answer is the level the player reports after the change; a player that ignores it (VLC without an audio output keeps 0) is exit 3, "the player did not apply the volume change".
+
 --json prints {level, muted, target, backend}.`;
   static override examples = ['<%= config.bin %> volume', '<%= config.bin %> volume 40', '<%= config.bin %> volume +5', '<%= config.bin %> volume -5', '<%= config.bin %> volume toggle-mute', '<%= config.bin %> volume 30 --target player --player mpd'];
   static override args = { level: Args.string({ description: 'LEVEL (0–100), +N, -N, mute, unmute or toggle-mute' }) };
   static override flags = {
     target: Flags.string({ char: 't', description: 'system mixer or the player\'s own volume', options: ['system', 'player'] }),
     player: playerFlag,
+    'ignore-player': ignorePlayerFlag,
     remote: remoteFlag,
     node: nodeFlag,
     json: jsonFlag,

@@ -4,7 +4,8 @@ import type { VolumeResult } from './control.js';
 import { MediagateError } from './errors.js';
 import type { PlayerHub, SilentPlayer } from './players/hub.js';
 import { readLastActive, writeLastActive } from './players/last-active.js';
-import { nameMatches, pickActive } from './players/select.js';
+import { carryPosition } from './players/position.js';
+import { isIgnored, mayMatch, pickActive, playerMatches } from './players/select.js';
 import type { PlayerSource, PlayerState } from './players/types.js';
 import { chooseMixer } from './volume/select.js';
 import type { MixerName } from './volume/types.js';
@@ -37,6 +38,8 @@ const isTimeout = (e: unknown): boolean => e instanceof MediagateError && e.code
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
 type Backend = PlayerSource['backend'];
+/** A player as the live state knows it: its last reading and where to reach it. */
+export interface KnownPlayer { state: PlayerState; backend: Backend }
 /** A player an event named: which source's, and its exact name. */
 interface Target { backend: Backend; name: string }
 /** What one burst of events asks to re-read: the named players, or everything. */
@@ -50,7 +53,7 @@ const BUS_GONE: ReadonlySet<string> = new Set(['mpris.bus_lost', 'mpris.no_bus',
  * The current state of every player and of the volume, kept up to date by
  * events (MPD idle, D-Bus signals, PulseAudio subscription) — nothing runs while
  * nothing changes. Emits 'status' (LiveSnapshot) when players change and
- * 'volume' (VolumeState) when the volume changes. Used by `status --follow`
+ * 'volume' (VolumeState, or null when the mixer went away) when the volume changes. Used by `status --follow`
  * and by `serve`, which answers reads from the snapshot.
  */
 export class LiveState extends EventEmitter {
@@ -77,6 +80,8 @@ export class LiveState extends EventEmitter {
   private sourceProblems: string[] = [];
   /** Silent players being asked in the background after an event of their own. */
   private readonly probing = new Set<string>();
+  /** The last-active record as last read or written here (see recordLastActive, markActive). */
+  private recorded: string | undefined;
 
   constructor(private readonly hub: PlayerHub, private readonly opts: LiveOptions) {
     super();
@@ -165,10 +170,9 @@ export class LiveState extends EventEmitter {
 
   /** Re-read every player (each under its own time limit, in parallel). */
   private async refreshAll(): Promise<void> {
-    const { states, players: answered, problems, silent } = await this.hub.states(this.opts.player);
-    const keep = states.map((s) => !this.opts.player || nameMatches(this.opts.player, s.player));
-    const players = states.filter((_, i) => keep[i]);
-    this.backends = answered.filter((_, i) => keep[i]).map((p) => p.backend);
+    // hub.states(name) asks only the players `name` matches (by their names and aliases).
+    const { states: players, players: answered, problems, silent } = await this.hub.states(this.opts.player);
+    const backends = answered.map((p) => p.backend);
     this.silent = new Map(silent.map((p) => [keyOf(p), p]));
     const perPlayer = new Set<unknown>(silent.map((p) => p.error));
     this.sourceProblems = problems.filter((p) => !perPlayer.has(p) && p.code !== 'player.not_found').map((p) => p.message);
@@ -178,7 +182,7 @@ export class LiveState extends EventEmitter {
       for (const [s, stop] of this.stops) if (s.backend === 'mpris') { this.stops.delete(s); void stop(); await s.close(); }
       this.retryLater();
     }
-    this.publish(players, problems.map((p) => p.message));
+    this.publish(players, problems.map((p) => p.message), backends);
   }
 
   /**
@@ -189,10 +193,14 @@ export class LiveState extends EventEmitter {
   private async refreshSome(targets: Target[]): Promise<boolean> {
     const ask: Target[] = [];
     for (const t of targets) {
-      if (this.opts.player && !nameMatches(this.opts.player, t.name)) continue;
+      if (this.opts.player && !mayMatch(this.opts.player, t.name)) continue;
+      if (this.hub.ignores(t.name)) continue;
       if (this.silent.has(keyOf(t))) { this.probe(t); continue; }
-      if (this.indexOf(t) < 0) return false;
-      ask.push(t);
+      const at = this.indexOf(t);
+      // VLC signals under its instance name, on a connection of its own: the player it is an alias of.
+      const owner = at < 0 ? this.snap.players.findIndex((s, i) => this.backends[i] === t.backend && s.aliases?.includes(t.name)) : at;
+      if (owner < 0) return false;
+      ask.push(owner === at ? t : { backend: t.backend, name: this.snap.players[owner]!.player });
     }
     if (ask.length === 0) return true;
     const results = await Promise.allSettled(ask.map((t) => this.hub.stateOf(t.backend, t.name)));
@@ -209,8 +217,7 @@ export class LiveState extends EventEmitter {
       backends.splice(at, 1);
       this.silent.set(keyOf(t), { ...t, error: r.reason as MediagateError });
     });
-    this.backends = backends;
-    this.publish(players, this.problemList());
+    this.publish(players, this.problemList(), backends);
     return true;
   }
 
@@ -244,15 +251,67 @@ export class LiveState extends EventEmitter {
     return [...this.sourceProblems, ...[...this.silent.values()].map((p) => p.error.message)];
   }
 
-  /** Take `players` as the new state: record the last active, pick the active one, emit when it changed. */
-  private publish(players: PlayerState[], problems: string[], backends?: Backend[]): void {
-    if (backends) this.backends = backends;
+  /**
+   * Take `players` (of `backends`, in the same order) as the new state:
+   * positions that only confirm the extrapolation keep their earlier reading
+   * (carryPosition), record the last active, pick the active one, emit when
+   * something changed.
+   */
+  private publish(players: PlayerState[], problems: string[], backends: Backend[]): void {
+    const before = this.snap.players;
+    const beforeBackends = this.backends;
+    players = players.map((s, i) => {
+      const at = this.indexOfIn(before, beforeBackends, { backend: backends[i]!, name: s.player });
+      return at < 0 ? s : carryPosition(before[at]!, s);
+    });
+    this.backends = backends;
     const lastActive = this.recordLastActive(players);
     const active = pickActive(players, lastActive) ?? null;
     const next: LiveSnapshot = { players, active, volume: this.snap.volume, problems };
     const changed = !same({ p: this.snap.players, a: this.snap.active }, { p: players, a: active });
     this.snap = next;
     if (changed) this.emit('status', next);
+  }
+
+  /**
+   * The player a request means, as the snapshot knows it: the one `requested`
+   * names, else config `player.default`, else the most recently active one —
+   * the choice a bare command makes (playing beats paused beats stopped, then
+   * the last-active record). Undefined when the snapshot has no such player
+   * (then only asking the players can tell). Costs no call to any player.
+   */
+  choose(requested?: string, ignore: readonly string[] = []): KnownPlayer | undefined {
+    const players = this.snap.players;
+    const named = (n: string) => (s: PlayerState) => playerMatches(n, { name: s.player, aliases: s.aliases });
+    const allowed = ignore.length ? players.filter((s) => !isIgnored({ name: s.player, aliases: s.aliases }, ignore)) : players;
+    // An ignored default is no default (as hub.select does): the choice falls to the rest.
+    const fallback = this.defaultPlayer;
+    const name = requested ?? (fallback !== undefined && !(ignore.length && isIgnored({ name: fallback }, ignore)) ? fallback : undefined);
+    const state = pickActive(name ? allowed.filter(named(name)) : allowed, this.recorded);
+    if (!state) return undefined;
+    return { state, backend: this.backends[players.indexOf(state)]! };
+  }
+
+  /** Config `player.default`: the player a request naming none means, when set. */
+  get defaultPlayer(): string | undefined {
+    return this.opts.config.get<string>('player.default');
+  }
+
+  /**
+   * `name` was just controlled here: it becomes the most recently active
+   * player (recorded for bare commands, and the active one among equals —
+   * pushed when that changes the active player). Written only when it is
+   * not the record already; the record is re-read at every re-read, so a
+   * change another process made without any player changing is seen late.
+   */
+  markActive(name: string): void {
+    if (this.stopped || name === this.recorded) return;
+    writeLastActive(this.opts.env, name, new Date());
+    this.recorded = name;
+    const active = pickActive(this.snap.players, name) ?? null;
+    if (active === this.snap.active) return;
+    this.snap = { ...this.snap, active };
+    this.emit('status', this.snap);
   }
 
   /**
@@ -264,6 +323,7 @@ export class LiveState extends EventEmitter {
    */
   private recordLastActive(players: PlayerState[]): string | undefined {
     const recorded = readLastActive(this.opts.env);
+    this.recorded = recorded;
     const before = new Map(this.snap.players.map((s) => [s.player, s.status]));
     const primed = this.primed;
     this.primed = true;
@@ -272,6 +332,7 @@ export class LiveState extends EventEmitter {
     const mover = moved.find((s) => s.player === this.lastEvent) ?? pickActive(moved);
     if (!mover || mover.player === recorded) return recorded;
     writeLastActive(this.opts.env, mover.player, new Date());
+    this.recorded = mover.player;
     return mover.player;
   }
 
@@ -307,11 +368,15 @@ export class LiveState extends EventEmitter {
     this.setVolume(volume);
   }
 
-  /** Record a volume reading (null: none to be had); emits 'volume' when it changed. */
+  /**
+   * Record a volume reading (null: none to be had — the mixer went away);
+   * emits 'volume' when it changed, null included, so a listener does not
+   * keep showing the last level of a mixer that is gone.
+   */
   private setVolume(volume: VolumeState | null): void {
     if (this.stopped || same(volume, this.snap.volume)) return;
     this.snap = { ...this.snap, volume };
-    if (volume) this.emit('volume', volume);
+    this.emit('volume', volume);
   }
 
   async stop(): Promise<void> {

@@ -52,6 +52,7 @@ import { ConfigError, isMediagateError } from '../core/errors.js';
 import { InviteStore } from '../core/invites.js';
 import { LiveState } from '../core/live.js';
 import { stateDir as stateDirOf } from '../core/paths.js';
+import { PlayerHub } from '../core/players/hub.js';
 import type { MpdSource } from '../core/players/mpd.js';
 import type { PlayerState } from '../core/players/types.js';
 import { TokenStore, type AuditContext, type Principal, TOKENS_FILE } from '../core/tokens.js';
@@ -79,6 +80,7 @@ import { wsMessagesDocument } from './contract/ws-messages.js';
 import { HANDLED, RawJson, Reply, type ApiRoute, type App, type Call } from './routes/types.js';
 import { deferHeader, secureResponseClass } from './security-headers.js';
 import { StatusView } from './status-view.js';
+import { openPolicy, type OpenPolicy } from './open-policy.js';
 import { WebAssets } from './web.js';
 import type { BrokerSettings } from '../core/mqtt/settings.js';
 import type { MqttBridge } from './mqtt/bridge.js';
@@ -135,6 +137,7 @@ interface WsDeps {
   controller: Controller;
   audit: AuditSink;
   statusJson(s: PlayerState): unknown;
+  openPolicy?(): OpenPolicy;
   followAudit?(q: AuditQuery, onEvent: (r: AuditRecord) => void, opts: { backlog: number; onError: (e: Error) => void }): Promise<{ close(): void }>;
   log(line: string): void;
   rateLimit?(ip: string): { allowed: boolean; retryAfterSeconds: number };
@@ -228,10 +231,12 @@ export async function createServer(opts: ServerOptions): Promise<MediagateServer
   const auth = new Authenticator({ tokens, lockout, audit, gate, cookies });
   const web = WebAssets.load();
   const artwork = new ArtworkSigner({ basePath });
+  const hub = new PlayerHub({ env, config, mpdPassword: opts.mpdPassword });
+  const live = new LiveState(hub, { env, config, volume: true });
   // The server audits control actions per request (with caller, address and request id), so the controller gets no sink.
-  const controller = new LocalController(env, config, { mpdPassword: opts.mpdPassword });
-  const live = new LiveState(controller.hub, { env, config, volume: true });
-  const view = new StatusView(live, env, config, artwork);
+  // It acts on the player the live state knows: no listing of every player per request.
+  const controller = new LocalController(env, config, { hub, known: live });
+  const view = new StatusView(live, artwork);
   const router = new Router(ROUTES as ApiRoute[]);
   // Every route's request schemas, compiled once (a route without a contract stops the start here).
   const contracts = compileContracts(ROUTES);
@@ -447,6 +452,7 @@ export async function createServer(opts: ServerOptions): Promise<MediagateServer
       controller,
       audit,
       statusJson: (s) => view.json(s),
+      openPolicy: () => openPolicy(config),
       followAudit: (q, onEvent, opts) => followAudit(stateDir, q, onEvent, opts),
       log: (line) => log.line(line),
       ...(general.enabled ? { rateLimit: (ip: string) => general.check(rateLimitKey(ip)) } : {}),

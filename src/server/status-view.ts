@@ -3,21 +3,20 @@
  * request: the snapshot is kept current by player events (MPD idle, MPRIS
  * signals), so a status request costs a Map lookup and a cached string.
  *
- * The player is chosen as `play status` chooses it (hub.select): `?player=`
- * or config `player.default`, else the most recently active one (playing
- * beats paused beats stopped, then the player mediagate last saw become
- * active). The last-active file is read when the players change — an event —
- * not per request.
+ * The player is chosen as `play status` chooses it (LiveState.choose, the
+ * same choice control requests act on): `?player=` or config
+ * `player.default`, else the most recently active one (playing beats paused
+ * beats stopped, then the player mediagate last saw become active). The
+ * last-active record is the live state's, re-read at each of its re-reads —
+ * an event — not per request.
  *
  * Answers are cached as JSON text per requested name until the next status
  * event, or until the artwork link in them needs renewing (once a minute at
  * most, and only when asked for).
  */
-import type { Config } from '../core/config/store.js';
 import { NoPlayerError } from '../core/errors.js';
 import type { LiveState } from '../core/live.js';
-import { readLastActive } from '../core/players/last-active.js';
-import { nameMatches, pickActive, unknownPlayer } from '../core/players/select.js';
+import { ignoredPlayer, isIgnored, unknownPlayer } from '../core/players/select.js';
 import type { PlayerState } from '../core/players/types.js';
 import type { ArtworkSigner } from './artwork.js';
 import { statusJson } from './shapes.js';
@@ -26,20 +25,15 @@ const MAX_CACHED = 64;
 
 export class StatusView {
   private cache = new Map<string, { text: string; until: number }>();
-  private lastActive: string | undefined;
-  private readonly defaultName: string | undefined;
   private readonly onStatus = () => this.invalidate();
 
-  constructor(private readonly live: LiveState, private readonly env: NodeJS.ProcessEnv, config: Config, private readonly artwork: ArtworkSigner) {
-    this.defaultName = config.get<string>('player.default');
-    this.lastActive = readLastActive(env);
+  constructor(private readonly live: LiveState, private readonly artwork: ArtworkSigner) {
     live.on('status', this.onStatus);
   }
 
-  /** Players changed (or the server acted): drop cached answers, re-read the last active player. */
+  /** Players changed (or an artwork link became known): drop cached answers. */
   invalidate(): void {
     this.cache.clear();
-    this.lastActive = readLastActive(this.env);
   }
 
   close(): void {
@@ -47,24 +41,25 @@ export class StatusView {
     this.cache.clear();
   }
 
-  /** The player `requested` (or the default) names in the snapshot; NoPlayerError otherwise. */
-  select(requested?: string): PlayerState {
+  /**
+   * The player `requested` (or the default) names in the snapshot; NoPlayerError otherwise.
+   * `ignore`: a request's own ignore list (config players.ignore is applied by the hub already).
+   * The choice is LiveState's (choose): the one a bare command makes, asking no player.
+   */
+  select(requested?: string, ignore: readonly string[] = []): PlayerState {
+    if (requested !== undefined && ignore.length && isIgnored({ name: requested }, ignore)) throw ignoredPlayer(requested);
+    const chosen = this.live.choose(requested, ignore);
+    if (chosen) return chosen.state;
     const snap = this.live.snapshot();
-    const name = requested ?? this.defaultName;
-    const none = () => new NoPlayerError(
+    const players = ignore.length ? snap.players.filter((s) => !isIgnored({ name: s.player, aliases: s.aliases }, ignore)) : snap.players;
+    const fallback = this.live.defaultPlayer;
+    const name = requested ?? (fallback !== undefined && !(ignore.length && isIgnored({ name: fallback }, ignore)) ? fallback : undefined);
+    if (name && (players.length > 0 || snap.problems.length === 0)) throw unknownPlayer(name, players.map((s) => s.player));
+    throw new NoPlayerError(
       name ? `player '${name}' is not available` : 'no media player found',
       snap.problems.length ? snap.problems.join('; ') : 'start a player (mpd, mpv, a browser…) and try again',
       'player.none',
     );
-    if (name) {
-      const chosen = pickActive(snap.players.filter((s) => nameMatches(name, s.player)), this.lastActive);
-      if (chosen) return chosen;
-      if (snap.players.length === 0 && snap.problems.length > 0) throw none();
-      throw unknownPlayer(name, snap.players.map((s) => s.player));
-    }
-    const chosen = pickActive(snap.players, this.lastActive);
-    if (!chosen) throw none();
-    return chosen;
   }
 
   /** The status JSON of one player, with its artwork link. */
@@ -72,8 +67,9 @@ export class StatusView {
     return { ...statusJson(s), artwork: this.artwork.urlFor(s, nowMs).url };
   }
 
-  /** The answer of GET /api/status[?player=NAME], as JSON text. */
-  text(requested: string | undefined, nowMs = Date.now()): string {
+  /** The answer of GET /api/status[?player=NAME][&ignore=…], as JSON text (cached per name, not with an ignore list). */
+  text(requested: string | undefined, nowMs = Date.now(), ignore: readonly string[] = []): string {
+    if (ignore.length) return JSON.stringify(this.json(this.select(requested, ignore), nowMs));
     const key = requested ?? '';
     const hit = this.cache.get(key);
     if (hit !== undefined && hit.until > nowMs) return hit.text;

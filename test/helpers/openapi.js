@@ -121,13 +121,16 @@ export async function checkAnswer({ method, path, status, headers, text }) {
 
 let wsChecks = null;
 
+/** The commands with args of their own; every other action is a PlayerCommand. */
+const WS_COMMANDS = { seek: 'SeekCommand', volume: 'VolumeCommand', shuffle: 'ShuffleCommand', repeat: 'RepeatCommand', open: 'OpenCommand' };
+
 /** Which message schema a message claims to be (by its type, topic and action). */
 function wsDefOf(from, m) {
   if (m === null || typeof m !== 'object' || Array.isArray(m)) return null;
   if (from === 'server') return { status: 'StatusMessage', volume: 'VolumeMessage', audit: 'AuditMessage', result: 'ResultMessage', error: 'ErrorMessage' }[m.type] ?? null;
   if (m.type === 'subscribe') return m.topic === 'audit' ? 'SubscribeAudit' : 'SubscribeStatus';
   if (m.type === 'unsubscribe') return 'Unsubscribe';
-  if (m.type === 'command') return m.action === 'seek' ? 'SeekCommand' : m.action === 'volume' ? 'VolumeCommand' : 'PlayerCommand';
+  if (m.type === 'command') return Object.hasOwn(WS_COMMANDS, m.action) ? WS_COMMANDS[m.action] : 'PlayerCommand';
   return null;
 }
 

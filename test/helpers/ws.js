@@ -15,6 +15,7 @@ import { openAuditLog, readAudit } from '../../dist/core/audit/log.js';
 import { Config } from '../../dist/core/config/store.js';
 import { LocalController } from '../../dist/core/control.js';
 import { LiveState } from '../../dist/core/live.js';
+import { PlayerHub } from '../../dist/core/players/hub.js';
 import { statusJson } from '../../dist/core/players/json.js';
 import { CorsPolicy } from '../../dist/server/cors.js';
 import { FailureLockout } from '../../dist/server/failure-lockout.js';
@@ -63,8 +64,10 @@ export async function startWsServer(t, { mpd, maxFailures = 10, limits, origins 
   if (!redeemed.ok) throw new Error(`redeem failed: ${redeemed.reason}`);
 
   const config = Config.load(env);
-  const controller = new LocalController(env, config);
-  const live = new LiveState(controller.hub, { env, config, volume: true });
+  // Wired as serve wires them: one hub, and the controller acts on the player the live state knows.
+  const hub = new PlayerHub({ env, config });
+  const live = new LiveState(hub, { env, config, volume: true });
+  const controller = new LocalController(env, config, { hub, known: live });
   await live.start();
 
   const cors = new CorsPolicy(origins);

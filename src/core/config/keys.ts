@@ -86,8 +86,11 @@ const sealed = {
  * Stored values are checked structurally only (an array of single-line
  * strings): `serve` checks the entries again at startup and refuses to start
  * with a message naming the bad one, which says more than a generic error.
+ * With `strict`, a stored value must also be what `entry` gives for each
+ * entry (for lists nothing else re-checks).
  */
-function stringList(what: string, entry: (text: string) => string) {
+function stringList(what: string, entry: (text: string) => string, opts: { strict?: boolean } = {}) {
+  const valid = (s: string): boolean => { try { return entry(s) === s; } catch { return false; } };
   return {
     parse(text: string): string[] {
       const items = text.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
@@ -96,7 +99,7 @@ function stringList(what: string, entry: (text: string) => string) {
         try { return entry(s); } catch (e) { throw new Error(`'${s.slice(0, 100)}' ${(e as Error).message}`); }
       });
     },
-    check: (v: unknown) => Array.isArray(v) && v.every((s) => typeof s === 'string' && s.length > 0 && !/[\0\r\n]/.test(s)),
+    check: (v: unknown) => Array.isArray(v) && v.every((s) => typeof s === 'string' && s.length > 0 && !/[\0\r\n]/.test(s) && (!opts.strict || valid(s))),
   };
 }
 
@@ -124,6 +127,19 @@ function ipOrCidr(text: string): string {
     if (!/^\d{1,3}$/.test(bits) || Number(bits) > max) throw new Error(`has an invalid prefix length (0–${max})`);
   }
   return text;
+}
+
+/** A player name as --player takes it: `mpd`, `mpv`, `vlc.instance42` (MPRIS bus-name segments). */
+function playerName(text: string): string {
+  if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(text) || text.length > 255) throw new Error('is not a player name such as mpv, mpd or chromium');
+  return text;
+}
+
+/** A URI scheme (`https`), lower case, without the colon. */
+function uriScheme(text: string): string {
+  const s = text.replace(/:(\/\/)?$/, '').toLowerCase();
+  if (!/^[a-z][a-z0-9+.-]{0,31}$/.test(s)) throw new Error('is not a URI scheme such as https');
+  return s;
 }
 
 /** A broker URL: mqtt://host[:port] or mqtts://host[:port], without credentials or a path. */
@@ -193,6 +209,7 @@ export const CONFIG_KEYS: KeySpec[] = [
   { key: 'mpd.password', description: 'MPD password (sealed secret)', ...sealed, secret: true },
   { key: 'mpd.enabled', description: 'look for an MPD server at all (true|false)', ...boolParser(), default: true },
   { key: 'player.default', description: 'player used when --player is not given (default: most recently active)', ...nonEmptyString },
+  { key: 'players.ignore', description: 'players no command sees, comma-separated (as --ignore-player; chromium also ignores chromium.instance1234)', ...stringList('player names', playerName, { strict: true }) },
   { key: 'backend.timeoutMs', description: 'time limit for one call to a player or mixer, in milliseconds', ...integer(50, 60000), default: 3000 },
   { key: 'volume.backend', description: 'system mixer: auto, pulse, pipewire, alsa, macos, windows or player', ...oneOf('auto', 'pulse', 'pipewire', 'alsa', 'macos', 'windows', 'player'), default: 'auto' },
   { key: 'volume.alsaControl', description: 'ALSA simple control used by the alsa backend', ...nonEmptyString, default: 'Master' },
@@ -207,6 +224,8 @@ export const CONFIG_KEYS: KeySpec[] = [
   { key: 'server.corsOrigins', description: 'web origins allowed to call the API from a browser, comma-separated (no wildcards)', ...stringList('origins', webOrigin) },
   { key: 'server.trustedProxies', description: 'reverse proxies whose X-Forwarded-For is believed: addresses or CIDR ranges, comma-separated', ...stringList('addresses or CIDR ranges', ipOrCidr) },
   { key: 'server.rateLimit.rps', description: 'requests per second per client address (0 turns this limit off)', ...integer(0, 100000), default: 20 },
+  { key: 'server.openSchemes', description: 'URI schemes `POST /api/player/open` (and the WebSocket open command) accept, comma-separated; a plain path is never accepted there', ...stringList('URI schemes', uriScheme, { strict: true }), default: ['http', 'https'] },
+  { key: 'server.openScope', description: 'scope a token needs to open a URI over the API (it makes this machine fetch it): control or admin', ...oneOf('control', 'admin'), default: 'admin' },
   { key: 'server.rateLimit.burst', description: 'requests a client address may send at once before the per-second limit applies', ...integer(1, 1000000), default: 40 },
   { key: 'media.folders.*', description: 'a named media folder: absolute path of its root', ...absolutePath },
   { key: 'remotes.*.url', description: 'a remote profile for --remote: URL of that `mediagate serve` (set with `mediagate remote add`)', ...httpUrl },

@@ -3,7 +3,7 @@ import type { Config } from '../config/store.js';
 import { DEFAULT_BACKEND_TIMEOUT_MS } from '../timeout.js';
 import { platformOf } from '../platform.js';
 import type { BackendName, NamedPlayerSource, Player, PlayerSource, PlayerState } from './types.js';
-import { nameMatches, pickActive, unknownPlayer } from './select.js';
+import { ignoredPlayer, isIgnored, pickActive, playerMatches, unknownPlayer } from './select.js';
 import { readLastActive } from './last-active.js';
 
 export interface HubOptions {
@@ -11,6 +11,8 @@ export interface HubOptions {
   config: Config;
   /** The MPD password, already opened from its sealed form (never from argv). */
   mpdPassword?: string | undefined;
+  /** Players to leave alone (--ignore-player), besides config `players.ignore`. */
+  ignore?: readonly string[] | undefined;
 }
 
 /** A player that is there but did not answer (hung, timed out, refused). */
@@ -33,12 +35,20 @@ export interface Listing {
  */
 export class PlayerHub {
   readonly timeoutMs: number;
+  /** Names of players no command sees (config `players.ignore`, then --ignore-player). */
+  readonly ignore: readonly string[];
   private readonly opts: HubOptions;
   private sources: PlayerSource[] | undefined;
 
   constructor(opts: HubOptions) {
     this.opts = opts;
     this.timeoutMs = opts.config.get<number>('backend.timeoutMs') ?? DEFAULT_BACKEND_TIMEOUT_MS;
+    this.ignore = [...(opts.config.get<string[]>('players.ignore') ?? []), ...(opts.ignore ?? [])];
+  }
+
+  /** Is a player of this name (and these aliases) ignored? */
+  ignores(name: string, aliases?: readonly string[]): boolean {
+    return this.ignore.length > 0 && isIgnored({ name, aliases }, this.ignore);
   }
 
   /** The desktop's own player backend: MPRIS on Linux, Now Playing on macOS, media sessions on Windows. */
@@ -90,7 +100,7 @@ export class PlayerHub {
     const players: Player[] = [];
     const problems: MediagateError[] = [];
     for (const r of results) {
-      if (r.status === 'fulfilled') players.push(...r.value);
+      if (r.status === 'fulfilled') players.push(...r.value.filter((p) => !this.ignores(p.name, p.aliases)));
       else if (r.reason instanceof MediagateError) problems.push(r.reason);
       else problems.push(new NoPlayerError(String((r.reason as Error)?.message ?? r.reason)));
     }
@@ -105,7 +115,7 @@ export class PlayerHub {
   async states(name?: string): Promise<{ states: PlayerState[]; players: Player[]; problems: MediagateError[]; silent: SilentPlayer[] }> {
     const listing = await this.list(name);
     const problems = listing.problems;
-    const players = name ? listing.players.filter((p) => nameMatches(name, p.name)) : listing.players;
+    const players = name ? listing.players.filter((p) => playerMatches(name, p)) : listing.players;
     const results = await Promise.allSettled(players.map((p) => p.state()));
     const states: PlayerState[] = [];
     const ok: Player[] = [];
@@ -132,7 +142,8 @@ export class PlayerHub {
    */
   activeOf(states: PlayerState[]): PlayerState | undefined {
     const name = this.opts.config.get<string>('player.default');
-    return pickActive(name ? states.filter((s) => nameMatches(name, s.player)) : states, this.lastActive());
+    const named = name && !this.ignores(name) ? states.filter((s) => playerMatches(name, { name: s.player, aliases: s.aliases })) : states;
+    return pickActive(named, this.lastActive());
   }
 
   /**
@@ -144,7 +155,12 @@ export class PlayerHub {
    */
   async select(requested?: string): Promise<{ player: Player; state: PlayerState }> {
     const name = requested ?? this.opts.config.get<string>('player.default');
-    if (name) return this.named(name);
+    if (name && this.ignores(name)) {
+      // An ignored default leaves the choice to activity, as if none were set; an ignored --player is refused.
+      if (requested !== undefined) throw ignoredPlayer(name);
+    } else if (name) {
+      return this.named(name);
+    }
     const { states, players, problems } = await this.states();
     const chosen = pickActive(states, this.lastActive());
     if (!chosen) throw noPlayers(problems);
@@ -159,8 +175,11 @@ export class PlayerHub {
     if (source!.backend === 'mpd') {
       candidates = [(source as import('./mpd.js').MpdSource).player()];
     } else {
-      candidates = await (source as NamedPlayerSource).find(name);
-      if (candidates.length === 0) throw unknownPlayer(name, await this.allNames());
+      // With an ignore list, the players' other names matter (-i vlc.instance42 ignores vlc): take them from a listing.
+      const named = source as NamedPlayerSource;
+      const found = this.ignore.length ? (await named.list()).filter((p) => playerMatches(name, p)) : await named.find(name);
+      candidates = found.filter((p) => !this.ignores(p.name, p.aliases));
+      if (candidates.length === 0) throw found.length ? ignoredPlayer(name) : unknownPlayer(name, await this.allNames());
     }
     if (candidates.length === 1) {
       const player = candidates[0]!;
@@ -175,16 +194,20 @@ export class PlayerHub {
   }
 
   /**
-   * The state of one player already known by backend and exact name, asked
-   * directly: no other player is asked (so a hung one elsewhere costs
-   * nothing). Rejects with `player.not_found` when it has left the bus.
+   * One player already known by backend and exact name (from an earlier
+   * listing), without asking it or any other: its calls reject with
+   * `player.not_found` when it has left the bus.
    */
-  async stateOf(backend: BackendName, name: string): Promise<PlayerState> {
+  async playerOf(backend: BackendName, name: string): Promise<Player> {
     const [source] = await this.open([backend]);
-    const player = source!.backend === 'mpd'
-      ? (source as import('./mpd.js').MpdSource).player()
-      : await (source as NamedPlayerSource).player(name);
-    return player.state();
+    if (source!.backend === 'mpd') return (source as import('./mpd.js').MpdSource).player();
+    if (source!.backend === 'mpris') return (source as import('./mpris.js').MprisSource).known(name);
+    return (source as NamedPlayerSource).player(name);
+  }
+
+  /** The state of one player already known by backend and exact name, asked directly (see playerOf). */
+  async stateOf(backend: BackendName, name: string): Promise<PlayerState> {
+    return (await this.playerOf(backend, name)).state();
   }
 
   /** Names of the players of every backend, for a "no player named …" hint (without asking any player). */

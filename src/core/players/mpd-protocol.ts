@@ -10,6 +10,10 @@
  * socket (the protocol state is unknown after that), so a hung server can
  * never hang the caller. The socket is ref'd only while a call is in flight:
  * an idle, forgotten connection does not keep the process alive.
+ *
+ * Commands are pipelined: lines asked for in one turn of the event loop
+ * (many callers at once, a command after the answer it depended on) go out
+ * in one write, and their answers are matched in order.
  */
 import net from 'node:net';
 import { MediagateError, ExitCode, NoPlayerError, UsageError, TimeoutError } from '../errors.js';
@@ -173,6 +177,10 @@ interface Pending {
   binary?: boolean;
   /** The chunk, once read. */
   data?: Buffer;
+  /** When it was asked for (performance.now()). */
+  at: number;
+  /** Its answer is due within the connection's time limit (commands; not the greeting or idle). */
+  limited?: boolean;
 }
 
 /** An answer with its binary chunk (null when MPD sent none, e.g. readpicture of a file without a picture). */
@@ -195,6 +203,10 @@ export class MpdConnection {
   private binaryLeft = -1;
   private dead: Error | null = null;
   private readonly closeListeners = new Set<(err: Error) => void>();
+  /** Lines waiting for the write at the end of this turn of the event loop. */
+  private outgoing: string[] = [];
+  /** The one timer that enforces the time limit of every command in flight (see watch). */
+  private watchdog: NodeJS.Timeout | null = null;
 
   private constructor(socket: net.Socket, private readonly opts: MpdConnectOptions) {
     this.socket = socket;
@@ -231,6 +243,11 @@ export class MpdConnection {
   /** True once the socket is closed or destroyed. */
   get closed(): boolean {
     return this.dead !== null;
+  }
+
+  /** When the oldest answer still awaited was asked for (performance.now()); undefined when none is awaited. */
+  get waitingSince(): number | undefined {
+    return this.pending[0]?.at;
   }
 
   /** Called once when the connection ends (for any reason). Returns an unsubscribe function. */
@@ -310,6 +327,7 @@ export class MpdConnection {
   destroy(err: Error): void {
     if (this.dead) return;
     this.dead = err;
+    if (this.watchdog) { clearTimeout(this.watchdog); this.watchdog = null; }
     this.socket.destroy();
     this.failAll(err);
     for (const l of this.closeListeners) { try { l(err); } catch { /* listener bug is not ours */ } }
@@ -355,30 +373,49 @@ export class MpdConnection {
   /** Write `text` and wait for its answer within the time limit. */
   private call(text: string, what: string, extra: { binary?: boolean } = {}, seen?: (p: Pending) => void): Promise<string[]> {
     if (this.dead) return Promise.reject(this.dead);
-    const p = this.expect({ what, ...extra }, seen);
+    const p = this.expect({ what, limited: true, ...extra }, seen);
     this.write(text);
-    const label = `MPD at ${this.opts.display} (${what})`;
-    return withTimeout(p, this.opts.timeoutMs, label,
-      () => this.destroy(new TimeoutError(label, this.opts.timeoutMs)));
+    if (!this.watchdog) this.watch(this.opts.timeoutMs);
+    return p;
   }
 
-  private expect(fields: { greeting?: boolean; idle?: boolean; binary?: boolean; what: string }, seen?: (p: Pending) => void): Promise<string[]> {
+  /**
+   * Answers come in the order commands were sent, so the oldest command in
+   * flight is always the first to run out of time: one timer, armed for its
+   * deadline, serves them all (a timer and three promises per command did
+   * not). When it runs out, the connection is torn down: that command and
+   * every one behind it reject with its TimeoutError, as they would have.
+   */
+  private watch(ms: number): void {
+    this.watchdog = setTimeout(() => {
+      this.watchdog = null;
+      if (this.dead) return;
+      const oldest = this.pending.find((q) => q.limited);
+      if (!oldest) return;
+      const left = oldest.at + this.opts.timeoutMs - performance.now();
+      if (left > 0) { this.watch(left); return; }
+      this.destroy(new TimeoutError(`MPD at ${this.opts.display} (${oldest.what})`, this.opts.timeoutMs));
+    }, Math.max(1, Math.ceil(ms)));
+    this.watchdog.unref();
+  }
+
+  private expect(fields: { greeting?: boolean; idle?: boolean; binary?: boolean; limited?: boolean; what: string }, seen?: (p: Pending) => void): Promise<string[]> {
     return new Promise<string[]>((resolve, reject) => {
-      const p: Pending = { ...fields, lines: [], bytes: 0, resolve, reject };
-      this.pending.push(p);
+      const p: Pending = { ...fields, lines: [], bytes: 0, resolve, reject, at: performance.now() };
+      if (this.pending.push(p) === 1 && !this.dead) this.socket.ref();
       seen?.(p);
-      this.updateRef();
     });
   }
 
+  /** Queue `line`; everything queued in this turn of the event loop is written at once, in order. */
   private write(line: string): void {
-    this.socket.write(`${line}\n`);
+    if (this.outgoing.push(line) === 1) setImmediate(() => this.flush());
   }
 
-  /** Keep the event loop alive only while an answer is awaited. */
-  private updateRef(): void {
-    if (this.dead) return;
-    if (this.pending.length > 0) this.socket.ref(); else this.socket.unref();
+  private flush(): void {
+    const lines = this.outgoing;
+    this.outgoing = [];
+    if (!this.dead && lines.length > 0) this.socket.write(`${lines.join('\n')}\n`);
   }
 
   private onData(chunk: Buffer): void {
@@ -437,7 +474,8 @@ export class MpdConnection {
 
   private settle(p: Pending, err: Error | null, lines: string[]): void {
     this.pending.shift();
-    this.updateRef();
+    // Keep the event loop alive only while an answer is awaited.
+    if (this.pending.length === 0 && !this.dead) this.socket.unref();
     if (err) p.reject(err); else p.resolve(lines);
   }
 

@@ -1,18 +1,22 @@
 /**
  * The MPD backend: one MPD server is one player, named `mpd`.
  *
- * Commands go over one short-lived-or-reused connection per source (opened on
- * first use, reopened after an error, unref'd between calls so a forgotten
- * source never keeps a CLI alive). `watch` keeps a second connection in
- * `idle` and reconnects with backoff when it drops.
+ * Commands are pipelined over the source's connection pool (mpd-pool.ts:
+ * one connection unless an answer is slow to come; opened on first use,
+ * reopened after an error, unref'd between calls so a forgotten source never
+ * keeps a CLI alive). `watch` keeps another connection in `idle` and
+ * reconnects with backoff when it drops.
  */
 import { ConfigError, NoPlayerError, UsageError } from '../errors.js';
 import { DEFAULT_BACKEND_TIMEOUT_MS } from '../timeout.js';
 import { realpathSync } from 'node:fs';
 import { isAbsolute, relative as relativePath, sep } from 'node:path';
+import { MPD_POOL_MAX, MPD_STUCK_MS, MpdPool } from './mpd-pool.js';
 import { Ack, MpdAckError, MpdConnection, type MpdEndpoint, type MpdPairs, pairsToRecord, pairValue, DROPPED } from './mpd-protocol.js';
+import { fileTitle, mpdMetadata, mpdQueue } from './mpd-metadata.js';
+import { schemeOf, unsupportedScheme } from './uri.js';
 import type {
-  Capabilities, Player, PlayerAction, PlayerSource, PlayerState, PlaybackStatus, PlayFileOptions, RepeatMode, SourceOptions,
+  Capabilities, Metadata, Player, PlayerAction, PlayerSource, PlayerState, PlaybackStatus, PlayFileOptions, QueueEntry, RepeatMode, SourceOptions,
 } from './types.js';
 
 export const MPD_PLAYER_NAME = 'mpd';
@@ -187,13 +191,6 @@ function joined(pairs: MpdPairs, key: string): string | null {
   return vs.length ? vs.join(', ') : null;
 }
 
-function fileTitle(file: string | undefined): string | null {
-  if (!file) return null;
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(file)) return file; // a stream URL
-  const base = file.slice(file.lastIndexOf('/') + 1);
-  return base || file;
-}
-
 function statusOf(s: Record<string, string>): PlaybackStatus {
   return s.state === 'play' ? 'playing' : s.state === 'pause' ? 'paused' : 'stopped';
 }
@@ -230,6 +227,9 @@ export function mpdState(name: string, snap: Snapshot): PlayerState {
     canGoNext: active && (s.nextsong !== undefined || (repeatOn && playlistLength > 0)),
     canGoPrevious: active && playlistLength > 0,
     canSetVolume: volume !== null,
+    canShuffle: true,
+    canRepeat: true,
+    canOpenUri: true,
   };
 
   return {
@@ -367,6 +367,66 @@ export class MpdPlayer implements Player {
     await this.source.run(['setvol', level]);
   }
 
+  /** `random`. */
+  async setShuffle(on: boolean): Promise<void> {
+    await this.source.run(['random', on ? 1 : 0]);
+  }
+
+  /** `repeat` + `single` in one command list: track = both on, playlist = repeat only, off = neither. */
+  async setRepeat(mode: RepeatMode): Promise<void> {
+    if (mode !== 'off' && mode !== 'track' && mode !== 'playlist') {
+      throw new UsageError(`unknown repeat mode '${String(mode)}'`, 'use off, track or playlist', 'usage.invalid_repeat');
+    }
+    await this.source.runList([['repeat', mode === 'off' ? 0 : 1], ['single', mode === 'track' ? 1 : 0]]);
+  }
+
+  /** The current song's tags as MPRIS metadata (see mpd-metadata.ts); {} when nothing is queued. */
+  async metadata(): Promise<Metadata> {
+    return mpdMetadata(await this.source.run(['currentsong']));
+  }
+
+  /** The whole queue (`playlistinfo`), the current song marked. */
+  async queue(): Promise<QueueEntry[]> {
+    const [status, list] = await this.source.runList([['status'], ['playlistinfo']]);
+    return mpdQueue(list!, pairValue(status!, 'songid'));
+  }
+
+  /**
+   * The schemes of MPD's URL handlers (`urlhandlers`), and `file` when
+   * connected over its unix socket: MPD opens local files for local clients only.
+   */
+  async uriSchemes(): Promise<string[]> {
+    const schemes = (await this.source.run(['urlhandlers']))
+      .filter(([k]) => k === 'handler')
+      .map(([, v]) => v.replace(/:(\/\/)?$/, '').toLowerCase());
+    if (this.source.address.kind === 'unix') schemes.push('file');
+    return [...new Set(schemes)];
+  }
+
+  /** Add a URL (of a scheme MPD handles) or a path in MPD's database to the queue, and play it. */
+  async openUri(uri: string): Promise<void> {
+    const scheme = schemeOf(uri);
+    if (scheme === undefined && uri.startsWith('/') && this.source.address.kind !== 'unix') {
+      throw new NoPlayerError('MPD opens an absolute path only for clients on its unix socket',
+        'give the path relative to MPD\'s music directory (as `mpc ls` shows it), or set mpd.host to MPD\'s socket', 'player.unsupported_scheme');
+    }
+    if (scheme !== undefined) {
+      const schemes = await this.uriSchemes();
+      if (!schemes.includes(scheme)) {
+        throw unsupportedScheme(`MPD at ${this.source.address.display}`, scheme, schemes,
+          'or a path in MPD\'s database (`mpc ls` lists it)');
+      }
+    }
+    const id = await this.addId(uri).catch((e: unknown) => { throw ackOnOpen(e); });
+    try {
+      await this.source.run(['playid', id]);
+    } catch (e) {
+      // A URL MPD cannot play (unreachable, not audio) is not left behind in the queue.
+      await this.source.run(['deleteid', id]).catch(() => {});
+      throw e;
+    }
+  }
+
   /**
    * Add a local file to the queue and play it. Inside MPD's music directory
    * the file is added by its path relative to that directory (what MPD's
@@ -444,6 +504,15 @@ function ackOnAdd(e: unknown): unknown {
   return e instanceof MpdAckError && e.command === 'addid' ? notPlayable(e) : e;
 }
 
+/** MPD refused `addid` of a URI or path given to `play open`: unknown to it, or not allowed, or not playable. */
+function ackOnOpen(e: unknown): unknown {
+  if (!(e instanceof MpdAckError) || e.command !== 'addid') return e;
+  if (e.ack === Ack.noExist) {
+    return new UsageError('MPD has no song at that path', 'give a path in MPD\'s database as `mpc ls` shows it, or a URL', 'media.not_found');
+  }
+  return notPlayable(e);
+}
+
 function notPlayable(e: MpdAckError): UsageError {
   const why = e.mpdMessage && !e.mpdMessage.includes('/') ? ` (MPD: ${e.mpdMessage})` : '';
   return new UsageError(`MPD cannot play this file${why}`,
@@ -473,14 +542,23 @@ export class MpdSource implements PlayerSource {
   readonly backend = 'mpd' as const;
   readonly address: MpdAddress;
   private readonly timeoutMs: number;
-  private conn: MpdConnection | null = null;
-  private connecting: Promise<MpdConnection> | null = null;
+  private readonly pool: MpdPool;
   private readonly watchers = new Set<() => Promise<void>>();
   private closed = false;
 
   constructor(opts: MpdSourceOptions) {
     this.timeoutMs = opts.timeoutMs > 0 ? opts.timeoutMs : DEFAULT_BACKEND_TIMEOUT_MS;
     this.address = opts.address ?? resolveMpdAddress({ env: opts.env });
+    this.pool = new MpdPool({
+      open: () => MpdConnection.open(endpointOf(this.address), { timeoutMs: this.timeoutMs, password: this.address.password, display: this.address.display }),
+      max: MPD_POOL_MAX,
+      stuckMs: MPD_STUCK_MS,
+    });
+  }
+
+  /** Command connections open now (the pool's size). */
+  get connections(): number {
+    return this.pool.size;
   }
 
   /** `[mpd]` when the server answers; rejects with NoPlayerError (or TimeoutError) otherwise. */
@@ -588,20 +666,20 @@ export class MpdSource implements PlayerSource {
   }
 
   /**
-   * Run `fn` on the shared connection. When a connection kept from an earlier
-   * call turns out to have been dropped by MPD (its connection_timeout, a
-   * restart), try once more on a fresh one. A kept connection that drops is
-   * almost always one MPD closed while it sat unused, before our command
-   * reached it; timeouts and ACKs are never retried.
+   * Run `fn` on a connection of the pool. When a connection kept from an
+   * earlier call turns out to have been dropped by MPD (its
+   * connection_timeout, a restart), try once more on a fresh one. A kept
+   * connection that drops is almost always one MPD closed while it sat
+   * unused, before our command reached it; timeouts and ACKs are never retried.
    */
   private async withConnection<T>(fn: (c: MpdConnection) => Promise<T>): Promise<T> {
-    const reused = this.conn !== null && !this.conn.closed;
-    const conn = await this.connection();
+    this.assertOpen();
+    const { conn, reused } = await this.pool.acquire();
     try {
       return await fn(conn);
     } catch (err) {
       if (reused && conn.closed && err instanceof NoPlayerError && err.code === DROPPED && !this.closed) {
-        return fn(await this.connection());
+        return fn((await this.pool.acquire()).conn);
       }
       throw err;
     }
@@ -619,36 +697,11 @@ export class MpdSource implements PlayerSource {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.conn?.close();
-    this.conn = null;
-    const pending = this.connecting;
-    this.connecting = null;
-    await Promise.all([...this.watchers].map((stop) => stop()));
-    if (pending) await pending.then((c) => c.close(), () => {});
+    await Promise.all([this.pool.close(), ...[...this.watchers].map((stop) => stop())]);
   }
 
   private assertOpen(): void {
     if (this.closed) throw new NoPlayerError('the MPD source is closed', undefined, 'player.closed');
-  }
-
-  private async connection(): Promise<MpdConnection> {
-    this.assertOpen();
-    if (this.conn && !this.conn.closed) return this.conn;
-    this.conn = null;
-    if (!this.connecting) {
-      const opening = MpdConnection.open(endpointOf(this.address), {
-        timeoutMs: this.timeoutMs, password: this.address.password, display: this.address.display,
-      });
-      this.connecting = opening;
-      opening.then((c) => {
-        if (this.connecting === opening) this.connecting = null;
-        if (this.closed) { c.close(); return; }
-        this.conn = c;
-      }, () => { if (this.connecting === opening) this.connecting = null; });
-    }
-    const c = await this.connecting;
-    this.assertOpen();
-    return c;
   }
 }
 

@@ -13,6 +13,12 @@ export interface Capabilities {
   canSetVolume: boolean;
   /** The player accepts control at all (MPRIS CanControl). */
   canControl: boolean;
+  /** Shuffle can be read and set (MPRIS Shuffle, MPD random). */
+  canShuffle: boolean;
+  /** The repeat mode can be read and set (MPRIS LoopStatus, MPD repeat + single). */
+  canRepeat: boolean;
+  /** The player opens URIs of at least one scheme (MPRIS SupportedUriSchemes not empty; MPD always). */
+  canOpenUri: boolean;
 }
 
 /** A snapshot of one player. Seconds as numbers; unknown values are null. */
@@ -35,6 +41,12 @@ export interface PlayerState {
   /** Artwork location as the player reports it (file:// or http(s)://), if any. */
   artUrl: string | null;
   capabilities: Capabilities;
+  /**
+   * The other names this same player answers to (MPRIS: further bus names of
+   * its connection, e.g. `vlc.instance4242` beside `vlc`). Absent when none.
+   * Not part of the status JSON; `play players --json` lists it.
+   */
+  aliases?: string[];
 }
 
 export type PlayerAction = 'play' | 'pause' | 'toggle' | 'stop' | 'next' | 'previous';
@@ -52,6 +64,8 @@ export interface Player {
   readonly name: string;
   /** Which backend it came from. */
   readonly backend: BackendName;
+  /** Other names of this same player (see PlayerState.aliases); empty for most. */
+  readonly aliases?: readonly string[];
   state(): Promise<PlayerState>;
   /** Checks the capability first: a command the player cannot do is a NoPlayerError (`player.unsupported`), not a no-op. */
   act(action: PlayerAction): Promise<void>;

@@ -19,7 +19,12 @@ export function answer(props: Record<string, Schema>, optional: readonly string[
 const capabilities = answer({
   canPlay: bool(), canPause: bool(), canSeek: bool(), canGoNext: bool(), canGoPrevious: bool(),
   canSetVolume: bool('the player\'s own volume can be read and set'), canControl: bool('the player accepts control at all'),
+  canShuffle: bool('shuffle can be read and set (MPRIS Shuffle, MPD random)'),
+  canRepeat: bool('the repeat mode can be read and set (MPRIS LoopStatus, MPD repeat + single)'),
+  canOpenUri: bool('the player opens URIs of at least one scheme'),
 });
+
+const REPEAT_MODES = ['off', 'track', 'playlist'] as const;
 
 const volume = answer({
   level: int(0, undefined, '0–100 (more when boosted elsewhere)'),
@@ -37,26 +42,47 @@ const status = answer({
   positionUpdatedAt: nullable(time('when position was read; extrapolate while playing')),
   volume: nullable(num(0, undefined, 'the player\'s own volume')),
   shuffle: nullable(bool()),
-  repeat: nullable(oneOfStrings(['off', 'track', 'playlist'])),
+  repeat: nullable(oneOfStrings(REPEAT_MODES)),
   artUrl: nullable(text('artwork location as the player reports it')),
   capabilities: ref('Capabilities'),
   artwork: nullable(text('a short-lived signed link to GET /api/artwork, or null')),
 }, [], 'One player\'s state, as `play status --json` prints it, plus `artwork`.');
 
 const playerRow = answer({
-  name: text(), backend: nullable(oneOfStrings(['mpd', 'mpris'])),
+  name: text(), backend: nullable(oneOfStrings(['mpd', 'mpris', 'macos', 'windows'])),
   status: oneOfStrings(['playing', 'paused', 'stopped', 'unknown']),
   responding: bool('false for a player that did not answer in time'),
   error: text('why it did not answer (only when responding is false)'),
   title: nullable(text()), artist: nullable(text()),
   active: bool('the one used when no player is named'),
   capabilities: ref('Capabilities'),
+  aliases: arr(text(), 'other names the same player answers to (VLC: vlc.instance<PID> beside vlc); a request may name it by any of them'),
 }, ['error']);
 
 const problem = answer({ code: text(), message: text() });
 
 const actionDone = answer({ ok: { const: true }, player: text(), action: oneOfStrings(['play', 'pause', 'toggle', 'stop', 'next', 'prev']) });
 const seekDone = answer({ ok: { const: true }, player: text(), action: { const: 'seek' }, position: nullable(num(0)) });
+
+const shuffled = answer({ ok: { const: true }, player: text(), action: { const: 'shuffle' }, shuffle: bool('what the player reports afterwards') });
+const repeated = answer({ ok: { const: true }, player: text(), action: { const: 'repeat' }, repeat: oneOfStrings(REPEAT_MODES, 'what the player reports afterwards') });
+const opened = answer({ ok: { const: true }, player: text(), action: { const: 'open' }, uri: text('the URI as the player was given it') });
+
+/** A raw metadata value, made JSON-safe (64-bit integers as numbers): any JSON value. */
+const metadataValue: Schema = { description: 'a metadata value as the player gives it: text, number, boolean, null, a list or an object of them' };
+const metadata = answer({
+  player: text(),
+  metadata: dict(metadataValue, 'every raw key of the current track: xesam:*, mpris:*, the player\'s own'),
+}, [], 'As `play metadata --json`.');
+const queueEntry = answer({
+  position: int(0, undefined, 'in the queue, 0-based, as the player counts it'),
+  id: nullable(text('the player\'s own id for it (MPD song id, MPRIS track id)')),
+  title: nullable(text()), artist: nullable(text()), album: nullable(text()),
+  duration: nullable(num(0, undefined, 'seconds')),
+  uri: nullable(text()),
+  current: bool('this is the current track'),
+});
+const queue = answer({ player: text(), queue: arr(ref('QueueEntry')) }, [], 'As `play queue --json`.');
 
 const tokenStatus = oneOfStrings(['active', 'expired', 'revoked']);
 const createdToken = answer({ id: text(), token: text('the secret, shown this once'), label: text(), scope, createdAt: time(), expiresAt: nullable(time()) });
@@ -151,6 +177,12 @@ export const ANSWER_SCHEMAS: Readonly<Record<string, Schema>> = Object.freeze({
   PlayerRow: playerRow,
   ActionDone: actionDone,
   SeekDone: seekDone,
+  Shuffled: shuffled,
+  Repeated: repeated,
+  Opened: opened,
+  Metadata: metadata,
+  QueueEntry: queueEntry,
+  Queue: queue,
   FilePlayed: answer({ ok: { const: true }, action: { const: 'file' }, player: text(), folder: text(), path: text(), name: text() }),
   Browse: browse,
   ScriptInfo: scriptInfo,

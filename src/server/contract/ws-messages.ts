@@ -8,8 +8,13 @@
  * AuditEvent) are the same schemas as in the OpenAPI document.
  */
 import { AUDIT_BACKLOG_MAX, COMMAND_ACTIONS, PLAYER_ACTIONS, WS_PROTOCOL } from '../ws-protocol.js';
+import { REPEAT_MODES } from '../../core/players/options.js';
+import { MAX_URI_LENGTH } from '../../core/players/uri.js';
 import { ANSWER_SCHEMAS } from './answers.js';
 import { bool, exactlyOne, int, num, obj, oneOfStrings, str, text, type Schema } from './json-schema.js';
+
+/** Results answering with just player and action (seek: and position); shuffle, repeat and open carry what they set. */
+const PLAIN_RESULT_ACTIONS = COMMAND_ACTIONS.filter((a) => a !== 'shuffle' && a !== 'repeat' && a !== 'open');
 
 const def = (name: string): Schema => ({ $ref: `#/$defs/${name}` });
 const orNull = (s: Schema): Schema => ({ anyOf: [s, { type: 'null' }] });
@@ -47,6 +52,18 @@ const CLIENT: Record<string, Schema> = {
       target: orNull(oneOfStrings(['system', 'player'])), player,
     }, [], undefined, [exactlyOne(['level', 'change', 'muted', 'toggleMute'], { code: 'usage.invalid_volume' })]),
   }, ['type', 'action', 'args'], 'Control scope.'),
+  ShuffleCommand: closed({
+    type: { const: 'command' }, id, action: { const: 'shuffle' },
+    args: closed({ shuffle: { anyOf: [{ type: 'boolean' }, { const: 'toggle' }], description: 'true, false or "toggle"' }, player }, ['shuffle']),
+  }, ['type', 'action', 'args'], 'Control scope. Answers with what the player reports afterwards.'),
+  RepeatCommand: closed({
+    type: { const: 'command' }, id, action: { const: 'repeat' },
+    args: closed({ repeat: oneOfStrings([...REPEAT_MODES, 'toggle'], 'a mode, or "toggle" to step it (off → playlist → track → off)'), player }, ['repeat']),
+  }, ['type', 'action', 'args'], 'Control scope. Answers with what the player reports afterwards.'),
+  OpenCommand: closed({
+    type: { const: 'command' }, id, action: { const: 'open' },
+    args: closed({ uri: { type: 'string', minLength: 1, maxLength: MAX_URI_LENGTH, pattern: '^[^\\u0000\\r\\n]*\\S[^\\u0000\\r\\n]*$', description: 'one line; a scheme of config server.openSchemes the player takes' }, player }, ['uri']),
+  }, ['type', 'action', 'args'], 'Needs the scope of config server.openScope (default admin) and a scheme of server.openSchemes, as POST /api/player/open.'),
 };
 
 const SERVER: Record<string, Schema> = {
@@ -58,7 +75,10 @@ const SERVER: Record<string, Schema> = {
     data: {
       anyOf: [
         closed({ subscribed: bool(), topic: { const: 'audit' } }, ['subscribed']),
-        closed({ player: text(), action: oneOfStrings(COMMAND_ACTIONS) , position: orNull(num(0)) }, ['player', 'action']),
+        closed({ player: text(), action: oneOfStrings(PLAIN_RESULT_ACTIONS), position: orNull(num(0)) }, ['player', 'action']),
+        closed({ player: text(), action: { const: 'shuffle' }, shuffle: bool('what the player reports afterwards') }, ['player', 'action', 'shuffle']),
+        closed({ player: text(), action: { const: 'repeat' }, repeat: oneOfStrings(REPEAT_MODES, 'what the player reports afterwards') }, ['player', 'action', 'repeat']),
+        closed({ player: text(), action: { const: 'open' }, uri: text() }, ['player', 'action', 'uri']),
         def('Volume'),
       ],
     },
@@ -85,7 +105,7 @@ export function wsMessagesDocument(): Record<string, unknown> {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
     $id: 'mediagate-ws-messages',
     title: `mediagate WebSocket messages (subprotocol ${WS_PROTOCOL})`,
-    description: 'JSON text frames on /api/ws. Connect with a token (Authorization: Bearer, or the subprotocol mediagate.token.<T> next to mediagate.v1); a malformed or unauthorised message gets an ErrorMessage and the socket stays open. Unknown fields are refused. Revoking or expiring the token closes its sockets with 4401.',
+    description: 'JSON text frames on /api/ws. Connect with a token, as Authorization: Bearer TOKEN or (browsers) the subprotocol mediagate.token.TOKEN offered next to mediagate.v1; the server answers the subprotocol mediagate.v1, never the token one. Origin, when sent, must be in server.corsOrigins (or this server\'s own); no token, a bad token or a foreign Origin is refused before the upgrade (401/403); a token in the URL is refused. A malformed or unauthorised message gets an ErrorMessage and the socket stays open. Unknown fields are refused. Revoking or expiring the token closes its sockets with 4401.',
     oneOf: [def('ClientMessage'), def('ServerMessage')],
     $defs: {
       ClientMessage: { oneOf: CLIENT_MESSAGES.map(def) },

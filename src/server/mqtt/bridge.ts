@@ -358,9 +358,6 @@ export class MqttBridge {
         this.deps.live.changed();
         return { player: name, id: c.id, action: 'select' };
       }
-      case 'shuffle':
-      case 'repeat':
-        throw new NoPlayerError(`${c.action} is not supported over MQTT yet`, 'it comes with shuffle/repeat support in the players', 'player.unsupported');
       default:
         return runCommand(this.deps.controller, c);
     }

@@ -27,8 +27,6 @@ export const MAX_PAYLOAD = 4096;
 
 export type MqttCommand =
   | Command
-  | { action: 'shuffle'; value: boolean | 'toggle'; player?: string }
-  | { action: 'repeat'; value: 'off' | 'track' | 'playlist' | 'toggle'; player?: string }
   | { action: 'select'; id: string };
 
 export interface ParsedCommand { command: MqttCommand; id: string | undefined }
@@ -144,7 +142,7 @@ function playerCommand(text: string, player: string | undefined): ParsedCommand 
   }
   if (a === 'seek') return { command: { action: 'seek', target: seekValue(value, id), ...p }, id };
   if (a === 'shuffle') return { command: { action: 'shuffle', value: shuffleValue(value, id), ...p }, id };
-  if (a === 'repeat') return { command: { action: 'repeat', value: repeatValue(value, id), ...p }, id };
+  if (a === 'repeat') return { command: { action: 'repeat', mode: repeatValue(value, id), ...p }, id };
   throw new MqttRefusal('request.unknown_action', `unknown action ${shown(action)}; expected one of: ${ACTIONS.join(', ')}`, id);
 }
 
@@ -216,7 +214,7 @@ export function commandDetailOf(c: MqttCommand): string | undefined {
     case 'volume':
       return commandDetail(c);
     case 'shuffle': return c.value === 'toggle' ? 'toggle' : c.value ? 'on' : 'off';
-    case 'repeat': return c.value;
+    case 'repeat': return c.mode;
     case 'select': return c.id;
     default: return undefined;
   }

@@ -20,11 +20,10 @@
 import { listFolder, listFolders } from '../../core/media.js';
 import { auditRefusedRun, listScripts, runScript } from '../../core/scripts.js';
 import { ApiError } from '../respond.js';
-import { FLAG, json, PLAYER } from '../contract/fields.js';
+import { FLAG, IGNORE, IGNORE_QUERY, json, PLAYER } from '../contract/fields.js';
 import { arr, dict, int, obj, ref, str, text, X_ERROR } from '../contract/json-schema.js';
 import { ContractError } from '../contract/validate.js';
-import { playerOf } from './input.js';
-import { audited } from './player.js';
+import { audited, requestedPlayer } from './player.js';
 import type { ApiRoute, Call } from './types.js';
 
 /** GET /api/media/browse[?folder=NAME&path=REL&offset&limit&all]: without `folder`, the folders; with it, one page of a directory. */
@@ -40,11 +39,10 @@ function browse(c: Call) {
 async function play(c: Call) {
   const body = await c.body();
   const { folder, path } = body as { folder: string; path: string };
-  const player = playerOf(body, c.args);
+  const player = requestedPlayer(c, body);
   const ctl = c.app.controller;
   if (!ctl.playFile) throw new ApiError(503, 'feature.unavailable', 'playing files is not available in this server');
   const done = await audited(c, 'player.play_file', player, `${folder}/${path}`.slice(0, 300), () => ctl.playFile!(folder, path, player), (r) => r.player);
-  c.app.view.invalidate();
   return { ok: true, action: 'file', player: done.player, folder: done.folder, path: done.path, name: done.name };
 }
 
@@ -108,7 +106,7 @@ export const MEDIA_ROUTES: ApiRoute[] = [
     method: 'POST', path: '/api/media/play', scope: 'control', handler: play,
     contract: {
       summary: 'Play one file of a media folder now',
-      request: { body: { schema: obj({ folder: FOLDER, path: str(4096, 'relative to the folder, as listed'), player: PLAYER }, ['folder', 'path']) }, query: { player: PLAYER } },
+      request: { body: { schema: obj({ folder: FOLDER, path: str(4096, 'relative to the folder, as listed'), player: PLAYER, ignore: IGNORE }, ['folder', 'path']) }, query: { player: PLAYER, ignore: IGNORE_QUERY } },
       answers: { 200: json('FilePlayed') },
       errors: { 404: 'no such folder, file or player', 409: 'the player cannot play files', 503: 'no player, or playing files is not available' },
     },

@@ -13,9 +13,10 @@ import type { PlayerAction } from '../../core/players/types.js';
 import type { VolumeRequest } from '../../core/volume/types.js';
 import { sanitizeMessage } from '../http-error.js';
 import { ACTION_NAME } from '../shapes.js';
-import { json, PLAYER, VOLUME_TARGET } from '../contract/fields.js';
+import { isIgnored } from '../../core/players/select.js';
+import { IGNORE, IGNORE_QUERY, json, PLAYER, VOLUME_TARGET } from '../contract/fields.js';
 import { atLeastOne, bool, exactlyOne, int, notTogether, num, obj } from '../contract/json-schema.js';
-import { codeOf, playerOf } from './input.js';
+import { codeOf, ignoreOf, playerOf } from './input.js';
 import { RawJson, type ApiRoute, type Call, type RouteContract } from './types.js';
 
 /** Run a control action and audit its outcome as the caller. */
@@ -30,12 +31,26 @@ export async function audited<T>(c: Call, action: string, target: string | undef
   }
 }
 
+/**
+ * The player a request names (`player`, body or query), after its own
+ * `ignore` list (as --ignore-player): resolved in the live snapshot as the
+ * CLI's hub would choose, so the controller is given a name. Without an
+ * ignore list the name (or none) goes to the controller as it is.
+ */
+export function requestedPlayer(c: Call, body: Record<string, unknown> = {}): string | undefined {
+  const player = playerOf(body, c.args);
+  const ignore = ignoreOf(body, c.args);
+  return ignore.length ? c.app.view.select(player, ignore).player : player;
+}
+
 function status(c: Call): RawJson {
-  return new RawJson(c.app.view.text(c.args.player as string | undefined));
+  return new RawJson(c.app.view.text(c.args.player as string | undefined, Date.now(), ignoreOf({}, c.args)));
 }
 
 async function players(c: Call) {
-  const { players: rows, problems } = await c.app.controller.players();
+  const ignore = ignoreOf({}, c.args);
+  const { players: all, problems } = await c.app.controller.players();
+  const rows = ignore.length ? all.filter((r) => !isIgnored(r, ignore)) : all;
   const safeRows = rows.map((r) => (r.error === undefined ? r : { ...r, error: sanitizeMessage(r.error) }));
   return { players: safeRows, problems: problems.map((p) => ({ code: p.code, message: sanitizeMessage(p.message) })) };
 }
@@ -43,9 +58,8 @@ async function players(c: Call) {
 function action(a: PlayerAction) {
   return async (c: Call) => {
     const body = await c.body();
-    const player = playerOf(body, c.args);
+    const player = requestedPlayer(c, body);
     const r = await audited(c, `player.${a}`, player, undefined, () => c.app.controller.act(a, player), (x) => x.player);
-    c.app.view.invalidate();
     return { ok: true, player: r.player, action: ACTION_NAME[a] };
   };
 }
@@ -60,10 +74,9 @@ function seekTarget(b: Record<string, unknown>): SeekTarget {
 async function seek(c: Call) {
   const body = await c.body();
   const target = seekTarget(body);
-  const player = playerOf(body, c.args);
+  const player = requestedPlayer(c, body);
   const detail = target.kind === 'percent' ? `${target.percent}%` : target.kind === 'relative' ? `${target.seconds >= 0 ? '+' : ''}${target.seconds}` : String(target.seconds);
   const r = await audited(c, 'player.seek', player, detail, () => c.app.controller.seek(target, player), (x) => x.player);
-  c.app.view.invalidate();
   return { ok: true, player: r.player, action: 'seek', position: r.position };
 }
 
@@ -71,7 +84,7 @@ type VolumeTarget = 'system' | 'player' | undefined;
 
 async function getVolume(c: Call) {
   const target = c.args.target as VolumeTarget;
-  const player = c.args.player as string | undefined;
+  const player = target === 'player' ? requestedPlayer(c) : c.args.player as string | undefined;
   const snap = c.app.live.snapshot().volume;
   if (snap && target === undefined && player === undefined) return { level: snap.level, muted: snap.muted, target: snap.target, backend: snap.backend };
   const v = await c.app.controller.volume({ kind: 'get' }, target, player);
@@ -87,7 +100,7 @@ async function putVolume(c: Call) {
   const body = await c.body();
   const { level, change, muted } = body as { level?: number; change?: number; muted?: boolean };
   const target = body.target as VolumeTarget;
-  const player = playerOf(body, c.args);
+  const player = target === 'player' ? requestedPlayer(c, body) : playerOf(body, c.args);
   const requests: VolumeRequest[] = [];
   if (level !== undefined) requests.push({ kind: 'set', level });
   if (change !== undefined) requests.push({ kind: 'change', delta: change });
@@ -100,7 +113,7 @@ async function putVolume(c: Call) {
   return { level: last!.level, muted: last!.muted, target: last!.target, backend: last!.backend };
 }
 
-const PLAYER_QUERY = { player: PLAYER };
+const PLAYER_QUERY = { player: PLAYER, ignore: IGNORE_QUERY };
 const PLAYER_ERRORS = { 404: 'no such player', 409: 'the player cannot do that now (player.unsupported)', 503: 'no player, or it did not answer in time' };
 const VOLUME_ERRORS = { 404: 'no such player', 503: 'no mixer or player available, or it did not answer in time' };
 
@@ -109,7 +122,7 @@ function actionRoute(a: PlayerAction, summary: string): ApiRoute {
     method: 'POST', path: `/api/player/${a}`, scope: 'control', handler: action(a),
     contract: {
       summary,
-      request: { body: { schema: obj({ player: PLAYER }), required: false }, query: PLAYER_QUERY },
+      request: { body: { schema: obj({ player: PLAYER, ignore: IGNORE }), required: false }, query: PLAYER_QUERY },
       answers: { 200: json('ActionDone') },
       errors: PLAYER_ERRORS,
     },
@@ -125,6 +138,7 @@ const SEEK: RouteContract = {
         offset: num(-1e7, 1e7, 'seconds forward (or back, negative)'),
         percent: num(0, 100, 'of the track\'s duration'),
         player: PLAYER,
+        ignore: IGNORE,
       }, [], { rules: [exactlyOne(['position', 'offset', 'percent'], { code: 'usage.invalid_seek', message: 'give exactly one of position (seconds), offset (± seconds) or percent (0–100)' })] }),
     },
     query: PLAYER_QUERY,
@@ -144,6 +158,7 @@ const PUT_VOLUME: RouteContract = {
         muted: bool(),
         target: VOLUME_TARGET,
         player: PLAYER,
+        ignore: IGNORE,
       }, [], {
         rules: [
           notTogether(['level', 'change'], { code: 'usage.invalid_volume', message: 'give level or change, not both' }),
@@ -164,11 +179,11 @@ export const PLAYER_ROUTES: ApiRoute[] = [
   },
   {
     method: 'GET', path: '/api/players', scope: 'read', handler: players,
-    contract: { summary: 'Every player found; `active` marks the one used by default', answers: { 200: json('Players') } },
+    contract: { summary: 'Every player found (one row per player); `active` marks the one used by default', request: { query: { ignore: IGNORE_QUERY } }, answers: { 200: json('Players') } },
   },
   {
     method: 'GET', path: '/api/volume', scope: 'read', handler: getVolume,
-    contract: { summary: 'The volume', request: { query: { target: VOLUME_TARGET, player: PLAYER } }, answers: { 200: json('Volume') }, errors: VOLUME_ERRORS },
+    contract: { summary: 'The volume', request: { query: { target: VOLUME_TARGET, player: PLAYER, ignore: IGNORE_QUERY } }, answers: { 200: json('Volume') }, errors: VOLUME_ERRORS },
   },
   { method: 'PUT', path: '/api/volume', scope: 'control', handler: putVolume, contract: PUT_VOLUME },
   actionRoute('play', 'Play (resume)'),

@@ -81,7 +81,8 @@ const txt = (s: string | undefined): string | null => (s === undefined || s === 
 
 function appState(app: ScriptedApp, f: string[], nowMs: number): PlayerState {
   const status = STATUS[f[0] ?? ''] ?? 'stopped';
-  const caps: Capabilities = { canPlay: true, canPause: true, canSeek: false, canGoNext: true, canGoPrevious: true, canSetVolume: true, canControl: true };
+  const caps: Capabilities = { canPlay: true, canPause: true, canSeek: false, canGoNext: true, canGoPrevious: true, canSetVolume: true, canControl: true,
+    canShuffle: true, canRepeat: true, canOpenUri: app === 'Spotify' };
   const base: PlayerState = {
     player: APP_PLAYER[app], status, title: null, artist: null, album: null, duration: null, position: null, positionUpdatedAt: null,
     volume: localeNumber(f[8]), shuffle: null, repeat: null, artUrl: null, capabilities: caps,

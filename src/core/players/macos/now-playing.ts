@@ -129,6 +129,7 @@ export function nowPlayingState(p: NowPlaying, nowMs: number, artUrl: string | n
   const skippable = p.prohibitsSkip !== true;
   const capabilities: Capabilities = {
     canPlay: true, canPause: true, canSeek: known, canGoNext: skippable, canGoPrevious: skippable, canSetVolume: false, canControl: true,
+    canShuffle: shuffle !== null && shuffle !== 0, canRepeat: repeat !== null && REPEAT[repeat] !== undefined, canOpenUri: false,
   };
   return {
     player: playerNameForBundle(appOf(p)),

@@ -149,6 +149,9 @@ export function sessionState(s: RawSession, name: string, nowMs: number, artUrl:
     canGoPrevious: c.previous === true,
     canSetVolume: false,
     canControl: Object.values(c).some((v) => v === true),
+    canShuffle: c.shuffle === true,
+    canRepeat: c.repeat === true,
+    canOpenUri: false,
   };
   return {
     player: name,
