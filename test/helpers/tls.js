@@ -72,10 +72,13 @@ const RANK = { OK: 0, INFO: 0, DEBUG: 0, LOW: 1, MEDIUM: 2, HIGH: 3, CRITICAL: 4
 /**
  * The findings a clean server must not have: rated LOW or worse, or WARN
  * (testssl.sh could not complete a check: a pass would then prove nothing),
- * minus TESTSSL_EXCLUDED at or below their severity.
+ * minus TESTSSL_EXCLUDED at or below their severity, and `alsoExpected`
+ * ({id: {finding: RegExp, why}}) for what a run has by design.
  */
-export function badFindings(findings) {
+export function badFindings(findings, { alsoExpected = {} } = {}) {
   return findings.filter((f) => {
+    // A run's own expected finding (e.g. modern: TLS 1.2 not offered), matched by id and exact text.
+    if (alsoExpected[f.id] && alsoExpected[f.id].finding.test(f.finding)) return false;
     if (SCANNER_NOTES.has(f.id)) return false;
     if (f.severity === 'WARN') return true;
     const rank = RANK[f.severity];
