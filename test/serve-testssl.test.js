@@ -18,6 +18,9 @@ import { readFileSync } from 'node:fs';
 import { serveEnv, startServe } from './helpers/serve.js';
 import { badFindings, ecCertificate, runTestssl, TESTSSL_EXCLUDED } from './helpers/tls.js';
 
+// Three scans of 1–3 minutes each (about 6½ minutes in all at load 15 on 2 cores).
+t.setTimeout(25 * 60_000);
+
 const CHECKS = ['-p', '-s', '-f', '-P', '-S', '-h', '-U'];
 
 /**

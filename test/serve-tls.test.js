@@ -14,6 +14,9 @@ import { waitFor } from './helpers/proc.js';
 import { auditEvents, cliToken, serveEnv, startServe } from './helpers/serve.js';
 import { ecCertificate, fingerprintOf, tlsProbe } from './helpers/tls.js';
 
+// Eight real serves, one after the other (about 85 s under load).
+t.setTimeout(6 * 60_000);
+
 const CBC = 'ECDHE-ECDSA-AES128-SHA';
 const GCM = 'ECDHE-ECDSA-AES128-GCM-SHA256';
 
