@@ -8,11 +8,13 @@ import { ROOT, cleanEnv, loadAverage } from './lib.js';
 
 const benches = [
   ['cli', ['bench/cli.js']],
+  ['volume', ['bench/volume.js']],
   ['server', ['bench/server.js']],
   ['tokens', ['bench/resolve-token.js']],
   ['limiter', ['--expose-gc', 'bench/limiter.js']],
   ['audit', ['bench/audit.js']],
   ['idle', ['bench/idle.js']],
+  ['mqtt', ['bench/mqtt.js']],
 ];
 const skip = new Set((process.env.BENCH_SKIP ?? '').split(',').filter(Boolean));
 let failed = 0;

@@ -12,9 +12,10 @@
 require('node:module').enableCompileCache?.();
 const { join } = require('node:path');
 const { pathToFileURL } = require('node:url');
-const { normalizeArgv, runFast } = require('../dist/fast.cjs');
+const { commandLine, runFast } = require('../dist/fast.cjs');
 
-const argv = normalizeArgv(process.argv.slice(2));
+// Invoked as `playerctl` (a symlink or copy of this file): the playerctl mode.
+const argv = commandLine(process.argv[1], process.argv.slice(2));
 runFast(argv, join(__dirname, '..', 'oclif.manifest.json')).then(async (code) => {
   if (code === undefined) {
     const { execute } = await import('@oclif/core');

@@ -24,7 +24,12 @@ export const ROUTE_SHAPES = {
   'POST /api/player/stop': ['`{player?}` (optional body)', '`{ok: true, player, action}`'],
   'POST /api/player/next': ['`{player?}` (optional body)', '`{ok: true, player, action}`'],
   'POST /api/player/previous': ['`{player?}` (optional body)', '`{ok: true, player, action}`'],
-  'POST /api/player/seek': ['exactly one of `{position | offset | percent}`, `player?`', '`{ok: true, player, action: "seek", position}`'],
+  'POST /api/player/seek': ['exactly one of `{position | offset | percent}`, `player?`', '`{ok: true, player, action: "seek", position}` (the position the player reports after it)'],
+  'POST /api/player/shuffle': ['`{shuffle: true | false | "toggle", player?}`', '`{ok: true, player, action: "shuffle", shuffle}`: what the player reports after it (409 `player.not_applied` when it kept its old value)'],
+  'POST /api/player/repeat': ['`{repeat: "off" | "track" | "playlist" | "toggle", player?}`', '`{ok: true, player, action: "repeat", repeat}`: what the player reports after it'],
+  'POST /api/player/open': ['`{uri, player?}`: a scheme of config `server.openSchemes` (default http, https; never a plain path); the scope of config `server.openScope` (default admin)', '`{ok: true, player, action: "open", uri}`; 409 `player.unsupported_scheme` naming the schemes taken'],
+  'GET /api/metadata': ['`?player=`', '`{player, metadata: {KEY: value}}`: every raw key (xesam:*, mpris:*, the player\'s own), as `play metadata --json`'],
+  'GET /api/queue': ['`?player=`', '`{player, queue: [{position, id, title, artist, album, duration, uri, current}]}`; 409 for a player without a queue'],
   'GET /api/media/browse': ['`?folder=&path=&offset=&limit=&all=`', 'no folder: `{folders: [{name, available}]}`; else `{folder, path, entries: [{name, path, type, size, playable}], total, offset, limit, nextOffset}`'],
   'POST /api/media/play': ['`{folder, path, player?}`', '`{ok: true, action: "file", player, folder, path, name}`'],
   'GET /api/scripts': ['—', 'the scripts the caller\'s scope may run: `[{name, description, scope, timeout, params: [{name, pattern, required}]}]`'],
@@ -39,6 +44,7 @@ export const ROUTE_SHAPES = {
   'POST /api/invites/{id}/rotate': ['—', 'a new code for the invite, as POST /api/invites'],
   'GET /api/audit': ['`?since=&actor=&action=&outcome=ok|denied|error&limit=` (default 1000, at most 10000)', 'audit events, as `audit --json`'],
   'GET /api/audit/verify': ['—', 'as `audit verify --json` (200 either way; `ok` says)'],
+  'GET /api/mqtt': ['—', 'the MQTT bridge: `{enabled: false}`, or `{enabled: true, url, node, commands, discovery, connected, since, lastError: {code, message} | null, connections, failedAttempts, published, commandCounts: {received, refused, ran, failed}}`'],
   'GET /': ['—', 'the web remote (HTML)'],
   'GET /connect': ['—', 'the web remote\'s pairing page (invite links lead here)'],
   'GET /manifest.webmanifest': ['—', 'the web app manifest'],
@@ -48,7 +54,7 @@ export const ROUTE_SHAPES = {
 /** The WebSocket protocol, as [term, text] pairs (no Markdown inside). */
 export const WS_PROTOCOL = [
   ['Connect', 'GET /api/ws with a token, as Authorization: Bearer TOKEN, or (browsers) the subprotocol mediagate.token.TOKEN offered next to mediagate.v1; the server answers the subprotocol mediagate.v1, never the token one. Origin, when sent, must be in server.corsOrigins (or this server\'s own); no token, a bad token or a foreign Origin is refused before the upgrade (401/403). A token in the URL is refused.'],
-  ['Client messages', '{"type":"subscribe","player"?} (the current status and volume now, then every change; with player, that player\'s status, else null), {"type":"subscribe","topic":"audit","filter"?,"backlog"?} (admin scope: the last backlog matching audit events, 0–10000, default 10, then each new one; filter {since?, actor?, action?, outcome?} as GET /api/audit), {"type":"unsubscribe","topic"?}, {"type":"command","action":A,"args":{...}} with A one of play, pause, toggle, stop, next, previous, seek (args: exactly one of position, offset, percent), volume (args: exactly one of level, change, muted, toggleMute; target?, player?) — commands need the control scope. Any message may carry an "id", echoed in the answer.'],
+  ['Client messages', '{"type":"subscribe","player"?} (the current status and volume now, then every change; with player, that player\'s status, else null), {"type":"subscribe","topic":"audit","filter"?,"backlog"?} (admin scope: the last backlog matching audit events, 0–10000, default 10, then each new one; filter {since?, actor?, action?, outcome?} as GET /api/audit), {"type":"unsubscribe","topic"?}, {"type":"command","action":A,"args":{...}} with A one of play, pause, toggle, stop, next, previous, seek (args: exactly one of position, offset, percent), volume (args: exactly one of level, change, muted, toggleMute; target?, player?), shuffle (args: shuffle true, false or "toggle"), repeat (args: repeat off, track, playlist or toggle), open (args: uri; the scope and schemes of POST /api/player/open) — every args may hold player; commands need the control scope. Any message may carry an "id", echoed in the answer.'],
   ['Server messages', '{"type":"status","data": the GET /api/status answer, or null}, {"type":"volume","data":{level, muted, target, backend} or null}, {"type":"audit","data": one event as GET /api/audit lists it}, {"type":"result","id","ok":true,"data"}, {"type":"error","id"?,"code","message"}. A malformed or unauthorised message gets an error and the socket stays open.'],
   ['Closing', 'revoking or expiring the token closes its sockets with 4401 ("token revoked" / "token expired").'],
 ];

@@ -17,5 +17,13 @@ for (const cmd of Object.values(manifest.commands)) {
   delete cmd.relativePath;
   cmd.pluginName = 'mediagate';
 }
+// oclif leaves multipleNonGreedy out of the manifest; the fast path needs it
+// (it parses a repeatable flag as one value per occurrence, as that setting does).
+for (const loadable of plugin.commands) {
+  const cls = await loadable.load();
+  for (const [name, flag] of Object.entries(cls.flags ?? {})) {
+    if (flag.multipleNonGreedy) manifest.commands[loadable.id].flags[name].multipleNonGreedy = true;
+  }
+}
 writeFileSync(join(root, 'oclif.manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
 console.error(`oclif.manifest.json: ${Object.keys(manifest.commands).length} commands`);

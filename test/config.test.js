@@ -33,7 +33,7 @@ t.test('denied: unknown keys and bad values name the key (exit 5)', async (t) =>
     [['config', 'set', 'mpd.prot', '1'], /unknown config key 'mpd.prot'/],
     [['config', 'set', 'mpd.port', '70000'], /'mpd.port'.*1 to 65535/],
     [['config', 'set', 'mpd.port', 'abc'], /'mpd.port'/],
-    [['config', 'set', 'volume.backend', 'oss'], /'volume.backend'.*auto, pulse, pipewire, alsa, player/],
+    [['config', 'set', 'volume.backend', 'oss'], /'volume.backend'.*auto, pulse, pipewire, alsa, macos, windows, player/],
     [['config', 'set', 'media.folders.music', 'relative/path'], /'media.folders.music'.*absolute/],
     [['config', 'set', 'media.folders.a/b', '/x'], /unknown config key/],
     [['config', 'set', 'mpd.password', 'hunter2'], /set-secret/],

@@ -150,7 +150,7 @@ t.test('against a real bus with mpv', async (t) => {
     t.equal(s.album, null, 'missing → null');
     t.equal(s.artUrl, null);
     t.ok(Math.abs(s.duration - 120) < 0.5, `duration ${s.duration}`);
-    t.same(s.capabilities, { canPlay: true, canPause: true, canSeek: true, canGoNext: true, canGoPrevious: true, canSetVolume: true, canControl: true });
+    t.same(s.capabilities, { canPlay: true, canPause: true, canSeek: true, canGoNext: true, canGoPrevious: true, canSetVolume: true, canControl: true, canShuffle: true, canRepeat: true, canOpenUri: true });
     t.ok(Math.abs(Date.parse(s.positionUpdatedAt) - Date.now()) < 2000, 'positionUpdatedAt is the time of the read');
 
     mpv.playerctl('play');

@@ -2,8 +2,9 @@
  * Fix-ups of argv before anything parses it, shared by the fast path and
  * oclif (bin/ runs them first):
  *
- * - `mediagate --remote home pause` or `mediagate play --remote home pause`:
- *   a global `--remote NAME` (or `--remote=NAME`, `-r NAME`) written before
+ * - `mediagate --remote home pause` or `mediagate play --remote home pause`
+ *   (and `mediagate --node kitchen pause`):
+ *   a global `--remote NAME` (or `--remote=NAME`, `-r NAME`, `--node NAME`) written before
  *   or between the command words is moved after them, where both parsers
  *   look for a command's flags.
  * - `mediagate volume -5` and `mediagate play seek -10` take negative numbers
@@ -14,18 +15,18 @@
 const NEGATIVE_NUMBER = /^-\d+(\.\d+)?(:\d{1,2}){0,2}$/;
 
 /**
- * A `--remote NAME` / `--remote=NAME` / `-r NAME` written before or between
+ * A `--remote NAME` / `--remote=NAME` / `-r NAME` / `--node NAME` written before or between
  * the command words (`mediagate --remote home pause`, `mediagate play -r home
  * pause`) moved behind them (before any `--`). Only when every word before it
  * is a bare word: after another flag it may be that flag's value.
  */
-export function moveLeadingRemote(argv: string[]): string[] {
+export function moveLeadingGlobal(argv: string[]): string[] {
   const at = argv.findIndex((a) => a.startsWith('-'));
   if (at < 0) return argv;
   const first = argv[at]!;
   let flag: string[];
-  if (first.startsWith('--remote=')) flag = argv.slice(at, at + 1);
-  else if ((first === '--remote' || first === '-r') && argv.length >= at + 2 && !argv[at + 1]!.startsWith('-')) flag = argv.slice(at, at + 2);
+  if (first.startsWith('--remote=') || first.startsWith('--node=')) flag = argv.slice(at, at + 1);
+  else if ((first === '--remote' || first === '-r' || first === '--node') && argv.length >= at + 2 && !argv[at + 1]!.startsWith('-')) flag = argv.slice(at, at + 2);
   else return argv;
   const before = argv.slice(0, at);
   const rest = argv.slice(at + flag.length);
@@ -37,7 +38,7 @@ export function moveLeadingRemote(argv: string[]): string[] {
 }
 
 export function normalizeArgv(input: string[]): string[] {
-  const argv = moveLeadingRemote(input);
+  const argv = moveLeadingGlobal(input);
   const words = argv.filter((a) => !a.startsWith('-'));
   const takesNegative = words[0] === 'volume' || (words[0] === 'play' && words[1] === 'seek');
   if (!takesNegative || argv.includes('--')) return argv;

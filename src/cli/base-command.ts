@@ -10,8 +10,8 @@ export { jsonFlag } from './flags.js';
  */
 export abstract class BaseCommand extends Command {
   /** Run `handler` with a fresh context; errors become a message on stderr and an exit code. */
-  protected async handle(json: boolean | undefined, handler: (ctx: Ctx) => Promise<void>, remote?: string): Promise<void> {
-    const ctx = createContext({ json: Boolean(json), remote });
+  protected async handle(json: boolean | undefined, handler: (ctx: Ctx) => Promise<void>, remote?: string, node?: string): Promise<void> {
+    const ctx = createContext({ json: Boolean(json), remote, node });
     try {
       await handler(ctx);
     } catch (e) {
@@ -24,6 +24,6 @@ export abstract class BaseCommand extends Command {
     const { HOT } = await import('./hot.js');
     const run = HOT[this.id ?? ''];
     if (!run) throw new Error(`not a hot command: ${this.id}`);
-    await this.handle(flags.json as boolean | undefined, (ctx) => run(ctx, flags, args), flags.remote as string | undefined);
+    await this.handle(flags.json as boolean | undefined, (ctx) => run(ctx, flags, args), flags.remote as string | undefined, flags.node as string | undefined);
   }
 }

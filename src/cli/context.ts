@@ -22,9 +22,11 @@ export interface Ctx {
   now(): Date;
   /** --remote NAME (or MEDIAGATE_REMOTE): send the command to that mediagate server instead. */
   remote: string | undefined;
+  /** --node NAME|all: send the command to that mediagate node through the MQTT broker instead. */
+  node?: string | undefined;
 }
 
-export function createContext(opts: { json?: boolean; env?: NodeJS.ProcessEnv; remote?: string | undefined } = {}): Ctx {
+export function createContext(opts: { json?: boolean; env?: NodeJS.ProcessEnv; remote?: string | undefined; node?: string | undefined } = {}): Ctx {
   const env = opts.env ?? process.env;
   const stdoutIsTTY = Boolean(process.stdout.isTTY);
   return {
@@ -41,6 +43,7 @@ export function createContext(opts: { json?: boolean; env?: NodeJS.ProcessEnv; r
     env,
     now: () => new Date(),
     remote: opts.remote ?? (env.MEDIAGATE_REMOTE || undefined),
+    node: opts.node,
   };
 }
 

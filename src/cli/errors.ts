@@ -1,5 +1,12 @@
-import { ExitCode, isMediagateError } from '../core/errors.js';
+import { ExitCode, isMediagateError, MediagateError, type ExitCodeValue } from '../core/errors.js';
 import type { Ctx } from './context.js';
+
+/** A failure whose messages the handler has already printed: only its exit code is left to give. */
+export class ReportedError extends MediagateError {
+  constructor(exitCode: ExitCodeValue) {
+    super('cli.reported', 'reported above', exitCode);
+  }
+}
 
 /**
  * Report any thrown value on stderr and return the exit code. MediagateErrors
@@ -8,6 +15,7 @@ import type { Ctx } from './context.js';
  * the message only (no stack unless MEDIAGATE_DEBUG is set).
  */
 export function reportError(ctx: Pick<Ctx, 'stderr' | 'json' | 'env'>, e: unknown): number {
+  if (e instanceof ReportedError) return e.exitCode;
   if (isMediagateError(e)) {
     if (ctx.json) {
       ctx.stderr.write(`${JSON.stringify({ error: { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) } })}\n`);

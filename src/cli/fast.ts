@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { createContext } from './context.js';
 import { reportError } from './errors.js';
+import { normalizeArgv } from './argv.js';
 
 /**
  * The fast path: run a hot command without loading @oclif/core (~180 ms of
@@ -11,7 +13,7 @@ import { reportError } from './errors.js';
  * missing argument, a command that is not hot — returns undefined and oclif
  * handles it, with its own messages.
  */
-interface ManifestFlag { name: string; type: 'boolean' | 'option'; char?: string; multiple?: boolean; options?: string[]; default?: unknown }
+interface ManifestFlag { name: string; type: 'boolean' | 'option'; char?: string; multiple?: boolean; multipleNonGreedy?: boolean; options?: string[]; default?: unknown }
 interface ManifestArg { name: string; required?: boolean }
 interface ManifestCommand { id: string; aliases?: string[]; flags: Record<string, ManifestFlag>; args: Record<string, ManifestArg>; strict?: boolean }
 
@@ -40,12 +42,33 @@ function resolve(argv: string[], commands: Record<string, ManifestCommand>): { c
   return undefined;
 }
 
+let playerctlProgram = 'mediagate playerctl';
+
+/**
+ * The command line as typed: mediagate's own (normalised, see argv.ts), or —
+ * when the program was invoked under the name `playerctl` (a symlink or copy
+ * of the bin) — the playerctl mode's, untouched.
+ */
+export function commandLine(scriptPath: string, args: string[]): string[] {
+  if (basename(scriptPath) === 'playerctl') {
+    playerctlProgram = 'playerctl';
+    return ['playerctl', ...args];
+  }
+  return normalizeArgv(args);
+}
+
 /**
  * Run argv on the fast path if it is a plain hot command; the exit code, or
  * undefined to let oclif run it. `manifestPath` is the package's generated
  * oclif.manifest.json (bin/ knows where the package root is).
  */
 export async function runFast(argv: string[], manifestPath: string): Promise<number | undefined> {
+  // The playerctl mode parses its own command line (playerctl's, -h included) and is always fast.
+  if (argv[0] === 'playerctl' && !process.env.MEDIAGATE_NO_FAST_PATH) {
+    if (process.env.MEDIAGATE_DEBUG_DISPATCH) process.stderr.write('dispatch: fast playerctl\n');
+    const { runPlayerctl } = await import('./playerctl/run.js');
+    return runPlayerctl(argv.slice(1), createContext(), playerctlProgram);
+  }
   if (argv.length === 0 || argv.some((a) => HELPISH.has(a) && a !== '--') || process.env.MEDIAGATE_NO_FAST_PATH) return undefined;
   const commands = loadManifest(manifestPath);
   if (!commands) return undefined;
@@ -57,8 +80,9 @@ export async function runFast(argv: string[], manifestPath: string): Promise<num
 
   const options: NonNullable<ParseArgsConfig['options']> = {};
   for (const f of Object.values(found.cmd.flags)) {
-    if (f.multiple) return undefined;
-    options[f.name] = { type: f.type === 'boolean' ? 'boolean' : 'string', ...(f.char ? { short: f.char } : {}) };
+    // A repeatable flag (--ignore-player) takes one value per occurrence, as oclif's multipleNonGreedy does.
+    if (f.multiple && (f.type !== 'option' || !f.multipleNonGreedy)) return undefined;
+    options[f.name] = { type: f.type === 'boolean' ? 'boolean' : 'string', ...(f.char ? { short: f.char } : {}), ...(f.multiple ? { multiple: true } : {}) };
   }
   let parsed: ReturnType<typeof parseArgs>;
   try {
@@ -69,7 +93,7 @@ export async function runFast(argv: string[], manifestPath: string): Promise<num
   const seen = new Set<string>();
   for (const t of parsed.tokens ?? []) {
     if (t.kind !== 'option') continue;
-    if (seen.has(t.name)) return undefined; // a repeated flag: oclif reports it
+    if (seen.has(t.name) && !found.cmd.flags[t.name]?.multiple) return undefined; // a repeated flag: oclif reports it
     seen.add(t.name);
   }
   const argDefs = Object.values(found.cmd.args);
@@ -82,12 +106,13 @@ export async function runFast(argv: string[], manifestPath: string): Promise<num
   const flags: Record<string, unknown> = {};
   for (const f of Object.values(found.cmd.flags)) {
     const v = parsed.values[f.name];
-    if (typeof v === 'string' && f.options && !f.options.includes(v)) return undefined;
+    const values = Array.isArray(v) ? v : [v];
+    if (f.options && values.some((x) => typeof x === 'string' && !f.options!.includes(x))) return undefined;
     flags[f.name] = v ?? f.default;
   }
 
   if (process.env.MEDIAGATE_DEBUG_DISPATCH) process.stderr.write(`dispatch: fast ${found.cmd.id}\n`);
-  const ctx = createContext({ json: Boolean(flags.json), remote: flags.remote as string | undefined });
+  const ctx = createContext({ json: Boolean(flags.json), remote: flags.remote as string | undefined, node: flags.node as string | undefined });
   try {
     await run(ctx, flags, args);
     return 0;

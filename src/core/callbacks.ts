@@ -158,7 +158,7 @@ export class Callbacks {
   coalesced = 0;
 
   private readonly onStatus = (snap: LiveSnapshot) => this.status(snap);
-  private readonly onVolume = (v: VolumeState) => this.volume(v);
+  private readonly onVolume = (v: VolumeState | null) => this.volume(v);
 
   constructor(opts: CallbacksOptions) {
     this.opts = opts;
@@ -232,7 +232,8 @@ export class Callbacks {
     } catch { /* never let a callback problem reach the LiveState */ }
   }
 
-  private volume(v: VolumeState): void {
+  private volume(v: VolumeState | null): void {
+    if (!v) return; // the mixer went away: not a change of level; the next reading is compared with the last one
     try {
       const before = this.prevVolume;
       this.prevVolume = v;

@@ -1,19 +1,23 @@
 import type { Config } from './config/store.js';
-import { MediagateError, UsageError } from './errors.js';
+import { MediagateError, NoPlayerError, UsageError } from './errors.js';
 import type { AuditActor, AuditSink } from './audit/types.js';
-import { formatClock } from './format.js';
+import { formatClock } from './clock.js';
 import { playMediaFile, type PlayFileResult } from './media.js';
 import { PlayerHub } from './players/hub.js';
+import { notApplied, reread } from './players/confirm.js';
 import { writeLastActive } from './players/last-active.js';
+import { changeRepeat, changeShuffle } from './players/options.js';
 import { percentToSeconds, type SeekTarget } from './players/seek.js';
-import type { Capabilities, PlayerAction, PlayerState } from './players/types.js';
+import { relativeLanding, seekLanded } from './players/seek-landed.js';
+import type { BackendName, Capabilities, Metadata, Player, PlayerAction, PlayerState, QueueEntry, RepeatMode } from './players/types.js';
+import { auditUri, checkUri } from './players/uri.js';
 import { applyChange } from './volume/request.js';
 import { chooseMixer, chooseMixerForChange } from './volume/select.js';
 import type { MixerName, VolumeRequest } from './volume/types.js';
 
 export interface PlayerRow {
   name: string;
-  backend: 'mpd' | 'mpris' | null;
+  backend: BackendName | null;
   /** 'unknown' when the player did not answer (`responding` false). */
   status: PlayerState['status'] | 'unknown';
   /** False for a player that is there but did not answer within the time limit (or refused). */
@@ -24,6 +28,8 @@ export interface PlayerRow {
   artist: string | null;
   active: boolean;
   capabilities: Capabilities;
+  /** Other names the same player answers to (VLC: `vlc.instance<PID>` beside `vlc`). */
+  aliases: string[];
 }
 
 export interface VolumeResult {
@@ -46,9 +52,24 @@ export interface Controller {
   act(action: PlayerAction, player?: string): Promise<{ player: string }>;
   seek(target: SeekTarget, player?: string): Promise<{ player: string; position: number | null }>;
   volume(request: VolumeRequest, target: VolumeTarget, player?: string): Promise<VolumeResult>;
+  /** Shuffle on, off or toggled; `shuffle` is what the player reports afterwards. */
+  setShuffle(value: boolean | 'toggle', player?: string): Promise<{ player: string; shuffle: boolean }>;
+  /** Repeat mode set, or stepped (off → playlist → track → off); `repeat` is what the player reports afterwards. */
+  setRepeat(mode: RepeatMode | 'toggle', player?: string): Promise<{ player: string; repeat: RepeatMode }>;
+  /** Open a URI (or a path the player knows) and play it; a scheme the player does not take is `player.unsupported_scheme`. */
+  open(uri: string, player?: string): Promise<{ player: string; uri: string }>;
+  /** Every raw metadata key of the current track (xesam:*, mpris:*, the player's own). */
+  metadata(player?: string): Promise<{ player: string; metadata: Metadata }>;
+  /** The player's queue, the current entry marked; `player.unsupported` where it has none. */
+  queue(player?: string): Promise<{ player: string; queue: QueueEntry[] }>;
   /** Play a file from a media folder (`FOLDER`, relative `PATH`). Optional: a controller without it cannot. */
   playFile?(folder: string, path: string, player?: string): Promise<PlayFileResult>;
   close(): Promise<void>;
+}
+
+/** The `player.unsupported` error for a backend that lacks an optional Player method. */
+function lacks(p: Player, what: string): MediagateError {
+  return new NoPlayerError(`player '${p.name}' cannot ${what}`, 'not supported by this player (backend)', 'player.unsupported');
 }
 
 /** Seconds to seek to for an absolute or percent target, checked against the track. */
@@ -75,9 +96,9 @@ export class LocalController implements Controller {
   constructor(
     private readonly env: NodeJS.ProcessEnv,
     private readonly config: Config,
-    opts: { mpdPassword?: string | undefined; now?: () => Date; audit?: AuditSink; actor?: AuditActor } = {},
+    opts: { mpdPassword?: string | undefined; now?: () => Date; audit?: AuditSink; actor?: AuditActor; ignore?: readonly string[] | undefined } = {},
   ) {
-    this.hub = new PlayerHub({ env, config, mpdPassword: opts.mpdPassword });
+    this.hub = new PlayerHub({ env, config, mpdPassword: opts.mpdPassword, ignore: opts.ignore });
     this.now = opts.now ?? (() => new Date());
     this.audit = opts.audit;
     this.actor = opts.actor;
@@ -105,7 +126,10 @@ export class LocalController implements Controller {
   async players(): Promise<{ players: PlayerRow[]; problems: MediagateError[] }> {
     const { states, players, problems, silent } = await this.hub.states();
     const active = this.hub.activeOf(states)?.player;
-    const none: Capabilities = { canPlay: false, canPause: false, canSeek: false, canGoNext: false, canGoPrevious: false, canSetVolume: false, canControl: false };
+    const none: Capabilities = {
+      canPlay: false, canPause: false, canSeek: false, canGoNext: false, canGoPrevious: false, canSetVolume: false, canControl: false,
+      canShuffle: false, canRepeat: false, canOpenUri: false,
+    };
     const rows: PlayerRow[] = states.map((s) => ({
       name: s.player,
       backend: players.find((p) => p.name === s.player)?.backend ?? null,
@@ -115,9 +139,10 @@ export class LocalController implements Controller {
       artist: s.artist,
       active: s.player === active,
       capabilities: s.capabilities,
+      aliases: s.aliases ?? [],
     }));
     for (const q of silent) {
-      rows.push({ name: q.name, backend: q.backend, status: 'unknown', responding: false, error: q.error.message, title: null, artist: null, active: false, capabilities: { ...none } });
+      rows.push({ name: q.name, backend: q.backend, status: 'unknown', responding: false, error: q.error.message, title: null, artist: null, active: false, capabilities: { ...none }, aliases: [] });
     }
     // A silent player is a row already; problems are what kept whole backends away.
     const silentErrors = new Set(silent.map((q) => q.error));
@@ -137,11 +162,61 @@ export class LocalController implements Controller {
     const detail = target.kind === 'percent' ? `${target.percent}%` : `${target.kind === 'relative' && target.seconds >= 0 ? '+' : ''}${target.seconds}`;
     return this.audited('player.seek', detail, async () => {
       const { player: p, state } = await this.hub.select(player);
-      if (target.kind === 'relative') await p.seekBy(target.seconds);
-      else await p.seekTo(absoluteSeek(target, state));
+      const sentAt = Date.now();
+      let expected: number | null;
+      if (target.kind === 'relative') {
+        expected = relativeLanding(state, target.seconds, sentAt);
+        await p.seekBy(target.seconds);
+      } else {
+        expected = absoluteSeek(target, state);
+        await p.seekTo(expected);
+      }
       writeLastActive(this.env, p.name, this.now());
-      return { player: p.name, position: (await p.state()).position };
+      const { value: after, applied } = await reread(() => p.state(), (s) => seekLanded(state, s, expected, (Date.now() - sentAt) / 1000), this.hub.timeoutMs);
+      if (!applied) throw notApplied('seek', formatClock(expected!), after.position === null ? 'no position' : formatClock(after.position), p.name);
+      return { player: p.name, position: after.position };
     });
+  }
+
+  setShuffle(value: boolean | 'toggle', player?: string): Promise<{ player: string; shuffle: boolean }> {
+    return this.audited('player.shuffle', value === 'toggle' ? 'toggle' : value ? 'on' : 'off', async () => {
+      const { player: p, state } = await this.hub.select(player);
+      const shuffle = await changeShuffle(p, state, value, this.hub.timeoutMs);
+      writeLastActive(this.env, p.name, this.now());
+      return { player: p.name, shuffle };
+    });
+  }
+
+  setRepeat(mode: RepeatMode | 'toggle', player?: string): Promise<{ player: string; repeat: RepeatMode }> {
+    return this.audited('player.repeat', mode, async () => {
+      const { player: p, state } = await this.hub.select(player);
+      const repeat = await changeRepeat(p, state, mode, this.hub.timeoutMs);
+      writeLastActive(this.env, p.name, this.now());
+      return { player: p.name, repeat };
+    });
+  }
+
+  open(uri: string, player?: string): Promise<{ player: string; uri: string }> {
+    return this.audited('player.open', auditUri(uri), async () => {
+      checkUri(uri);
+      const { player: p } = await this.hub.select(player);
+      if (!p.openUri) throw lacks(p, 'open URIs');
+      await p.openUri(uri);
+      writeLastActive(this.env, p.name, this.now());
+      return { player: p.name, uri };
+    });
+  }
+
+  async metadata(player?: string): Promise<{ player: string; metadata: Metadata }> {
+    const { player: p } = await this.hub.select(player);
+    if (!p.metadata) throw lacks(p, 'report metadata');
+    return { player: p.name, metadata: await p.metadata() };
+  }
+
+  async queue(player?: string): Promise<{ player: string; queue: QueueEntry[] }> {
+    const { player: p } = await this.hub.select(player);
+    if (!p.queue) throw lacks(p, 'show a queue');
+    return { player: p.name, queue: await p.queue() };
   }
 
   /** Play a file from a media folder; checked through SafeJoin before any player is touched (see core/media.ts). */
@@ -172,6 +247,12 @@ export class LocalController implements Controller {
       const { mixer, reading } = await chooseMixerForChange(o);
       const level = request.kind === 'set' ? request.level : applyChange(reading, request.delta);
       const [, muted] = await Promise.all([request.kind === 'set' || level !== reading.level ? mixer.set(level) : undefined, reading.muted]);
+      if (mixer.target === 'player') {
+        // A player's volume is what it reports afterwards (VLC without an audio output stays at 0).
+        const { value: after, applied } = await reread(() => mixer.get(), (r) => r.level === level, this.hub.timeoutMs);
+        if (!applied) throw notApplied('volume change', String(level), String(after.level));
+        return { level: after.level, muted: after.muted, target: mixer.target, backend: mixer.backend };
+      }
       return { level, muted, target: mixer.target, backend: mixer.backend };
     }
     const { mixer, reading } = await chooseMixer(o);

@@ -4,7 +4,7 @@ import type { VolumeResult } from './control.js';
 import { MediagateError } from './errors.js';
 import type { PlayerHub, SilentPlayer } from './players/hub.js';
 import { readLastActive, writeLastActive } from './players/last-active.js';
-import { nameMatches, pickActive } from './players/select.js';
+import { mayMatch, pickActive } from './players/select.js';
 import type { PlayerSource, PlayerState } from './players/types.js';
 import { chooseMixer } from './volume/select.js';
 import type { MixerName } from './volume/types.js';
@@ -48,9 +48,9 @@ const BUS_GONE: ReadonlySet<string> = new Set(['mpris.bus_lost', 'mpris.no_bus',
 
 /**
  * The current state of every player and of the volume, kept up to date by
- * events (MPD idle, D-Bus signals, pactl subscribe) — nothing runs while
+ * events (MPD idle, D-Bus signals, PulseAudio subscription) — nothing runs while
  * nothing changes. Emits 'status' (LiveSnapshot) when players change and
- * 'volume' (VolumeState) when the volume changes. Used by `status --follow`
+ * 'volume' (VolumeState, or null when the mixer went away) when the volume changes. Used by `status --follow`
  * and by `serve`, which answers reads from the snapshot.
  */
 export class LiveState extends EventEmitter {
@@ -165,10 +165,9 @@ export class LiveState extends EventEmitter {
 
   /** Re-read every player (each under its own time limit, in parallel). */
   private async refreshAll(): Promise<void> {
-    const { states, players: answered, problems, silent } = await this.hub.states(this.opts.player);
-    const keep = states.map((s) => !this.opts.player || nameMatches(this.opts.player, s.player));
-    const players = states.filter((_, i) => keep[i]);
-    this.backends = answered.filter((_, i) => keep[i]).map((p) => p.backend);
+    // hub.states(name) asks only the players `name` matches (by their names and aliases).
+    const { states: players, players: answered, problems, silent } = await this.hub.states(this.opts.player);
+    this.backends = answered.map((p) => p.backend);
     this.silent = new Map(silent.map((p) => [keyOf(p), p]));
     const perPlayer = new Set<unknown>(silent.map((p) => p.error));
     this.sourceProblems = problems.filter((p) => !perPlayer.has(p) && p.code !== 'player.not_found').map((p) => p.message);
@@ -189,10 +188,14 @@ export class LiveState extends EventEmitter {
   private async refreshSome(targets: Target[]): Promise<boolean> {
     const ask: Target[] = [];
     for (const t of targets) {
-      if (this.opts.player && !nameMatches(this.opts.player, t.name)) continue;
+      if (this.opts.player && !mayMatch(this.opts.player, t.name)) continue;
+      if (this.hub.ignores(t.name)) continue;
       if (this.silent.has(keyOf(t))) { this.probe(t); continue; }
-      if (this.indexOf(t) < 0) return false;
-      ask.push(t);
+      const at = this.indexOf(t);
+      // VLC signals under its instance name, on a connection of its own: the player it is an alias of.
+      const owner = at < 0 ? this.snap.players.findIndex((s, i) => this.backends[i] === t.backend && s.aliases?.includes(t.name)) : at;
+      if (owner < 0) return false;
+      ask.push(owner === at ? t : { backend: t.backend, name: this.snap.players[owner]!.player });
     }
     if (ask.length === 0) return true;
     const results = await Promise.allSettled(ask.map((t) => this.hub.stateOf(t.backend, t.name)));
@@ -295,15 +298,27 @@ export class LiveState extends EventEmitter {
       volume = { level: reading.level, muted: reading.muted, target: mixer.target, backend: mixer.backend };
       if (!this.stopMixer && !this.stopped) {
         this.mixerBackend = mixer.backend;
-        this.stopMixer = watchMixer(mixer.backend, this.opts.env, () => { void this.refreshVolume(); });
+        // A native PulseAudio watch hands over the new reading; without one, read again.
+        this.stopMixer = watchMixer(mixer.backend, this.opts.env, (r) => {
+          if (r) this.setVolume({ level: r.level, muted: r.muted, target: 'system', backend: 'pulse' });
+          else void this.refreshVolume();
+        }, this.hub.timeoutMs);
       }
     } catch (e) {
       if (!(e instanceof MediagateError)) throw e;
     }
-    if (!same(volume, this.snap.volume)) {
-      this.snap = { ...this.snap, volume };
-      if (volume) this.emit('volume', volume);
-    }
+    this.setVolume(volume);
+  }
+
+  /**
+   * Record a volume reading (null: none to be had — the mixer went away);
+   * emits 'volume' when it changed, null included, so a listener does not
+   * keep showing the last level of a mixer that is gone.
+   */
+  private setVolume(volume: VolumeState | null): void {
+    if (this.stopped || same(volume, this.snap.volume)) return;
+    this.snap = { ...this.snap, volume };
+    this.emit('volume', volume);
   }
 
   async stop(): Promise<void> {

@@ -76,7 +76,10 @@ import { HANDLED, RawJson, Reply, type ApiRoute, type App, type Call } from './r
 import { deferHeader, secureResponseClass } from './security-headers.js';
 import { StatusView } from './status-view.js';
 import { checkedTlsOptions, DEFAULT_TLS_PROFILE, describeProfile, type TlsMaterial, type TlsProfile } from './tls.js';
+import { openPolicy, type OpenPolicy } from './open-policy.js';
 import { WebAssets } from './web.js';
+import type { BrokerSettings } from '../core/mqtt/settings.js';
+import type { MqttBridge } from './mqtt/bridge.js';
 
 export { ROUTES, routeTable } from './routes/index.js';
 
@@ -107,6 +110,8 @@ export interface ServerOptions {
   /** Server messages (default process.stderr). */
   stderr?: Writable;
   requestTimeoutMs?: number;
+  /** The MQTT bridge's broker (config mqtt.*, password opened); none: no bridge. */
+  mqtt?: BrokerSettings | undefined;
 }
 
 /** The agreed interface of src/server/ws.ts (loaded when present). */
@@ -126,6 +131,7 @@ interface WsDeps {
   controller: Controller;
   audit: AuditSink;
   statusJson(s: PlayerState): unknown;
+  openPolicy?(): OpenPolicy;
   followAudit?(q: AuditQuery, onEvent: (r: AuditRecord) => void, opts: { backlog: number; onError: (e: Error) => void }): Promise<{ close(): void }>;
   log(line: string): void;
   rateLimit?(ip: string): { allowed: boolean; retryAfterSeconds: number };
@@ -239,7 +245,9 @@ export async function createServer(opts: ServerOptions): Promise<MediagateServer
     creation: new RateLimiter({ ...CREATION_LIMIT, name: 'token/invite creation' }),
     scriptRuns: new RateLimiter({ ...SCRIPT_RUN_LIMIT, name: 'script runs' }),
     shutdown: shutdown.signal,
+    mqttStatus: () => bridge?.status() ?? null,
   };
+  let bridge: MqttBridge | null = null;
 
   let closing = false;
   let inflight = 0;
@@ -419,11 +427,19 @@ export async function createServer(opts: ServerOptions): Promise<MediagateServer
       controller,
       audit,
       statusJson: (s) => view.json(s),
+      openPolicy: () => openPolicy(config),
       followAudit: (q, onEvent, opts) => followAudit(stateDir, q, onEvent, opts),
       log: (line) => log.line(line),
       ...(general.enabled ? { rateLimit: (ip: string) => general.check(rateLimitKey(ip)) } : {}),
       tls,
     });
+  }
+
+  // The MQTT bridge (mqtt.url set): fed by the same LiveState events; serve runs on while the broker is down.
+  if (opts.mqtt) {
+    const { startBridge } = await import('./mqtt/bridge.js');
+    const { deviceId } = await import('../core/mqtt/device-id.js');
+    bridge = await startBridge({ settings: opts.mqtt, live, controller, audit, artwork, env, deviceId: deviceId(env), log: writeErr });
   }
 
   // MPD's cover art: read from MPD when a new song is shown; once a song is known to have one,
@@ -518,6 +534,7 @@ export async function createServer(opts: ServerOptions): Promise<MediagateServer
           tokenListeners.clear();
           view.close();
           shutdown.abort();
+          await bridge?.close().catch((e: Error) => writeErr(`mediagate: warning: closing the MQTT bridge: ${e.message}`));
           await callbacks.stop().catch(() => {});
           await live.stop().catch(() => {});
           await controller.close().catch(() => {});

@@ -79,7 +79,7 @@ function artworkId(artUrl: string): string {
 const MPD_PLAYER = 'mpd';
 
 /** What the artwork of `state` is keyed by: its file:// artUrl, MPD's current song, or null (none we serve). */
-function artworkKey(state: PlayerState | undefined): string | null {
+export function artworkKey(state: PlayerState | undefined): string | null {
   if (!state) return null;
   if (state.artUrl?.startsWith('file://')) return state.artUrl;
   if (state.player === MPD_PLAYER && !state.artUrl && state.status !== 'stopped' && state.title !== null) {
@@ -236,6 +236,26 @@ export class ArtworkSigner {
       return this.cached;
     } finally {
       await fh.close().catch(() => {});
+    }
+  }
+
+  /**
+   * The picture of `state`'s current artwork as bytes (the MQTT bridge
+   * publishes them), or null when it has none we serve: a file:// artUrl,
+   * or MPD's cover art of the current song. The same checks as the HTTP
+   * route (an image type, at most ARTWORK_MAX_BYTES).
+   */
+  async imageFor(state: PlayerState): Promise<ArtworkImage | null> {
+    const key = artworkKey(state);
+    if (key === null) return null;
+    try {
+      if (key.startsWith('file://')) {
+        const c = await this.load(key);
+        return { etag: c.etag, type: c.type, data: c.data };
+      }
+      return await this.loadMpd(artworkId(key));
+    } catch {
+      return null;
     }
   }
 

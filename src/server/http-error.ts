@@ -18,7 +18,8 @@
  * | 2    | `request.*` (malformed request)                         | 400    |                                |
  * | 2    | any other `usage.*` (well-formed but invalid value)     | 422    |                                |
  * | 3    | `*.not_found` (player.not_found)                        | 404    |                                |
- * | 3    | `player.unsupported`                                    | 409    | player cannot do it now        |
+ * | 3    | `player.unsupported` `player.unsupported_scheme` `player.not_applied` | 409 | player cannot (or did not) do it |
+ * | 3    | `player.ignored`                                        | 404    | as if it were not there        |
  * | 3    | any other (unavailable, backend.timeout, volume.*, …)   | 503    | Retry-After: 5                 |
  * | 4    | `auth.locked` `auth.rate_limited`                       | 429    | Retry-After                    |
  * | 4    | `auth.forbidden` `auth.insufficient_scope` `auth.denied` `auth.origin_denied` | 403 |              |
@@ -33,9 +34,10 @@
  * Exit 5 never becomes a 500 with details: the server's own configuration is
  * not the caller's business; the message says to look at the server log.
  */
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ExitCode, isMediagateError, type MediagateError } from '../core/errors.js';
 import { SecureServerResponse } from './security-headers.js';
+import { closeAfterAnswer } from './linger.js';
 
 function hasSecurityDefaults(res: ServerResponse): boolean {
   return res instanceof SecureServerResponse;
@@ -99,14 +101,25 @@ const CONFIG_MESSAGE = 'the server cannot complete this request because of a pro
 const DEFAULT_RETRY_503 = 5;
 const FORBIDDEN_CODES = new Set(['auth.forbidden', 'auth.insufficient_scope', 'auth.denied', 'auth.origin_denied']);
 const TOO_MANY_CODES = new Set(['auth.locked', 'auth.rate_limited']);
+/** The player is there and answered, but cannot do this (or took the request and kept its old value): retrying will not help. */
+const PLAYER_CONFLICT_CODES = new Set(['player.unsupported', 'player.unsupported_scheme', 'player.not_applied']);
 const STATE_CONFLICT_RE = /\.(revoked|expired|used_up|superseded)$/;
 const MAX_MESSAGE = 300;
+
+/**
+ * A path written for the user to type rather than one of this machine: the
+ * per-user runtime dir with the uid left to the shell (`/run/user/$(id -u)/bus`,
+ * `$UID`, `${UID}`), then plain names (no `..`, no further substitution). It
+ * names nothing about this machine, and redacting it would garble the hint.
+ */
+const PATH_TEMPLATE_RE = /^\/run\/user\/(?:\$\(id -u\)|\$UID|\$\{UID\})(?:\/(?!\.\.(?:\/|$))[\w.-]+)*$/;
 
 /**
  * One line of user-facing text with no stack trace, no absolute filesystem
  * path (POSIX, `file://`, `~/`, Windows drive or UNC) and no token
  * (`mg_…`/`mgp_…`), control characters removed, at most 300 characters.
- * URL paths under /api/ stay.
+ * URL paths under /api/ and path templates for the user to type
+ * (`/run/user/$(id -u)/bus`) stay.
  */
 export function sanitizeMessage(text: unknown): string {
   let s = typeof text === 'string' ? text : String(text ?? '');
@@ -120,9 +133,11 @@ export function sanitizeMessage(text: unknown): string {
     .replace(/\b[A-Za-z]:[\\/][^\s'"`,;)]*/g, '<path>')
     .replace(/\\\\[^\s'"`,;)]+/g, '<path>')
     .replace(/(^|[^\w.~<>/-])~\/[^\s'"`,;)]*/g, '$1<path>')
-    .replace(/(^|[^\w.:/<>-])(\/(?!api\/)[^\s'"`,;)]*)/g, (_m, pre: string, p: string) => {
+    // A path runs to a space or punctuation, but a shell substitution in it (`$(id -u)`) is part of it.
+    .replace(/(^|[^\w.:/<>-])(\/(?!api\/)(?:\$\([^()]{0,40}\)|[^\s'"`,;)])*)/g, (_m, pre: string, p: string) => {
       if (p === '/') return `${pre}/`;
       const trailing = /[:.]+$/.exec(p)?.[0] ?? ''; // "at /run/mpd.sock: refused" keeps its colon
+      if (PATH_TEMPLATE_RE.test(p.slice(0, p.length - trailing.length))) return `${pre}${p}`;
       return `${pre}<path>${trailing}`;
     })
     // eslint-disable-next-line no-control-regex
@@ -149,8 +164,8 @@ function fromMediagateError(e: MediagateError): ErrorResponse {
       if (code.startsWith('request.')) return plain(400);
       return plain(422);
     case ExitCode.noPlayer:
-      if (code.endsWith('.not_found')) return plain(404);
-      if (code === 'player.unsupported') return plain(409);
+      if (code.endsWith('.not_found') || code === 'player.ignored') return plain(404);
+      if (PLAYER_CONFLICT_CODES.has(code)) return plain(409);
       return plain(503, retryHeader(undefined, DEFAULT_RETRY_503));
     case ExitCode.auth:
       if (TOO_MANY_CODES.has(code)) return plain(429, retryHeader((e as { retryAfterSeconds?: number }).retryAfterSeconds, 60));
@@ -192,7 +207,7 @@ const STALE_HEADERS = ['content-length', 'content-encoding', 'content-dispositio
 
 /**
  * Write `err` as the JSON error answer. Headers set earlier (security
- * headers, CORS, X-Request-ID) stay. When the request body was not read to
+ * the end (413, early 4xx) the connection is closed instead of draining it (gently: linger.ts).
  * the end (413, early 4xx) the connection is closed instead of draining it.
  * If the headers are already out, the only honest thing left is to cut the
  * connection.
@@ -211,8 +226,8 @@ export function sendError(res: ServerResponse, err: unknown, requestId: string):
   res.setHeader('cache-control', 'no-store');
   res.setHeader('x-content-type-options', 'nosniff');
   res.setHeader('content-length', Buffer.byteLength(body));
-  const req = (res as ServerResponse & { req?: { complete?: boolean } }).req;
-  if (req && req.complete === false) res.setHeader('connection', 'close');
+  const req = (res as ServerResponse & { req?: IncomingMessage }).req;
+  if (req && req.complete === false) closeAfterAnswer(req, res);
   res.end(body);
   return e;
 }

@@ -3,7 +3,8 @@
  *
  * - 413 as soon as Content-Length announces more than the limit (nothing is
  *   read), or the moment streamed bytes pass it: reading stops there, the
- *   stream is paused and `sendError` answers with `Connection: close`, so a
+ *   stream is paused and `sendError` answers with `Connection: close` (and
+ *   closes gently, linger.ts, so the answer is not lost to a reset), so a
  *   10 MB upload costs us ~64 KiB, not 10 MB.
  * - 415 unless Content-Type is application/json (a `charset=utf-8` parameter
  *   is fine, any other charset or parameter is not) or when a

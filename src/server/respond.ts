@@ -8,6 +8,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ExitCode, isMediagateError } from '../core/errors.js';
+import { closeAfterAnswer } from './linger.js';
 import { HttpError, JSON_CONTENT_TYPE, sanitizeMessage, toErrorResponse, type ErrorResponse } from './http-error.js';
 
 /** An HttpError that also carries a hint for the user. */
@@ -61,9 +62,9 @@ export function sendApiError(res: ServerResponse, err: unknown, requestId: strin
   res.setHeader('content-type', JSON_CONTENT_TYPE);
   res.setHeader('cache-control', 'no-store');
   res.setHeader('content-length', Buffer.byteLength(body));
-  // A body left unread (413, early 4xx) is not drained: close the connection instead.
+  // A body left unread (413, early 4xx) is not drained: close the connection instead, gently.
   const req = (res as ServerResponse & { req?: IncomingMessage }).req;
-  if (req && req.complete === false && hasBody(req)) res.setHeader('connection', 'close');
+  if (req && req.complete === false && hasBody(req)) closeAfterAnswer(req, res);
   res.end(body);
   return e;
 }

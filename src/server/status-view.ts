@@ -17,7 +17,7 @@ import type { Config } from '../core/config/store.js';
 import { NoPlayerError } from '../core/errors.js';
 import type { LiveState } from '../core/live.js';
 import { readLastActive } from '../core/players/last-active.js';
-import { nameMatches, pickActive, unknownPlayer } from '../core/players/select.js';
+import { ignoredPlayer, isIgnored, pickActive, playerMatches, unknownPlayer } from '../core/players/select.js';
 import type { PlayerState } from '../core/players/types.js';
 import type { ArtworkSigner } from './artwork.js';
 import { statusJson } from './shapes.js';
@@ -47,22 +47,27 @@ export class StatusView {
     this.cache.clear();
   }
 
-  /** The player `requested` (or the default) names in the snapshot; NoPlayerError otherwise. */
-  select(requested?: string): PlayerState {
+  /**
+   * The player `requested` (or the default) names in the snapshot; NoPlayerError otherwise.
+   * `ignore`: a request's own ignore list (config players.ignore is applied by the hub already).
+   */
+  select(requested?: string, ignore: readonly string[] = []): PlayerState {
     const snap = this.live.snapshot();
-    const name = requested ?? this.defaultName;
+    const players = ignore.length ? snap.players.filter((s) => !isIgnored({ name: s.player, aliases: s.aliases }, ignore)) : snap.players;
+    if (requested !== undefined && ignore.length && isIgnored({ name: requested }, ignore)) throw ignoredPlayer(requested);
+    const name = requested ?? (this.defaultName && !(ignore.length && isIgnored({ name: this.defaultName }, ignore)) ? this.defaultName : undefined);
     const none = () => new NoPlayerError(
       name ? `player '${name}' is not available` : 'no media player found',
       snap.problems.length ? snap.problems.join('; ') : 'start a player (mpd, mpv, a browser…) and try again',
       'player.none',
     );
     if (name) {
-      const chosen = pickActive(snap.players.filter((s) => nameMatches(name, s.player)), this.lastActive);
+      const chosen = pickActive(players.filter((s) => playerMatches(name, { name: s.player, aliases: s.aliases })), this.lastActive);
       if (chosen) return chosen;
-      if (snap.players.length === 0 && snap.problems.length > 0) throw none();
-      throw unknownPlayer(name, snap.players.map((s) => s.player));
+      if (players.length === 0 && snap.problems.length > 0) throw none();
+      throw unknownPlayer(name, players.map((s) => s.player));
     }
-    const chosen = pickActive(snap.players, this.lastActive);
+    const chosen = pickActive(players, this.lastActive);
     if (!chosen) throw none();
     return chosen;
   }
@@ -72,8 +77,9 @@ export class StatusView {
     return { ...statusJson(s), artwork: this.artwork.urlFor(s, nowMs).url };
   }
 
-  /** The answer of GET /api/status[?player=NAME], as JSON text. */
-  text(requested: string | undefined, nowMs = Date.now()): string {
+  /** The answer of GET /api/status[?player=NAME][&ignore=…], as JSON text (cached per name, not with an ignore list). */
+  text(requested: string | undefined, nowMs = Date.now(), ignore: readonly string[] = []): string {
+    if (ignore.length) return JSON.stringify(this.json(this.select(requested, ignore), nowMs));
     const key = requested ?? '';
     const hit = this.cache.get(key);
     if (hit !== undefined && hit.until > nowMs) return hit.text;

@@ -17,6 +17,9 @@
  *     action seek     args exactly one of {position (s ≥ 0) | offset (s, ±) | percent (0–100)}, player?
  *     action volume   args exactly one of {level 0–100 | change −100…100 | muted true/false | toggleMute true},
  *                     target? ("system"|"player"), player?
+ *     action shuffle  args {shuffle: true | false | "toggle", player?}
+ *     action repeat   args {repeat: "off" | "track" | "playlist" | "toggle", player?}
+ *     action open     args {uri, player?}   also the scope and schemes of POST /api/player/open (open-policy.ts)
  * Server → client:
  *   {type:"status", data: <GET /api/status shape> | null}
  *   {type:"volume", data: {level, muted, target, backend} | null}
@@ -28,8 +31,10 @@
  * `{lvl: 40}` must not silently do nothing), numbers must be finite and in
  * range, ids are short strings or integers.
  */
+import { REPEAT_MODES } from '../core/players/options.js';
 import type { SeekTarget } from '../core/players/seek.js';
-import type { PlayerAction } from '../core/players/types.js';
+import type { PlayerAction, RepeatMode } from '../core/players/types.js';
+import { auditUri, MAX_URI_LENGTH } from '../core/players/uri.js';
 import type { VolumeRequest } from '../core/volume/types.js';
 
 export const WS_PROTOCOL = 'mediagate.v1';
@@ -45,6 +50,9 @@ export const WsErrorCode = {
   unknownAction: 'request.unknown_action',
   invalidSeek: 'usage.invalid_seek',
   invalidVolume: 'usage.invalid_volume',
+  invalidShuffle: 'usage.invalid_shuffle',
+  invalidRepeat: 'usage.invalid_repeat',
+  invalidUri: 'usage.invalid_uri',
   insufficientScope: 'auth.insufficient_scope',
   rateLimited: 'rate_limit.exceeded',
   busy: 'rate_limit.busy',
@@ -54,13 +62,16 @@ export const WsErrorCode = {
 export type MessageId = string | number;
 
 export const PLAYER_ACTIONS: readonly PlayerAction[] = ['play', 'pause', 'toggle', 'stop', 'next', 'previous'];
-export const COMMAND_ACTIONS = [...PLAYER_ACTIONS, 'seek', 'volume'] as const;
+export const COMMAND_ACTIONS = [...PLAYER_ACTIONS, 'seek', 'volume', 'shuffle', 'repeat', 'open'] as const;
 export type CommandAction = (typeof COMMAND_ACTIONS)[number];
 
 export type Command =
   | { action: PlayerAction; player?: string }
   | { action: 'seek'; target: SeekTarget; player?: string }
-  | { action: 'volume'; request: Exclude<VolumeRequest, { kind: 'get' }>; target?: 'system' | 'player'; player?: string };
+  | { action: 'volume'; request: Exclude<VolumeRequest, { kind: 'get' }>; target?: 'system' | 'player'; player?: string }
+  | { action: 'shuffle'; value: boolean | 'toggle'; player?: string }
+  | { action: 'repeat'; mode: RepeatMode | 'toggle'; player?: string }
+  | { action: 'open'; uri: string; player?: string };
 
 /** What an audit subscription asks for (checked for shape here; `since` is parsed by the server). */
 export interface AuditFilter {
@@ -278,6 +289,25 @@ export function parseCommand(env: Extract<Envelope, { type: 'command' }>): Comma
     }
     return { action, request: volumeRequest(args, id), ...(target ? { target } : {}), ...(player !== undefined ? { player } : {}) };
   }
+  if (action === 'shuffle' || action === 'repeat' || action === 'open') {
+    const field = action === 'open' ? 'uri' : action;
+    checkKeys(args, [field, 'player'], `${action} args`, id);
+    const player = optionalPlayer(args, id);
+    const p = player !== undefined ? { player } : {};
+    const v = args[field];
+    if (action === 'shuffle') {
+      if (v !== true && v !== false && v !== 'toggle') throw new WsProtocolError(WsErrorCode.invalidShuffle, '"args.shuffle" must be true, false or "toggle"', id);
+      return { action, value: v, ...p };
+    }
+    if (action === 'repeat') {
+      if (v !== 'toggle' && !(REPEAT_MODES as readonly unknown[]).includes(v)) throw new WsProtocolError(WsErrorCode.invalidRepeat, '"args.repeat" must be "off", "track", "playlist" or "toggle"', id);
+      return { action, mode: v as RepeatMode | 'toggle', ...p };
+    }
+    if (typeof v !== 'string' || v.trim() === '' || v.length > MAX_URI_LENGTH || /[\0\r\n]/.test(v)) {
+      throw new WsProtocolError(WsErrorCode.invalidUri, `"args.uri" must be a URI of 1–${MAX_URI_LENGTH} characters on one line`, id);
+    }
+    return { action, uri: v, ...p };
+  }
   checkKeys(args, ['player'], `${action} args`, id);
   const player = optionalPlayer(args, id);
   return { action, ...(player !== undefined ? { player } : {}) };
@@ -293,6 +323,9 @@ export function commandDetail(c: Command): string | undefined {
     const r = c.request;
     return r.kind === 'set' ? String(r.level) : r.kind === 'change' ? `${r.delta >= 0 ? '+' : ''}${r.delta}` : r.kind;
   }
+  if (c.action === 'shuffle') return c.value === 'toggle' ? 'toggle' : c.value ? 'on' : 'off';
+  if (c.action === 'repeat') return c.mode;
+  if (c.action === 'open') return auditUri(c.uri); // never a query or credentials
   return undefined;
 }
 

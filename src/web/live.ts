@@ -33,6 +33,11 @@ export class Live {
   private attempt = 0;
   private timer: number | undefined;
   private stopped = false;
+  /** The player followed (null: the active one). */
+  private player: string | null = null;
+  /** While a re-subscription is answered: its id, and the newest status seen meanwhile. */
+  private switching: { id: number; status?: Status | null } | null = null;
+  private nextId = 0;
 
   constructor(private readonly on: LiveHandlers) {
     addEventListener('online', () => this.now());
@@ -51,6 +56,24 @@ export class Live {
     const ws = this.ws;
     this.ws = null;
     ws?.close(1000, 'signed out');
+  }
+
+  /**
+   * Follow `player`'s status (null: the active player's), now and after every
+   * reconnect. Status messages that arrive before the server has answered the
+   * new subscription may still be the old one's: only the last of them — the
+   * new subscription's current state, sent just before its answer — is used.
+   */
+  follow(player: string | null): void {
+    if (player === this.player) return;
+    this.player = player;
+    if (this.ws?.readyState === WebSocket.OPEN) this.subscribe(this.ws);
+  }
+
+  private subscribe(ws: WebSocket): void {
+    const id = ++this.nextId;
+    this.switching = { id };
+    ws.send(JSON.stringify(this.player === null ? { type: 'subscribe', id } : { type: 'subscribe', id, player: this.player }));
   }
 
   /** Reconnect now if not connected (network back, page visible again). */
@@ -72,14 +95,21 @@ export class Live {
     ws.addEventListener('open', () => {
       opened = true;
       this.attempt = 0;
-      ws.send(JSON.stringify({ type: 'subscribe' }));
+      this.subscribe(ws);
       this.on.state({ kind: 'open' });
     });
     ws.addEventListener('message', (ev) => {
-      let m: { type?: string; data?: unknown };
+      let m: { type?: string; id?: unknown; data?: unknown };
       try { m = JSON.parse(String(ev.data)); } catch { return; }
-      if (m.type === 'status') this.on.status(m.data as Status | null);
-      else if (m.type === 'volume') this.on.volume(m.data as Volume | null);
+      if (m.type === 'status') {
+        if (this.switching) this.switching.status = m.data as Status | null;
+        else this.on.status(m.data as Status | null);
+      } else if (m.type === 'volume') this.on.volume(m.data as Volume | null);
+      else if (this.switching && m.id === this.switching.id && (m.type === 'result' || m.type === 'error')) {
+        const held = this.switching;
+        this.switching = null;
+        if (held.status !== undefined) this.on.status(held.status);
+      }
     });
     ws.addEventListener('close', (ev) => {
       if (this.ws !== ws || this.stopped) return;

@@ -54,8 +54,7 @@ el.art.addEventListener('error', () => {
 });
 
 let me: WhoAmI | null = null;
-let pushed: Status | null = null; // the active player, as the server pushes it
-let picked: Status | null = null; // the player chosen in the picker, when not automatic
+let pushed: Status | null = null; // the followed player (the picked one, else the active one), as the server pushes it
 let volume: Volume | null = null;
 let players: PlayerRow[] = [];
 let seeking = false;
@@ -65,7 +64,7 @@ let ticker: number | undefined;
 
 const canControl = (): boolean => me !== null && me.scope !== 'read';
 const choice = (): string => el.player.value;
-const shown = (): Status | null => (choice() ? picked : pushed);
+const shown = (): Status | null => pushed;
 
 // --- errors ---------------------------------------------------------------------
 let toastTimer: number | undefined;
@@ -190,25 +189,6 @@ async function loadPlayers(): Promise<void> {
   }
 }
 
-let pickedLoading: Promise<void> | null = null;
-let pickedAgain = false;
-/** The picked player's status, after each push (the server pushes the active player's). */
-function refreshPicked(): void {
-  const name = choice();
-  if (!name) return;
-  if (pickedLoading) { pickedAgain = true; return; }
-  pickedLoading = (async () => {
-    try {
-      picked = await api<Status>('GET', `/api/status?player=${encodeURIComponent(name)}`);
-    } catch (e) {
-      picked = null;
-      if (e instanceof ApiFailure && e.status === 401) report(e);
-    }
-    pickedLoading = null;
-    render();
-    if (pickedAgain) { pickedAgain = false; refreshPicked(); }
-  })();
-}
 
 // --- actions ----------------------------------------------------------------------
 /** The player a command is for: the picked one, else the one on screen. */
@@ -222,7 +202,6 @@ async function act(action: 'play' | 'pause' | 'next' | 'previous'): Promise<void
   } catch (e) {
     report(e);
   }
-  if (choice()) refreshPicked();
 }
 
 async function seekTo(position: number): Promise<void> {
@@ -232,7 +211,6 @@ async function seekTo(position: number): Promise<void> {
   } catch (e) {
     report(e);
   }
-  if (choice()) refreshPicked();
 }
 
 let volumeTimer: number | undefined;
@@ -258,7 +236,6 @@ const live = new Live({
   status(s) {
     pushed = s;
     if (s && !players.some((p) => p.name === s.player)) void loadPlayers();
-    if (choice()) refreshPicked();
     render();
   },
   volume(v) {
@@ -296,11 +273,7 @@ function wire(): void {
     void sendVolume({ level: Number(el.volume.value) });
   });
   el.mute.addEventListener('click', () => void sendVolume({ muted: !volume?.muted }));
-  el.player.addEventListener('change', () => {
-    picked = null;
-    if (choice()) refreshPicked();
-    render();
-  });
+  el.player.addEventListener('change', () => live.follow(choice() || null));
   el.player.addEventListener('focus', () => void loadPlayers());
   el.signout.addEventListener('click', async () => {
     el.signout.disabled = true;

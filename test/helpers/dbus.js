@@ -79,16 +79,33 @@ export async function startMpv(t, bus, files, { name } = {}) {
 const { Message, Variant } = dbus;
 const v = (sig, value) => new Variant(sig, value);
 
+/** `{key: [signature, value]}` → a{sv} of Variants; 'x'/'t' values become BigInts, 'v' wraps `[sig, value]` once more. */
+function metadataVariants(entries) {
+  const out = {};
+  for (const [k, [sig, val]] of Object.entries(entries)) out[k] = variantOf(sig, val);
+  return out;
+}
+function variantOf(sig, val) {
+  if (sig === 'x' || sig === 't') return v(sig, BigInt(val));
+  if (sig === 'v') return v('v', variantOf(val[0], val[1]));
+  return v(sig, val);
+}
+
 /**
  * A minimal MPRIS player exported on `bus` (a real peer on the real bus).
- * Options: name ('fake'), props (overrides of Player properties, plain values),
+ * Options: name ('fake'), props (overrides of Player properties, plain values; null leaves one out),
+ * metadata (exact Metadata as {key: [D-Bus signature, value]}, e.g.
+ * {'xesam:artist': ['as', ['A', 'B']], 'mpris:length': ['x', 1e8]}; default: a
+ * track id and '<name> title'), writable (accept Properties.Set of LoopStatus,
+ * Shuffle, Volume and emit PropertiesChanged, as a real player does),
  * hang (never answer Properties calls), fail ({Member: 'error text'} answers that
  * Player method with a D-Bus error). Returns {name, calls, stop()}; `calls`
- * lists the Player methods received; `propCalls` counts Properties calls (Get,
+ * lists the Player methods received (with `args` beside, in `callArgs`); `propCalls` counts Properties calls (Get,
  * GetAll, Set — answered or swallowed); changed({Prop: value}) emits PropertiesChanged;
+ * setMetadata(entries) replaces the metadata and emits PropertiesChanged;
  * setHang(bool) makes it stop (or start again) answering Properties calls.
  */
-export async function startFakePlayer(t, bus, { name = 'fake', props = {}, hang: hangAtStart = false, fail = {} } = {}) {
+export async function startFakePlayer(t, bus, { name = 'fake', props = {}, metadata, writable = false, hang: hangAtStart = false, fail = {} } = {}) {
   let hang = hangAtStart;
   const conn = dbus.sessionBus({ busAddress: bus.address });
   conn.on('error', () => {});
@@ -100,11 +117,13 @@ export async function startFakePlayer(t, bus, { name = 'fake', props = {}, hang:
   const sig = { PlaybackStatus: 's', LoopStatus: 's', Shuffle: 'b', Volume: 'd', Position: 'x' };
   const playerProps = () => {
     const out = {};
-    for (const [k, val] of Object.entries(p)) out[k] = v(sig[k] ?? 'b', k === 'Position' ? BigInt(val) : val);
-    out.Metadata = v('a{sv}', { 'mpris:trackid': v('o', '/fake/track/1'), 'xesam:title': v('s', `${name} title`) });
+    for (const [k, val] of Object.entries(p)) if (val !== null) out[k] = v(sig[k] ?? 'b', k === 'Position' ? BigInt(val) : val);
+    out.Metadata = v('a{sv}', meta ? metadataVariants(meta) : { 'mpris:trackid': v('o', '/fake/track/1'), 'xesam:title': v('s', `${name} title`) });
     return out;
   };
+  let meta = metadata;
   const calls = [];
+  const callArgs = [];
   let propCalls = 0;
   conn.addMethodHandler((msg) => {
     if (msg.path !== '/org/mpris/MediaPlayer2') return false;
@@ -123,10 +142,16 @@ export async function startFakePlayer(t, bus, { name = 'fake', props = {}, hang:
         else conn.send(Message.newMethodReturn(msg, 'v', [val]));
         return true;
       }
+      if (msg.member === 'Set' && writable && ['LoopStatus', 'Shuffle', 'Volume'].includes(msg.body[1])) {
+        conn.send(Message.newMethodReturn(msg, '', []));
+        changed({ [msg.body[1]]: msg.body[2].value });
+        return true;
+      }
       return false;
     }
     if (msg.interface === 'org.mpris.MediaPlayer2.Player') {
       calls.push(msg.member);
+      callArgs.push(msg.body);
       if (fail[msg.member]) conn.send(Message.newError(msg, 'org.mpris.MediaPlayer2.Error.Failed', fail[msg.member]));
       else conn.send(Message.newMethodReturn(msg, '', []));
       return true;
@@ -152,5 +177,10 @@ export async function startFakePlayer(t, bus, { name = 'fake', props = {}, hang:
       'sa{sv}as', ['org.mpris.MediaPlayer2.Player', out, []]));
   };
   const setHang = (on) => { hang = on; };
-  return { name, calls, stop, changed, setHang, get propCalls() { return propCalls; } };
+  const setMetadata = (entries) => {
+    meta = entries;
+    conn.send(Message.newSignal('/org/mpris/MediaPlayer2', 'org.freedesktop.DBus.Properties', 'PropertiesChanged',
+      'sa{sv}as', ['org.mpris.MediaPlayer2.Player', { Metadata: playerProps().Metadata }, []]));
+  };
+  return { name, calls, callArgs, stop, changed, setHang, setMetadata, get propCalls() { return propCalls; } };
 }

@@ -1,4 +1,4 @@
-import { Config, describeKeys } from '../../core/config/store.js';
+import { Config, describeKeys, type ConfigTx } from '../../core/config/store.js';
 import { findKeySpec, keySpec, parseValue } from '../../core/config/keys.js';
 import { ConfigError } from '../../core/errors.js';
 import { out, outJson, say, type Ctx } from '../context.js';
@@ -43,18 +43,14 @@ export async function configGet(ctx: Ctx, key: string, opts: { reveal?: boolean 
 /** `config set KEY VALUE`: validated against the key's schema; secrets refused (use set-secret). */
 export async function configSet(ctx: Ctx, key: string, valueText: string): Promise<void> {
   const value = parseValue(key, valueText);
-  const { updateConfig } = await import('../../core/config/store.js');
-  await updateConfig(ctx.env, (tx) => tx.set(key, value));
-  await auditConfig(ctx, 'config.set', key);
+  await auditedChange(ctx, 'config.set', key, (tx) => tx.set(key, value));
   if (ctx.json) outJson(ctx, { key, value });
 }
 
 /** `config unset KEY`. */
 export async function configUnset(ctx: Ctx, key: string): Promise<void> {
   keySpec(key);
-  const { updateConfig } = await import('../../core/config/store.js');
-  const had = await updateConfig(ctx.env, (tx) => tx.unset(key));
-  await auditConfig(ctx, 'config.unset', key);
+  const had = await auditedChange(ctx, 'config.unset', key, (tx) => tx.unset(key));
   if (ctx.json) outJson(ctx, { key, removed: had });
   else if (!had) say(ctx, `'${key}' was not set`);
 }
@@ -79,8 +75,18 @@ export async function configList(ctx: Ctx, opts: { all?: boolean | undefined }):
   else for (const r of rows) out(ctx, `${r.key}=${text(r.value)}`);
 }
 
-async function auditConfig(ctx: Ctx, action: string, key: string): Promise<void> {
-  const { auditLocal } = await import('../audit-local.js');
-  await auditLocal(ctx, { action, target: key, outcome: 'ok' });
+/**
+ * Make one config change, recorded in the audit log first, inside the
+ * config transaction: a change that cannot be recorded is not made (exit 5).
+ */
+async function auditedChange<T>(ctx: Ctx, action: string, key: string, change: (tx: ConfigTx) => T): Promise<T> {
+  const [{ updateConfig }, { withRequiredAudit, recordFirst }, { localActor }] = await Promise.all([
+    import('../../core/config/store.js'), import('./security-audit.js'), import('../../core/actor.js'),
+  ]);
+  return withRequiredAudit(ctx, `'${key}' was changed`, (audit) => updateConfig(ctx.env, async (tx) => {
+    const result = change(tx);
+    await recordFirst(ctx, audit, { actor: localActor(), action, target: key, outcome: 'ok' }, `'${key}'`);
+    return result;
+  }));
 }
 

@@ -6,6 +6,7 @@ import { resolveRemote } from '../../client/profiles.js';
 import { out, outJson, say, type Ctx } from '../context.js';
 import { table } from './format.js';
 import { withController } from './players.js';
+import { ignoreList } from './selection.js';
 
 export interface BrowseFlags {
   offset?: number | undefined;
@@ -15,6 +16,7 @@ export interface BrowseFlags {
 
 export interface PlayFileFlags {
   player?: string | undefined;
+  'ignore-player'?: string[] | undefined;
 }
 
 const clean = (s: string) => escapeValue(s, 'plain');
@@ -90,5 +92,5 @@ export async function playFile(ctx: Ctx, ref: string, flags: PlayFileFlags): Pro
     const done = await ctl.playFile(folder, path, flags.player);
     if (ctx.json) outJson(ctx, { ok: true, action: 'file', player: done.player, folder: done.folder, path: done.path, name: done.name });
     else say(ctx, `Playing ${clean(done.name)} on ${clean(done.player)}.`);
-  });
+  }, { ignore: ignoreList(flags) });
 }

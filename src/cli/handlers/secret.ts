@@ -2,7 +2,7 @@ import { findKeySpec } from '../../core/config/keys.js';
 import { UsageError } from '../../core/errors.js';
 import { keyFilePath, rotateKey, setSecret } from '../../core/secrets.js';
 import { outJson, say, type Ctx } from '../context.js';
-import { withAudit } from './security-audit.js';
+import { withRequiredAudit } from './security-audit.js';
 import { chompOnce, readAllStdin } from './input.js';
 
 /** Ask twice on a TTY, with nothing echoed. Prompts go to stderr. */
@@ -51,7 +51,7 @@ export async function configSetSecret(ctx: Ctx, key: string): Promise<void> {
   const spec = findKeySpec(key);
   if (!spec) {
     throw new UsageError('unknown config key (not repeated here, in case it was the value)',
-      'secret keys: mpd.password, server.tlsKeyPassphrase, remotes.NAME.token (see: mediagate config list --all)', 'config.unknown_key');
+      'secret keys: mpd.password, server.tlsKeyPassphrase, mqtt.password, remotes.NAME.token (see: mediagate config list --all)', 'config.unknown_key');
   }
   if (!spec.secret) throw new UsageError(`'${key}' is not a secret`, `set it with: mediagate config set ${key} VALUE`, 'config.not_secret');
   let value: string;
@@ -65,14 +65,14 @@ export async function configSetSecret(ctx: Ctx, key: string): Promise<void> {
     }
   }
   if (/[\r\n]/.test(value)) throw new UsageError('a secret must be a single line', undefined, 'usage.invalid_secret');
-  await withAudit(ctx, (audit) => setSecret(key, value, { env: ctx.env, audit }));
+  await withRequiredAudit(ctx, `${key} was stored`, (audit) => setSecret(key, value, { env: ctx.env, audit }));
   if (ctx.json) outJson(ctx, { key, set: true, sealed: true });
   say(ctx, `Stored ${key} (sealed with the key in ${ctx.env.MEDIAGATE_SECRET_KEY ? 'MEDIAGATE_SECRET_KEY' : keyFilePath(ctx.env)}).`);
 }
 
 /** `config rotate-key`: re-seal every secret under a new key. */
 export async function configRotateKey(ctx: Ctx): Promise<void> {
-  const r = await withAudit(ctx, (audit) => rotateKey({ env: ctx.env, audit }));
+  const r = await withRequiredAudit(ctx, 'the key was rotated (every secret is sealed with the new one)', (audit) => rotateKey({ env: ctx.env, audit }));
   if (ctx.json) outJson(ctx, { resealed: r.resealed, keyFile: keyFilePath(ctx.env) });
   say(ctx, `New key in ${keyFilePath(ctx.env)}; re-sealed ${r.resealed} secret${r.resealed === 1 ? '' : 's'}. Back up the new key file: the old one no longer opens anything.`);
 }

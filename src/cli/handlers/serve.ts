@@ -102,6 +102,11 @@ export async function serveOptions(ctx: Ctx, flags: ServeFlags, config: Config) 
     const { readSecret } = await import('../../core/secrets.js');
     mpdPassword = readSecret(config, 'mpd.password', ctx.env);
   }
+  let mqtt: import('../../core/mqtt/settings.js').BrokerSettings | undefined;
+  if (config.has('mqtt.url')) {
+    const { brokerSettings } = await import('../../core/mqtt/settings.js');
+    mqtt = await brokerSettings(config, ctx.env);
+  }
   return {
     host,
     port,
@@ -109,6 +114,7 @@ export async function serveOptions(ctx: Ctx, flags: ServeFlags, config: Config) 
     tlsFiles,
     tlsProfile: config.get<TlsProfile>('server.tlsProfile') ?? 'intermediate',
     publicUrl,
+    mqtt,
     corsOrigins: config.get<string[]>('server.corsOrigins') ?? [],
     trustedProxies: config.get<string[]>('server.trustedProxies') ?? [],
     rateLimit: { rps: config.get<number>('server.rateLimit.rps') ?? 20, burst: config.get<number>('server.rateLimit.burst') ?? 40 },

@@ -2,10 +2,12 @@ import { UsageError } from '../../core/errors.js';
 import { parseVolumeRequest } from '../../core/volume/request.js';
 import { out, outJson, say, type Ctx } from '../context.js';
 import { withController } from './players.js';
+import { ignoreList } from './selection.js';
 
 export interface VolumeFlags {
   target?: string | undefined;
   player?: string | undefined;
+  'ignore-player'?: string[] | undefined;
   json?: boolean | undefined;
 }
 
@@ -31,5 +33,5 @@ export async function volume(ctx: Ctx, arg: string | undefined, flags: VolumeFla
       out(ctx, String(after.level));
       if (after.muted) say(ctx, '(muted)');
     }
-  });
+  }, { ignore: ignoreList(flags) });
 }

@@ -1,6 +1,6 @@
 import { Args } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
-import { jsonFlag, playerFlag, remoteFlag } from '../../cli/flags.js';
+import { ignorePlayerFlag, jsonFlag, playerFlag, remoteFlag } from '../../cli/flags.js';
 import { playFile } from '../../cli/handlers/media.js';
 
 export default class PlayFile extends BaseCommand {
@@ -18,10 +18,10 @@ With --remote NAME (or MEDIAGATE_REMOTE) FOLDER/PATH is a file in one of the ser
     '<%= config.bin %> play file music/a.ogg --player mpd --json',
   ];
   static override args = { ref: Args.string({ description: 'FOLDER/PATH of the file', required: true }) };
-  static override flags = { player: playerFlag, remote: remoteFlag, json: jsonFlag };
+  static override flags = { player: playerFlag, 'ignore-player': ignorePlayerFlag, remote: remoteFlag, json: jsonFlag };
 
   async run(): Promise<void> {
     const { flags, args } = await this.parse(PlayFile);
-    await this.handle(flags.json, (ctx) => playFile(ctx, args.ref, { player: flags.player }), flags.remote);
+    await this.handle(flags.json, (ctx) => playFile(ctx, args.ref, { player: flags.player, 'ignore-player': flags['ignore-player'] }), flags.remote);
   }
 }

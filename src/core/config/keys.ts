@@ -86,8 +86,11 @@ const sealed = {
  * Stored values are checked structurally only (an array of single-line
  * strings): `serve` checks the entries again at startup and refuses to start
  * with a message naming the bad one, which says more than a generic error.
+ * With `strict`, a stored value must also be what `entry` gives for each
+ * entry (for lists nothing else re-checks).
  */
-function stringList(what: string, entry: (text: string) => string) {
+function stringList(what: string, entry: (text: string) => string, opts: { strict?: boolean } = {}) {
+  const valid = (s: string): boolean => { try { return entry(s) === s; } catch { return false; } };
   return {
     parse(text: string): string[] {
       const items = text.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
@@ -96,7 +99,7 @@ function stringList(what: string, entry: (text: string) => string) {
         try { return entry(s); } catch (e) { throw new Error(`'${s.slice(0, 100)}' ${(e as Error).message}`); }
       });
     },
-    check: (v: unknown) => Array.isArray(v) && v.every((s) => typeof s === 'string' && s.length > 0 && !/[\0\r\n]/.test(s)),
+    check: (v: unknown) => Array.isArray(v) && v.every((s) => typeof s === 'string' && s.length > 0 && !/[\0\r\n]/.test(s) && (!opts.strict || valid(s))),
   };
 }
 
@@ -126,6 +129,79 @@ function ipOrCidr(text: string): string {
   return text;
 }
 
+/** A player name as --player takes it: `mpd`, `mpv`, `vlc.instance42` (MPRIS bus-name segments). */
+function playerName(text: string): string {
+  if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(text) || text.length > 255) throw new Error('is not a player name such as mpv, mpd or chromium');
+  return text;
+}
+
+/** A URI scheme (`https`), lower case, without the colon. */
+function uriScheme(text: string): string {
+  const s = text.replace(/:(\/\/)?$/, '').toLowerCase();
+  if (!/^[a-z][a-z0-9+.-]{0,31}$/.test(s)) throw new Error('is not a URI scheme such as https');
+  return s;
+}
+
+/** A broker URL: mqtt://host[:port] or mqtts://host[:port], without credentials or a path. */
+const brokerUrl = {
+  parse(text: string): string {
+    let u: URL;
+    try { u = new URL(text); } catch { throw new Error('must be mqtt://HOST[:PORT] or mqtts://HOST[:PORT]'); }
+    if (u.protocol !== 'mqtt:' && u.protocol !== 'mqtts:') throw new Error('must be mqtt://HOST[:PORT] or mqtts://HOST[:PORT]');
+    if (u.username || u.password) throw new Error('must not hold credentials: set mqtt.username and `config set-secret mqtt.password`');
+    if ((u.pathname !== '' && u.pathname !== '/') || u.search || u.hash || !u.hostname) throw new Error('must be only a scheme, host and port (mqtt://HOST[:PORT])');
+    return `${u.protocol}//${u.host}`;
+  },
+  check: (v: unknown) => typeof v === 'string' && /^mqtts?:\/\/[^/@?#\s]+$/.test(v),
+};
+
+/** A topic prefix: levels of printable characters, no wildcards, no leading `$` or `/`. */
+const topicPrefix = {
+  parse(text: string): string {
+    if (!/^[^\s/$+#\0][^\s+#\0]{0,99}$/.test(text) || text.endsWith('/') || text.includes('//')) {
+      throw new Error('must be an MQTT topic prefix without wildcards (+ #), spaces, a leading $ or / or a trailing /');
+    }
+    return text;
+  },
+  check: (v: unknown) => typeof v === 'string' && /^[^\s/$+#\0][^\s+#\0]{0,99}$/.test(v) && !v.endsWith('/') && !v.includes('//'),
+};
+
+const nodeName = {
+  parse(text: string): string {
+    if (!/^[a-z0-9_-]{1,64}$/.test(text)) throw new Error('must be 1–64 of a-z, 0-9, _ and - (it is a topic level)');
+    return text;
+  },
+  check: (v: unknown) => typeof v === 'string' && /^[a-z0-9_-]{1,64}$/.test(v),
+};
+
+const protocolVersion = {
+  parse(text: string): number {
+    if (text !== '4' && text !== '5') throw new Error('must be 5 (MQTT 5) or 4 (MQTT 3.1.1)');
+    return Number(text);
+  },
+  check: (v: unknown) => v === 4 || v === 5,
+};
+
+/** The MQTT bridge of `serve` and the broker connection of `nodes` / `--node`. */
+function MQTT_KEYS(): KeySpec[] {
+  return [
+    { key: 'mqtt.url', description: 'MQTT broker for the bridge in `serve` and for `nodes` / --node: mqtt://HOST[:PORT] or mqtts://HOST[:PORT] (TLS, verified)', ...brokerUrl },
+    { key: 'mqtt.username', description: 'user name at the MQTT broker (audited actor: mqtt:<user>)', ...nonEmptyString },
+    { key: 'mqtt.password', description: 'password at the MQTT broker (sealed secret)', ...sealed, secret: true },
+    { key: 'mqtt.ca', description: 'CA certificate (PEM) the broker\'s TLS certificate must chain to, when not a public CA', ...absolutePath },
+    { key: 'mqtt.cert', description: 'client certificate (PEM) for a broker that asks for one; needs mqtt.key', ...absolutePath },
+    { key: 'mqtt.key', description: 'private key (PEM) of mqtt.cert', ...absolutePath },
+    { key: 'mqtt.node', description: 'this machine\'s name on the broker (a-z, 0-9, _ and -; default: from the host name)', ...nodeName },
+    { key: 'mqtt.baseTopic', description: 'first topic level of every mediagate topic', ...topicPrefix, default: 'mediagate' },
+    { key: 'mqtt.discovery', description: 'publish Home Assistant device discovery (true|false)', ...boolParser(), default: true },
+    { key: 'mqtt.discoveryPrefix', description: 'Home Assistant discovery prefix (its birth message is <prefix>/status)', ...topicPrefix, default: 'homeassistant' },
+    { key: 'mqtt.commands', description: 'commands accepted over MQTT: control (play, pause, seek, volume…) or off (read-only: nothing is subscribed); never admin', ...oneOf('off', 'control'), default: 'control' },
+    { key: 'mqtt.protocol', description: 'MQTT protocol version: 5, or 4 (3.1.1) for older brokers', ...protocolVersion, default: 5 },
+    { key: 'mqtt.playerDevices', description: 'also one Home Assistant device per player (true|false)', ...boolParser(), default: false },
+    { key: 'mqtt.artworkMaxBytes', description: 'largest artwork published on .../artwork, in bytes (larger pictures are not sent; 0 sends none)', ...integer(0, 10 * 1024 * 1024), default: 65536 },
+  ];
+}
+
 /** Every key mediagate understands. Unknown keys are refused. */
 export const CONFIG_KEYS: KeySpec[] = [
   { key: 'mpd.host', description: 'MPD host name, IP or unix socket path (overridden by MPD_HOST)', ...nonEmptyString, default: 'localhost' },
@@ -133,8 +209,9 @@ export const CONFIG_KEYS: KeySpec[] = [
   { key: 'mpd.password', description: 'MPD password (sealed secret)', ...sealed, secret: true },
   { key: 'mpd.enabled', description: 'look for an MPD server at all (true|false)', ...boolParser(), default: true },
   { key: 'player.default', description: 'player used when --player is not given (default: most recently active)', ...nonEmptyString },
+  { key: 'players.ignore', description: 'players no command sees, comma-separated (as --ignore-player; chromium also ignores chromium.instance1234)', ...stringList('player names', playerName, { strict: true }) },
   { key: 'backend.timeoutMs', description: 'time limit for one call to a player or mixer, in milliseconds', ...integer(50, 60000), default: 3000 },
-  { key: 'volume.backend', description: 'system mixer: auto, pulse, pipewire, alsa or player', ...oneOf('auto', 'pulse', 'pipewire', 'alsa', 'player'), default: 'auto' },
+  { key: 'volume.backend', description: 'system mixer: auto, pulse, pipewire, alsa, macos, windows or player', ...oneOf('auto', 'pulse', 'pipewire', 'alsa', 'macos', 'windows', 'player'), default: 'auto' },
   { key: 'volume.alsaControl', description: 'ALSA simple control used by the alsa backend', ...nonEmptyString, default: 'Master' },
   { key: 'volume.alsaCard', description: 'ALSA card index or name used by the alsa backend', ...nonEmptyString },
   { key: 'volume.alsaDevice', description: 'ALSA control device used by the alsa backend (amixer -D), e.g. pulse; overrides volume.alsaCard', ...nonEmptyString },
@@ -148,6 +225,8 @@ export const CONFIG_KEYS: KeySpec[] = [
   { key: 'server.corsOrigins', description: 'web origins allowed to call the API from a browser, comma-separated (no wildcards)', ...stringList('origins', webOrigin) },
   { key: 'server.trustedProxies', description: 'reverse proxies whose X-Forwarded-For is believed: addresses or CIDR ranges, comma-separated', ...stringList('addresses or CIDR ranges', ipOrCidr) },
   { key: 'server.rateLimit.rps', description: 'requests per second per client address (0 turns this limit off)', ...integer(0, 100000), default: 20 },
+  { key: 'server.openSchemes', description: 'URI schemes `POST /api/player/open` (and the WebSocket open command) accept, comma-separated; a plain path is never accepted there', ...stringList('URI schemes', uriScheme, { strict: true }), default: ['http', 'https'] },
+  { key: 'server.openScope', description: 'scope a token needs to open a URI over the API (it makes this machine fetch it): control or admin', ...oneOf('control', 'admin'), default: 'admin' },
   { key: 'server.rateLimit.burst', description: 'requests a client address may send at once before the per-second limit applies', ...integer(1, 1000000), default: 40 },
   { key: 'media.folders.*', description: 'a named media folder: absolute path of its root', ...absolutePath },
   { key: 'remotes.*.url', description: 'a remote profile for --remote: URL of that `mediagate serve` (set with `mediagate remote add`)', ...httpUrl },
@@ -155,6 +234,7 @@ export const CONFIG_KEYS: KeySpec[] = [
   { key: 'remotes.*.ca', description: 'CA certificate (PEM) that remote profile\'s TLS certificate must chain to, when not a public CA', ...absolutePath },
   { key: 'remote.default', description: 'remote profile commands use when neither --remote nor MEDIAGATE_REMOTE is given (`mediagate remote use`)', ...profileName },
   { key: 'remote.timeoutMs', description: 'how long a command waits for a remote server (ms)', ...integer(100, 600000), default: 10000 },
+  ...MQTT_KEYS(),
 ];
 
 function boolParser() {

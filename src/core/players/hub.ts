@@ -1,8 +1,9 @@
 import { MediagateError, NoPlayerError } from '../errors.js';
 import type { Config } from '../config/store.js';
 import { DEFAULT_BACKEND_TIMEOUT_MS } from '../timeout.js';
-import type { Player, PlayerSource, PlayerState } from './types.js';
-import { nameMatches, pickActive, unknownPlayer } from './select.js';
+import { platformOf } from '../platform.js';
+import type { BackendName, NamedPlayerSource, Player, PlayerSource, PlayerState } from './types.js';
+import { ignoredPlayer, isIgnored, pickActive, playerMatches, unknownPlayer } from './select.js';
 import { readLastActive } from './last-active.js';
 
 export interface HubOptions {
@@ -10,12 +11,14 @@ export interface HubOptions {
   config: Config;
   /** The MPD password, already opened from its sealed form (never from argv). */
   mpdPassword?: string | undefined;
+  /** Players to leave alone (--ignore-player), besides config `players.ignore`. */
+  ignore?: readonly string[] | undefined;
 }
 
 /** A player that is there but did not answer (hung, timed out, refused). */
 export interface SilentPlayer {
   name: string;
-  backend: 'mpd' | 'mpris';
+  backend: BackendName;
   error: MediagateError;
 }
 
@@ -32,23 +35,37 @@ export interface Listing {
  */
 export class PlayerHub {
   readonly timeoutMs: number;
+  /** Names of players no command sees (config `players.ignore`, then --ignore-player). */
+  readonly ignore: readonly string[];
   private readonly opts: HubOptions;
   private sources: PlayerSource[] | undefined;
 
   constructor(opts: HubOptions) {
     this.opts = opts;
     this.timeoutMs = opts.config.get<number>('backend.timeoutMs') ?? DEFAULT_BACKEND_TIMEOUT_MS;
+    this.ignore = [...(opts.config.get<string[]>('players.ignore') ?? []), ...(opts.ignore ?? [])];
   }
 
-  /** Which backends can hold a player of this name. */
-  private backendsFor(name?: string): Array<'mpd' | 'mpris'> {
+  /** Is a player of this name (and these aliases) ignored? */
+  ignores(name: string, aliases?: readonly string[]): boolean {
+    return this.ignore.length > 0 && isIgnored({ name, aliases }, this.ignore);
+  }
+
+  /** The desktop's own player backend: MPRIS on Linux, Now Playing on macOS, media sessions on Windows. */
+  private get desktop(): Exclude<BackendName, 'mpd'> {
+    const p = platformOf(this.opts.env);
+    return p === 'darwin' ? 'macos' : p === 'win32' ? 'windows' : 'mpris';
+  }
+
+  /** Which backends can hold a player of this name. MPD runs on every platform. */
+  private backendsFor(name?: string): BackendName[] {
     const mpdEnabled = this.opts.config.get<boolean>('mpd.enabled') !== false;
     if (name === 'mpd') return ['mpd'];
-    if (name) return ['mpris'];
-    return mpdEnabled ? ['mpris', 'mpd'] : ['mpris'];
+    if (name) return [this.desktop];
+    return mpdEnabled ? [this.desktop, 'mpd'] : [this.desktop];
   }
 
-  private async open(backends: Array<'mpd' | 'mpris'>): Promise<PlayerSource[]> {
+  private async open(backends: BackendName[]): Promise<PlayerSource[]> {
     this.sources ??= [];
     const { env, config } = this.opts;
     for (const b of backends) {
@@ -62,6 +79,12 @@ export class PlayerHub {
           configPassword: this.opts.mpdPassword,
         });
         this.sources.push(new MpdSource({ env, timeoutMs: this.timeoutMs, address }));
+      } else if (b === 'macos') {
+        const { MacosSource } = await import('./macos/source.js');
+        this.sources.push(new MacosSource({ env, timeoutMs: this.timeoutMs }));
+      } else if (b === 'windows') {
+        const { WindowsSource } = await import('./windows/source.js');
+        this.sources.push(new WindowsSource({ env, timeoutMs: this.timeoutMs }));
       } else {
         const { MprisSource } = await import('./mpris.js');
         this.sources.push(new MprisSource({ env, timeoutMs: this.timeoutMs }));
@@ -77,7 +100,7 @@ export class PlayerHub {
     const players: Player[] = [];
     const problems: MediagateError[] = [];
     for (const r of results) {
-      if (r.status === 'fulfilled') players.push(...r.value);
+      if (r.status === 'fulfilled') players.push(...r.value.filter((p) => !this.ignores(p.name, p.aliases)));
       else if (r.reason instanceof MediagateError) problems.push(r.reason);
       else problems.push(new NoPlayerError(String((r.reason as Error)?.message ?? r.reason)));
     }
@@ -92,7 +115,7 @@ export class PlayerHub {
   async states(name?: string): Promise<{ states: PlayerState[]; players: Player[]; problems: MediagateError[]; silent: SilentPlayer[] }> {
     const listing = await this.list(name);
     const problems = listing.problems;
-    const players = name ? listing.players.filter((p) => nameMatches(name, p.name)) : listing.players;
+    const players = name ? listing.players.filter((p) => playerMatches(name, p)) : listing.players;
     const results = await Promise.allSettled(players.map((p) => p.state()));
     const states: PlayerState[] = [];
     const ok: Player[] = [];
@@ -119,7 +142,8 @@ export class PlayerHub {
    */
   activeOf(states: PlayerState[]): PlayerState | undefined {
     const name = this.opts.config.get<string>('player.default');
-    return pickActive(name ? states.filter((s) => nameMatches(name, s.player)) : states, this.lastActive());
+    const named = name && !this.ignores(name) ? states.filter((s) => playerMatches(name, { name: s.player, aliases: s.aliases })) : states;
+    return pickActive(named, this.lastActive());
   }
 
   /**
@@ -131,7 +155,12 @@ export class PlayerHub {
    */
   async select(requested?: string): Promise<{ player: Player; state: PlayerState }> {
     const name = requested ?? this.opts.config.get<string>('player.default');
-    if (name) return this.named(name);
+    if (name && this.ignores(name)) {
+      // An ignored default leaves the choice to activity, as if none were set; an ignored --player is refused.
+      if (requested !== undefined) throw ignoredPlayer(name);
+    } else if (name) {
+      return this.named(name);
+    }
     const { states, players, problems } = await this.states();
     const chosen = pickActive(states, this.lastActive());
     if (!chosen) throw noPlayers(problems);
@@ -146,8 +175,11 @@ export class PlayerHub {
     if (source!.backend === 'mpd') {
       candidates = [(source as import('./mpd.js').MpdSource).player()];
     } else {
-      candidates = await (source as import('./mpris.js').MprisSource).find(name);
-      if (candidates.length === 0) throw unknownPlayer(name, await this.allNames());
+      // With an ignore list, the players' other names matter (-i vlc.instance42 ignores vlc): take them from a listing.
+      const named = source as NamedPlayerSource;
+      const found = this.ignore.length ? (await named.list()).filter((p) => playerMatches(name, p)) : await named.find(name);
+      candidates = found.filter((p) => !this.ignores(p.name, p.aliases));
+      if (candidates.length === 0) throw found.length ? ignoredPlayer(name) : unknownPlayer(name, await this.allNames());
     }
     if (candidates.length === 1) {
       const player = candidates[0]!;
@@ -166,11 +198,11 @@ export class PlayerHub {
    * directly: no other player is asked (so a hung one elsewhere costs
    * nothing). Rejects with `player.not_found` when it has left the bus.
    */
-  async stateOf(backend: 'mpd' | 'mpris', name: string): Promise<PlayerState> {
+  async stateOf(backend: BackendName, name: string): Promise<PlayerState> {
     const [source] = await this.open([backend]);
     const player = source!.backend === 'mpd'
       ? (source as import('./mpd.js').MpdSource).player()
-      : await (source as import('./mpris.js').MprisSource).player(name);
+      : await (source as NamedPlayerSource).player(name);
     return player.state();
   }
 

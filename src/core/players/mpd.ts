@@ -11,8 +11,10 @@ import { DEFAULT_BACKEND_TIMEOUT_MS } from '../timeout.js';
 import { realpathSync } from 'node:fs';
 import { isAbsolute, relative as relativePath, sep } from 'node:path';
 import { Ack, MpdAckError, MpdConnection, type MpdEndpoint, type MpdPairs, pairsToRecord, pairValue, DROPPED } from './mpd-protocol.js';
+import { fileTitle, mpdMetadata, mpdQueue } from './mpd-metadata.js';
+import { schemeOf, unsupportedScheme } from './uri.js';
 import type {
-  Capabilities, Player, PlayerAction, PlayerSource, PlayerState, PlaybackStatus, PlayFileOptions, RepeatMode, SourceOptions,
+  Capabilities, Metadata, Player, PlayerAction, PlayerSource, PlayerState, PlaybackStatus, PlayFileOptions, QueueEntry, RepeatMode, SourceOptions,
 } from './types.js';
 
 export const MPD_PLAYER_NAME = 'mpd';
@@ -187,13 +189,6 @@ function joined(pairs: MpdPairs, key: string): string | null {
   return vs.length ? vs.join(', ') : null;
 }
 
-function fileTitle(file: string | undefined): string | null {
-  if (!file) return null;
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(file)) return file; // a stream URL
-  const base = file.slice(file.lastIndexOf('/') + 1);
-  return base || file;
-}
-
 function statusOf(s: Record<string, string>): PlaybackStatus {
   return s.state === 'play' ? 'playing' : s.state === 'pause' ? 'paused' : 'stopped';
 }
@@ -230,6 +225,9 @@ export function mpdState(name: string, snap: Snapshot): PlayerState {
     canGoNext: active && (s.nextsong !== undefined || (repeatOn && playlistLength > 0)),
     canGoPrevious: active && playlistLength > 0,
     canSetVolume: volume !== null,
+    canShuffle: true,
+    canRepeat: true,
+    canOpenUri: true,
   };
 
   return {
@@ -367,6 +365,66 @@ export class MpdPlayer implements Player {
     await this.source.run(['setvol', level]);
   }
 
+  /** `random`. */
+  async setShuffle(on: boolean): Promise<void> {
+    await this.source.run(['random', on ? 1 : 0]);
+  }
+
+  /** `repeat` + `single` in one command list: track = both on, playlist = repeat only, off = neither. */
+  async setRepeat(mode: RepeatMode): Promise<void> {
+    if (mode !== 'off' && mode !== 'track' && mode !== 'playlist') {
+      throw new UsageError(`unknown repeat mode '${String(mode)}'`, 'use off, track or playlist', 'usage.invalid_repeat');
+    }
+    await this.source.runList([['repeat', mode === 'off' ? 0 : 1], ['single', mode === 'track' ? 1 : 0]]);
+  }
+
+  /** The current song's tags as MPRIS metadata (see mpd-metadata.ts); {} when nothing is queued. */
+  async metadata(): Promise<Metadata> {
+    return mpdMetadata(await this.source.run(['currentsong']));
+  }
+
+  /** The whole queue (`playlistinfo`), the current song marked. */
+  async queue(): Promise<QueueEntry[]> {
+    const [status, list] = await this.source.runList([['status'], ['playlistinfo']]);
+    return mpdQueue(list!, pairValue(status!, 'songid'));
+  }
+
+  /**
+   * The schemes of MPD's URL handlers (`urlhandlers`), and `file` when
+   * connected over its unix socket: MPD opens local files for local clients only.
+   */
+  async uriSchemes(): Promise<string[]> {
+    const schemes = (await this.source.run(['urlhandlers']))
+      .filter(([k]) => k === 'handler')
+      .map(([, v]) => v.replace(/:(\/\/)?$/, '').toLowerCase());
+    if (this.source.address.kind === 'unix') schemes.push('file');
+    return [...new Set(schemes)];
+  }
+
+  /** Add a URL (of a scheme MPD handles) or a path in MPD's database to the queue, and play it. */
+  async openUri(uri: string): Promise<void> {
+    const scheme = schemeOf(uri);
+    if (scheme === undefined && uri.startsWith('/') && this.source.address.kind !== 'unix') {
+      throw new NoPlayerError('MPD opens an absolute path only for clients on its unix socket',
+        'give the path relative to MPD\'s music directory (as `mpc ls` shows it), or set mpd.host to MPD\'s socket', 'player.unsupported_scheme');
+    }
+    if (scheme !== undefined) {
+      const schemes = await this.uriSchemes();
+      if (!schemes.includes(scheme)) {
+        throw unsupportedScheme(`MPD at ${this.source.address.display}`, scheme, schemes,
+          'or a path in MPD\'s database (`mpc ls` lists it)');
+      }
+    }
+    const id = await this.addId(uri).catch((e: unknown) => { throw ackOnOpen(e); });
+    try {
+      await this.source.run(['playid', id]);
+    } catch (e) {
+      // A URL MPD cannot play (unreachable, not audio) is not left behind in the queue.
+      await this.source.run(['deleteid', id]).catch(() => {});
+      throw e;
+    }
+  }
+
   /**
    * Add a local file to the queue and play it. Inside MPD's music directory
    * the file is added by its path relative to that directory (what MPD's
@@ -442,6 +500,15 @@ export function socketDisplay(path: string): string {
  */
 function ackOnAdd(e: unknown): unknown {
   return e instanceof MpdAckError && e.command === 'addid' ? notPlayable(e) : e;
+}
+
+/** MPD refused `addid` of a URI or path given to `play open`: unknown to it, or not allowed, or not playable. */
+function ackOnOpen(e: unknown): unknown {
+  if (!(e instanceof MpdAckError) || e.command !== 'addid') return e;
+  if (e.ack === Ack.noExist) {
+    return new UsageError('MPD has no song at that path', 'give a path in MPD\'s database as `mpc ls` shows it, or a URL', 'media.not_found');
+  }
+  return notPlayable(e);
 }
 
 function notPlayable(e: MpdAckError): UsageError {

@@ -6,20 +6,26 @@
  * costs ~50–70 ms, which commands that never touch D-Bus must not pay.
  */
 import type { Socket } from 'node:net';
-import { isAbsolute } from 'node:path';
+import { isAbsolute, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Message as DbusMessage, MessageBus, Variant as DbusVariant } from 'dbus-next';
 import { ExitCode, MediagateError, NoPlayerError, TimeoutError, UsageError } from '../errors.js';
 import { DEFAULT_BACKEND_TIMEOUT_MS, withTimeout } from '../timeout.js';
 import { parseBusAddress, sessionBusAddress } from './dbus-address.js';
+import { metadataOf, queueEntryOf } from './metadata.js';
+import { canonicalName, groupByOwner, instancePairs, mergeGroups, withoutInstance } from './mpris-names.js';
+import { schemeOf, unsupportedScheme } from './uri.js';
 import type {
-  Capabilities, PlaybackStatus, Player, PlayerAction, PlayerSource, PlayerState, RepeatMode, SourceOptions,
+  Capabilities, Metadata, PlaybackStatus, Player, PlayerAction, PlayerSource, PlayerState, QueueEntry, RepeatMode, SourceOptions,
 } from './types.js';
 
 /** Every MPRIS player owns a bus name with this prefix; the rest is the player name. */
 export const MPRIS_PREFIX = 'org.mpris.MediaPlayer2.';
 const MPRIS_PATH = '/org/mpris/MediaPlayer2';
+const ROOT_IFACE = 'org.mpris.MediaPlayer2';
 const PLAYER_IFACE = 'org.mpris.MediaPlayer2.Player';
+const TRACKLIST_IFACE = 'org.mpris.MediaPlayer2.TrackList';
+const NO_TRACK = '/org/mpris/MediaPlayer2/TrackList/NoTrack';
 const PROPS_IFACE = 'org.freedesktop.DBus.Properties';
 const DBUS_NAME = 'org.freedesktop.DBus';
 const DBUS_PATH = '/org/freedesktop/DBus';
@@ -257,8 +263,22 @@ function usToSeconds(us: number | null): number | null {
 
 const STATUS: Record<string, PlaybackStatus> = { Playing: 'playing', Paused: 'paused', Stopped: 'stopped' };
 const LOOP: Record<string, RepeatMode> = { None: 'off', Track: 'track', Playlist: 'playlist' };
+const LOOP_STATUS: Record<RepeatMode, string> = { off: 'None', track: 'Track', playlist: 'Playlist' };
 
-function capabilitiesOf(p: Props): Capabilities {
+/**
+ * The schemes a player opens: its SupportedUriSchemes (lower case), and
+ * `file` for any player that lists schemes at all — MPRIS expects almost
+ * every player to take it, and mpv-mpris lists only network schemes while
+ * opening local files. A player listing none (Chromium) opens nothing.
+ */
+function schemesOf(root: Props): string[] {
+  const v = unwrap(root.SupportedUriSchemes);
+  const listed = Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string' && x !== '').map((x) => x.toLowerCase()) : [];
+  return listed.length && !listed.includes('file') ? ['file', ...listed] : listed;
+}
+
+/** `p`: the Player interface's properties; `root`: the root interface's (SupportedUriSchemes), {} when unknown. */
+function capabilitiesOf(p: Props, root: Props = {}): Capabilities {
   const canControl = bool(p.CanControl) ?? false;
   return {
     canPlay: canControl && (bool(p.CanPlay) ?? false),
@@ -268,11 +288,15 @@ function capabilitiesOf(p: Props): Capabilities {
     canGoPrevious: canControl && (bool(p.CanGoPrevious) ?? false),
     canSetVolume: canControl && num(p.Volume) !== null,
     canControl,
+    // Optional properties: a player that has them implements them (Chromium has neither).
+    canShuffle: canControl && bool(p.Shuffle) !== null,
+    canRepeat: canControl && LOOP[str(p.LoopStatus) ?? ''] !== undefined,
+    canOpenUri: canControl && schemesOf(root).length > 0,
   };
 }
 
-/** Decode one GetAll answer of org.mpris.MediaPlayer2.Player. Exported for tests. */
-export function decodePlayerProps(player: string, p: Props, readAt: Date): PlayerState {
+/** Decode one GetAll answer of org.mpris.MediaPlayer2.Player (and of the root interface). Exported for tests. */
+export function decodePlayerProps(player: string, p: Props, readAt: Date, root: Props = {}): PlayerState {
   const meta = (unwrap(p.Metadata) ?? {}) as Props;
   const volume = num(p.Volume);
   const loop = str(p.LoopStatus);
@@ -291,7 +315,7 @@ export function decodePlayerProps(player: string, p: Props, readAt: Date): Playe
     shuffle: bool(p.Shuffle),
     repeat: loop === null ? null : (LOOP[loop] ?? null),
     artUrl: str(meta['mpris:artUrl']),
-    capabilities: capabilitiesOf(p),
+    capabilities: capabilitiesOf(p, root),
   };
 }
 
@@ -313,6 +337,17 @@ function unsupported(player: string, action: string, why: string): NoPlayerError
     'player.unsupported');
 }
 
+/** A part of MPRIS the player does not implement at all (no Shuffle property, no TrackList). */
+function notImplemented(player: string, what: string, part: string): NoPlayerError {
+  return new NoPlayerError(`player '${player}' has no ${what}: it does not implement ${part}`,
+    'not supported by this player; use its own controls, or another player', 'player.unsupported');
+}
+
+function asProps(v: unknown): Props {
+  const x = unwrap(v);
+  return x && typeof x === 'object' && !Array.isArray(x) ? x as Props : {};
+}
+
 /** One MPRIS player, addressed by its well-known bus name. */
 export class MprisPlayer implements Player {
   readonly backend = 'mpris' as const;
@@ -322,6 +357,8 @@ export class MprisPlayer implements Player {
   constructor(
     private readonly source: MprisSource,
     readonly name: string,
+    /** Further names its connection owns (`vlc.instance4242` beside `vlc`). */
+    readonly aliases: readonly string[] = [],
   ) {
     this.busName = MPRIS_PREFIX + name;
   }
@@ -333,17 +370,125 @@ export class MprisPlayer implements Player {
       `player '${this.name}' (${member})`, (e) => playerError(this.name, what, conn.timeoutMs, e));
   }
 
-  /** The raw properties of the Player interface (one GetAll). */
-  private async props(): Promise<{ props: Props; readAt: Date }> {
+  /** The raw properties of the Player interface (one GetAll), and the connection that answered. */
+  private async props(): Promise<{ props: Props; readAt: Date; owner: string | undefined }> {
     const reply = await this.call('GetAll', PROPS_IFACE, 's', [PLAYER_IFACE]);
-    const readAt = new Date();
-    const props = reply.body[0];
-    return { props: props && typeof props === 'object' ? props as Props : {}, readAt };
+    return { props: asProps(reply.body[0]), readAt: new Date(), owner: reply.sender ?? undefined };
   }
 
+  /** The root interface's properties (SupportedUriSchemes, HasTrackList…), remembered per owning connection. */
+  private async rootProps(): Promise<Props> {
+    const reply = await this.call('GetAll', PROPS_IFACE, 's', [ROOT_IFACE]);
+    const props = asProps(reply.body[0]);
+    if (reply.sender) this.source.rememberRoot(this.busName, reply.sender, props);
+    return props;
+  }
+
+  /**
+   * One GetAll of the Player interface. The root interface's properties
+   * (for canOpenUri) change only with the player itself, so they are asked
+   * once per connection: alongside that first GetAll, not after it, and
+   * never again while the same connection owns the name.
+   */
   async state(): Promise<PlayerState> {
-    const { props, readAt } = await this.props();
-    return decodePlayerProps(this.name, props, readAt);
+    const known = this.source.knownRoot(this.busName);
+    const asking = known ? undefined : this.rootProps().catch(() => ({}) as Props);
+    const { props, readAt, owner } = await this.props();
+    const root = known && known.owner === owner ? known.props : await (asking ?? this.rootProps().catch(() => ({}) as Props));
+    const state = decodePlayerProps(this.name, props, readAt, root);
+    return this.aliases.length ? { ...state, aliases: [...this.aliases] } : state;
+  }
+
+  /** Every metadata key of the current track, raw (xesam:*, mpris:*, the player's own), JSON-safe. */
+  async metadata(): Promise<Metadata> {
+    const reply = await this.call('Get', PROPS_IFACE, 'ss', [PLAYER_IFACE, 'Metadata']);
+    return metadataOf(reply.body[0]);
+  }
+
+  private async setPlayerProp(prop: string, signature: string, value: unknown): Promise<void> {
+    const conn = await this.source.connection();
+    await this.call('Set', PROPS_IFACE, 'ssv', [PLAYER_IFACE, prop, new conn.dbus.Variant(signature, value)]);
+  }
+
+  async setShuffle(on: boolean): Promise<void> {
+    const { props } = await this.props();
+    const caps = capabilitiesOf(props);
+    if (!caps.canControl) throw unsupported(this.name, 'shuffle', 'CanControl is false');
+    if (!caps.canShuffle) throw notImplemented(this.name, 'shuffle setting', 'the MPRIS Shuffle property');
+    await this.setPlayerProp('Shuffle', 'b', on);
+  }
+
+  async setRepeat(mode: RepeatMode): Promise<void> {
+    const loop = LOOP_STATUS[mode];
+    if (!loop) throw new UsageError(`unknown repeat mode '${String(mode)}'`, 'use off, track or playlist', 'usage.invalid_repeat');
+    const { props } = await this.props();
+    const caps = capabilitiesOf(props);
+    if (!caps.canControl) throw unsupported(this.name, 'repeat', 'CanControl is false');
+    if (!caps.canRepeat) throw notImplemented(this.name, 'repeat setting', 'the MPRIS LoopStatus property');
+    await this.setPlayerProp('LoopStatus', 's', loop);
+  }
+
+  /** SupportedUriSchemes, lower case. */
+  async uriSchemes(): Promise<string[]> {
+    return schemesOf(await this.rootProps());
+  }
+
+  /**
+   * OpenUri, when the player supports the URI's scheme (SupportedUriSchemes);
+   * a plain path is a local file (file:// URI, relative to the working
+   * directory). A paused player is resumed, as for playFile.
+   */
+  async openUri(uri: string): Promise<void> {
+    const href = schemeOf(uri) === undefined ? pathToFileURL(resolvePath(uri)).href : uri;
+    const scheme = schemeOf(href);
+    const [{ props }, schemes] = await Promise.all([this.props(), this.uriSchemes()]);
+    if (!capabilitiesOf(props).canControl) throw unsupported(this.name, 'open a URI', 'CanControl is false');
+    if (scheme === undefined || !schemes.includes(scheme)) throw unsupportedScheme(`player '${this.name}'`, scheme, schemes);
+    await this.open(href, props);
+  }
+
+  /** The tracks of its MPRIS TrackList, the current one marked; `player.unsupported` for a player without one. */
+  async queue(): Promise<QueueEntry[]> {
+    let tracks: unknown;
+    try {
+      // HasTrackList is not trusted either way: VLC 3 says false and has one.
+      tracks = unwrap((await this.call('Get', PROPS_IFACE, 'ss', [TRACKLIST_IFACE, 'Tracks'])).body[0]);
+    } catch (e) {
+      if (e instanceof MediagateError && (e.code === 'player.unsupported' || e.code === 'player.error')) {
+        throw notImplemented(this.name, 'queue', 'the MPRIS TrackList');
+      }
+      throw e;
+    }
+    const ids = Array.isArray(tracks) ? tracks.filter((x): x is string => typeof x === 'string' && x !== NO_TRACK) : [];
+    if (ids.length === 0) return [];
+    const [reply, current] = await Promise.all([
+      this.call('GetTracksMetadata', TRACKLIST_IFACE, 'ao', [ids]),
+      this.metadata(),
+    ]);
+    const currentId = typeof current['mpris:trackid'] === 'string' ? current['mpris:trackid'] : null;
+    const list = Array.isArray(reply.body[0]) ? reply.body[0] as unknown[] : [];
+    return list.map((m, i) => {
+      const meta = metadataOf(m);
+      const id = typeof meta['mpris:trackid'] === 'string' ? meta['mpris:trackid'] : ids[i] ?? null;
+      const at = id === null ? -1 : ids.indexOf(id);
+      return queueEntryOf(at >= 0 ? at : i, meta, id !== null && id === currentId, id);
+    });
+  }
+
+  /** One GetAll of the Player interface as D-Bus gave it (the playerctl mode reads the values with their types). */
+  async properties(): Promise<{ props: Props; readAt: Date }> {
+    return this.props();
+  }
+
+  /** A method of the Player interface, called as it is — no capability check: the caller checks its own way. */
+  async invoke(member: string, signature = '', body: unknown[] = []): Promise<void> {
+    await this.call(member, PLAYER_IFACE, signature, body);
+  }
+
+  /** A property of the Player interface set to a value of D-Bus type `signature`, as it is. */
+  async setProperty(name: string, signature: string, value: unknown): Promise<void> {
+    const conn = await this.source.connection();
+    await this.call('Set', PROPS_IFACE, 'ssv', [PLAYER_IFACE, name, new conn.dbus.Variant(signature, value)]);
   }
 
   async act(action: PlayerAction): Promise<void> {
@@ -368,7 +513,7 @@ export class MprisPlayer implements Player {
     if (!caps.canSeek) throw unsupported(this.name, 'seek', 'CanSeek is false');
     const meta = (unwrap(props.Metadata) ?? {}) as Props;
     const trackId = unwrap(meta['mpris:trackid']);
-    if (typeof trackId !== 'string' || trackId === '' || trackId === '/org/mpris/MediaPlayer2/TrackList/NoTrack') {
+    if (typeof trackId !== 'string' || trackId === '' || trackId === NO_TRACK) {
       throw new NoPlayerError(`player '${this.name}' has no current track to seek in`,
         'start playing something first', 'player.no_track');
     }
@@ -400,9 +545,7 @@ export class MprisPlayer implements Player {
       throw unsupported(this.name, 'volume',
         caps.canControl ? 'it has no Volume property' : 'CanControl is false');
     }
-    const conn = await this.source.connection();
-    const volume = new conn.dbus.Variant('d', level / 100);
-    await this.call('Set', PROPS_IFACE, 'ssv', [PLAYER_IFACE, 'Volume', volume]);
+    await this.setPlayerProp('Volume', 'd', level / 100);
   }
 
   /** Open a local file (absolute real path) with OpenUri and a file:// URI; a paused player is resumed. */
@@ -411,11 +554,14 @@ export class MprisPlayer implements Player {
       throw new UsageError('the file to play must be an absolute path');
     }
     const { props } = await this.props();
-    const caps = capabilitiesOf(props);
-    if (!caps.canControl) throw unsupported(this.name, 'open a file', 'CanControl is false');
-    await this.call('OpenUri', PLAYER_IFACE, 's', [pathToFileURL(file).href]);
-    // MPRIS starts playback after OpenUri only when stopped; a paused player (mpv) stays paused.
-    if (caps.canPlay && str(props.PlaybackStatus) !== 'Playing') await this.call('Play', PLAYER_IFACE);
+    if (!capabilitiesOf(props).canControl) throw unsupported(this.name, 'open a file', 'CanControl is false');
+    await this.open(pathToFileURL(file).href, props);
+  }
+
+  /** OpenUri, then Play: MPRIS starts playback after OpenUri only when stopped; a paused player (mpv) stays paused. */
+  private async open(href: string, props: Props): Promise<void> {
+    await this.call('OpenUri', PLAYER_IFACE, 's', [href]);
+    if (capabilitiesOf(props).canPlay && str(props.PlaybackStatus) !== 'Playing') await this.call('Play', PLAYER_IFACE);
   }
 }
 
@@ -425,6 +571,8 @@ export class MprisSource implements PlayerSource {
   readonly timeoutMs: number;
   private readonly env: NodeJS.ProcessEnv;
   private conn: Promise<BusConnection> | undefined;
+  /** Root-interface properties by bus name, with the connection that owned it then (bounded: browsers come and go). */
+  private readonly roots = new Map<string, { owner: string; props: Props }>();
 
   constructor(opts: Partial<SourceOptions> = {}) {
     this.env = opts.env ?? process.env;
@@ -452,31 +600,86 @@ export class MprisSource implements PlayerSource {
     return all.filter((n) => n.startsWith(MPRIS_PREFIX) && n.length > MPRIS_PREFIX.length).sort();
   }
 
-  /** Names of the MPRIS players on the bus (`mpv`, `vlc.instance42`), sorted, without asking any player. */
-  async playerNames(): Promise<string[]> {
+  /**
+   * Every MPRIS name on the bus as it is, sorted, without asking any player —
+   * `vlc` and `vlc.instance42` both, as playerctl lists them (the playerctl mode).
+   */
+  async busNames(): Promise<string[]> {
     return (await this.names(await this.connection())).map((n) => n.slice(MPRIS_PREFIX.length));
+  }
+
+  /** The root properties remembered for `busName`, and the connection that owned it when they were read. */
+  knownRoot(busName: string): { owner: string; props: Props } | undefined {
+    return this.roots.get(busName);
+  }
+
+  rememberRoot(busName: string, owner: string, props: Props): void {
+    this.roots.delete(busName);
+    if (this.roots.size >= 64) this.roots.delete(this.roots.keys().next().value!);
+    this.roots.set(busName, { owner, props });
+  }
+
+  /** The unique connection name owning `busName`, or undefined when none does (any more). */
+  private owner(conn: BusConnection, busName: string): Promise<string | undefined> {
+    return conn.callDaemon('GetNameOwner', 's', [busName]).then((r) => String(r.body[0]), () => undefined);
+  }
+
+  /** Do two connections (unique names) belong to one process? (VLC 3 registers its two names on two.) */
+  private async sameProcess(conn: BusConnection, a: string, b: string): Promise<boolean> {
+    if (a === b) return true;
+    const pid = (u: string) => conn.callDaemon('GetConnectionUnixProcessID', 's', [u]).then((r) => Number(r.body[0]), () => NaN);
+    const [x, y] = await Promise.all([pid(a), pid(b)]);
+    return Number.isInteger(x) && x > 0 && x === y;
+  }
+
+  /** Names of the players on the bus, one per player (VLC's two names are one). */
+  async playerNames(): Promise<string[]> {
+    return (await this.list()).map((p) => p.name);
   }
 
   /**
    * Every player on the bus, whether or not it answers: one that owns an
    * org.mpris.MediaPlayer2.* name but never replies is still a player (its
-   * state() times out, and callers report it as not responding).
+   * state() times out, and callers report it as not responding). Names of
+   * one player are one entry (see mpris-names.ts); their owners are asked of
+   * the bus daemon only when there are two names or more, and their
+   * processes only for an `X` / `X.instance<N>` pair on two connections.
    */
   async list(): Promise<Player[]> {
-    return (await this.playerNames()).map((name) => new MprisPlayer(this, name));
+    const conn = await this.connection();
+    const names = await this.names(conn);
+    const short = names.map((n) => n.slice(MPRIS_PREFIX.length));
+    if (short.length < 2) return short.map((name) => new MprisPlayer(this, name));
+    const owners = await Promise.all(names.map((n) => this.owner(conn, n)));
+    let groups = groupByOwner(short, owners);
+    const pairs = instancePairs(groups);
+    if (pairs.length) {
+      const same = await Promise.all(pairs.map(([b, i]) => this.sameProcess(conn, groups[b]!.owner!, groups[i]!.owner!)));
+      groups = mergeGroups(groups, pairs.filter((_, k) => same[k]));
+    }
+    return groups.map((g) => new MprisPlayer(this, g.name, g.aliases));
   }
 
   /**
    * The players `requested` names, without asking any other player: the
    * exact name if it is on the bus (one NameHasOwner call), else its MPRIS
-   * instances (`vlc` → `vlc.instance42`). Empty when none is on the bus.
+   * instances (`vlc` → `vlc.instance42`). Empty when none is on the bus. An
+   * instance name whose connection also owns the name without the suffix is
+   * that player (`vlc.instance42` → `vlc`).
    */
   async find(requested: string): Promise<MprisPlayer[]> {
     const conn = await this.connection();
     const busName = MPRIS_PREFIX + requested;
     const valid = /^[A-Za-z_-][A-Za-z0-9_-]*(\.[A-Za-z_-][A-Za-z0-9_-]*)*$/.test(requested) && busName.length <= 255;
     if (!valid) return [];
-    if ((await conn.callDaemon('NameHasOwner', 's', [busName])).body[0] === true) return [new MprisPlayer(this, requested)];
+    if ((await conn.callDaemon('NameHasOwner', 's', [busName])).body[0] === true) {
+      const base = withoutInstance(requested);
+      if (base !== undefined) {
+        const [mine, theirs] = await Promise.all([this.owner(conn, busName), this.owner(conn, MPRIS_PREFIX + base)]);
+        if (mine !== undefined && theirs !== undefined && await this.sameProcess(conn, mine, theirs)) return [new MprisPlayer(this, base, [requested])];
+      }
+      return [new MprisPlayer(this, requested)];
+    }
     const instances = (await this.names(conn)).filter((n) => n.startsWith(`${busName}.`));
     return instances.map((n) => new MprisPlayer(this, n.slice(MPRIS_PREFIX.length)));
   }
@@ -549,9 +752,10 @@ export class MprisSource implements PlayerSource {
       const isChange = (msg.interface === PROPS_IFACE && msg.member === 'PropertiesChanged')
         || (msg.interface === PLAYER_IFACE && msg.member === 'Seeked');
       if (!isChange || !msg.sender) return;
+      // One player however many names its connection owns: the name it is listed under.
       const known = owners.get(msg.sender);
-      if (known) { for (const p of known) notify(p); return; }
-      refresh().then(() => { for (const p of owners.get(msg.sender) ?? []) notify(p); }, () => {});
+      if (known) { notify(canonicalName(known)); return; }
+      refresh().then(() => { const names = owners.get(msg.sender); if (names) notify(canonicalName(names)); }, () => {});
     };
 
     conn.bus.on('message', onMessage);

@@ -18,6 +18,10 @@
  * | PUT    | /api/volume                   | control |
  * | POST   | /api/player/{play,pause,toggle,stop,next,previous} | control |
  * | POST   | /api/player/seek              | control |
+ * | POST   | /api/player/{shuffle,repeat}  | control |
+ * | POST   | /api/player/open              | control + config server.openScope (default admin), checked inside |
+ * | GET    | /api/metadata                 | read    |
+ * | GET    | /api/queue                    | read    |
  * | GET    | /api/media/browse             | read    |
  * | POST   | /api/media/play               | control |
  * | GET    | /api/scripts                  | read    |
@@ -32,6 +36,7 @@
  * | POST   | /api/invites/{id}/rotate      | admin   |
  * | GET    | /api/audit                    | admin   |
  * | GET    | /api/audit/verify             | admin   |
+ * | GET    | /api/mqtt                     | admin   |
  * | GET    | /, /connect                   | public (web remote pages; data via the API) |
  * | GET    | /manifest.webmanifest, /assets/{file} | public (web remote files) |
  *
@@ -41,6 +46,8 @@
 import { ADMIN_ROUTES } from './admin.js';
 import { AUTH_ROUTES } from './auth.js';
 import { MEDIA_ROUTES } from './media.js';
+import { MQTT_ROUTES } from './mqtt.js';
+import { PLAYER_OPTION_ROUTES } from './player-options.js';
 import { PLAYER_ROUTES } from './player.js';
 import { PUBLIC_ROUTES } from './public.js';
 import type { ApiRoute } from './types.js';
@@ -50,8 +57,10 @@ export const ROUTES: readonly ApiRoute[] = Object.freeze([
   ...PUBLIC_ROUTES,
   ...AUTH_ROUTES,
   ...PLAYER_ROUTES,
+  ...PLAYER_OPTION_ROUTES,
   ...MEDIA_ROUTES,
   ...ADMIN_ROUTES,
+  ...MQTT_ROUTES,
   ...WEB_ROUTES,
 ]);
 

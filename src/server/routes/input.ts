@@ -45,6 +45,29 @@ export function playerOf(b: Body, query: URLSearchParams): string | undefined {
   return optString(b, 'player') ?? queryString(query, 'player');
 }
 
+const MAX_IGNORED = 32;
+
+/**
+ * `ignore` (as --ignore-player): an array of player names in the body, else
+ * comma-separated in the query string; [] when absent.
+ */
+export function ignoreOf(b: Body, query: URLSearchParams): string[] {
+  const v = b.ignore;
+  let names: unknown[];
+  if (v !== undefined && v !== null) {
+    if (!Array.isArray(v)) throw invalid('ignore', 'must be an array of player names');
+    names = v;
+  } else {
+    const q = queryString(query, 'ignore', 4096);
+    names = q === undefined ? [] : q.split(',');
+  }
+  if (names.length > MAX_IGNORED) throw invalid('ignore', `at most ${MAX_IGNORED} player names`);
+  return names.map((n) => {
+    if (typeof n !== 'string' || n.trim() === '' || n.length > 256 || /[\u0000-\u001f\u007f]/.test(n)) throw invalid('ignore', 'each entry must be a player name (1–256 printable characters)');
+    return n.trim();
+  });
+}
+
 export function queryString(query: URLSearchParams, name: string, max = 256): string | undefined {
   const v = query.get(name);
   if (v === null) return undefined;

@@ -20,7 +20,8 @@
 import { listFolder, listFolders } from '../../core/media.js';
 import { auditRefusedRun, listScripts, runScript } from '../../core/scripts.js';
 import { ApiError } from '../respond.js';
-import { optNumber, playerOf, queryString, reqString } from './input.js';
+import { optNumber, queryString, reqString } from './input.js';
+import { requestedPlayer } from './player.js';
 import { audited } from './player.js';
 import type { ApiRoute, Call } from './types.js';
 
@@ -52,7 +53,7 @@ async function play(c: Call) {
   const body = await c.body();
   const folder = reqString(body, 'folder', 64);
   const path = reqString(body, 'path', 4096);
-  const player = playerOf(body, c.query);
+  const player = requestedPlayer(c, body);
   const ctl = c.app.controller;
   if (!ctl.playFile) throw new ApiError(503, 'feature.unavailable', 'playing files is not available in this server');
   const done = await audited(c, 'player.play_file', player, `${folder}/${path}`.slice(0, 300), () => ctl.playFile!(folder, path, player), (r) => r.player);

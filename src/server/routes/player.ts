@@ -14,7 +14,8 @@ import type { PlayerAction } from '../../core/players/types.js';
 import type { VolumeRequest } from '../../core/volume/types.js';
 import { sanitizeMessage } from '../http-error.js';
 import { ACTION_NAME } from '../shapes.js';
-import { codeOf, optBoolean, optNumber, optString, playerOf, queryString } from './input.js';
+import { isIgnored } from '../../core/players/select.js';
+import { codeOf, ignoreOf, optBoolean, optNumber, optString, playerOf, queryString } from './input.js';
 import { RawJson, type ApiRoute, type Call } from './types.js';
 
 /** Run a control action and audit its outcome as the caller. */
@@ -29,12 +30,26 @@ export async function audited<T>(c: Call, action: string, target: string | undef
   }
 }
 
+/**
+ * The player a request names (`player`, body or query), after its own
+ * `ignore` list (as --ignore-player): resolved in the live snapshot as the
+ * CLI's hub would choose, so the controller is given a name. Without an
+ * ignore list the name (or none) goes to the controller as it is.
+ */
+export function requestedPlayer(c: Call, body: Record<string, unknown> = {}): string | undefined {
+  const player = playerOf(body, c.query);
+  const ignore = ignoreOf(body, c.query);
+  return ignore.length ? c.app.view.select(player, ignore).player : player;
+}
+
 function status(c: Call): RawJson {
-  return new RawJson(c.app.view.text(queryString(c.query, 'player')));
+  return new RawJson(c.app.view.text(queryString(c.query, 'player'), Date.now(), ignoreOf({}, c.query)));
 }
 
 async function players(c: Call) {
-  const { players: rows, problems } = await c.app.controller.players();
+  const ignore = ignoreOf({}, c.query);
+  const { players: all, problems } = await c.app.controller.players();
+  const rows = ignore.length ? all.filter((r) => !isIgnored(r, ignore)) : all;
   const safeRows = rows.map((r) => (r.error === undefined ? r : { ...r, error: sanitizeMessage(r.error) }));
   return { players: safeRows, problems: problems.map((p) => ({ code: p.code, message: sanitizeMessage(p.message) })) };
 }
@@ -42,7 +57,7 @@ async function players(c: Call) {
 function action(a: PlayerAction) {
   return async (c: Call) => {
     const body = await c.body({ optional: true });
-    const player = playerOf(body, c.query);
+    const player = requestedPlayer(c, body);
     const r = await audited(c, `player.${a}`, player, undefined, () => c.app.controller.act(a, player), (x) => x.player);
     c.app.view.invalidate();
     return { ok: true, player: r.player, action: ACTION_NAME[a] };
@@ -66,7 +81,7 @@ export function seekTarget(b: Record<string, unknown>): SeekTarget {
 async function seek(c: Call) {
   const body = await c.body();
   const target = seekTarget(body);
-  const player = playerOf(body, c.query);
+  const player = requestedPlayer(c, body);
   const detail = target.kind === 'percent' ? `${target.percent}%` : target.kind === 'relative' ? `${target.seconds >= 0 ? '+' : ''}${target.seconds}` : String(target.seconds);
   const r = await audited(c, 'player.seek', player, detail, () => c.app.controller.seek(target, player), (x) => x.player);
   c.app.view.invalidate();
@@ -80,7 +95,7 @@ function volumeTarget(v: string | undefined): 'system' | 'player' | undefined {
 
 async function getVolume(c: Call) {
   const target = volumeTarget(queryString(c.query, 'target'));
-  const player = queryString(c.query, 'player');
+  const player = target === 'player' ? requestedPlayer(c) : queryString(c.query, 'player');
   const snap = c.app.live.snapshot().volume;
   if (snap && target === undefined && player === undefined) return { level: snap.level, muted: snap.muted, target: snap.target, backend: snap.backend };
   const v = await c.app.controller.volume({ kind: 'get' }, target, player);
@@ -98,7 +113,7 @@ async function putVolume(c: Call) {
   const change = optNumber(body, 'change', -100, 100, { integer: true });
   const muted = optBoolean(body, 'muted');
   const target = volumeTarget(optString(body, 'target'));
-  const player = playerOf(body, c.query);
+  const player = target === 'player' ? requestedPlayer(c, body) : playerOf(body, c.query);
   if (level !== undefined && change !== undefined) throw new UsageError('give level or change, not both', undefined, 'usage.invalid_volume');
   const requests: VolumeRequest[] = [];
   if (level !== undefined) requests.push({ kind: 'set', level });

@@ -21,6 +21,7 @@ import type { WebAssets } from '../web.js';
 import type { RateLimiter } from '../rate-limit.js';
 import type { Route } from '../router.js';
 import type { StatusView } from '../status-view.js';
+import type { BridgeStatus } from '../mqtt/bridge.js';
 
 export interface App {
   env: NodeJS.ProcessEnv;
@@ -44,6 +45,8 @@ export interface App {
   scriptRuns: RateLimiter;
   /** Aborts when the server shuts down (running scripts are ended). */
   shutdown: AbortSignal;
+  /** The MQTT bridge's state (null when mqtt.url is not set). */
+  mqttStatus(): BridgeStatus | null;
 }
 
 export interface Call {

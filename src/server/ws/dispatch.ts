@@ -13,6 +13,7 @@ import type { RawData } from 'ws';
 import { MediagateError } from '../../core/errors.js';
 import { scopeAllows } from '../../core/scopes.js';
 import { sanitizeMessage } from '../http-error.js';
+import { DEFAULT_OPEN_POLICY, openRefusal } from '../open-policy.js';
 import { RateLimiter } from '../rate-limit.js';
 import {
   type Command, commandAuditAction, commandDetail, type Envelope, parseCommand, parseEnvelope, resultMessage, WsErrorCode, WsProtocolError,
@@ -27,7 +28,7 @@ export class Dispatcher {
   private readonly limiter: RateLimiter;
 
   constructor(
-    private readonly deps: Pick<WsDeps, 'controller'>,
+    private readonly deps: Pick<WsDeps, 'controller' | 'openPolicy'>,
     private readonly limits: WsLimits,
     private readonly report: WsReport,
     private readonly connections: Connections,
@@ -110,6 +111,12 @@ export class Dispatcher {
       return;
     }
     const detail = commandDetail(cmd);
+    const refused = cmd.action === 'open' ? openRefusal(this.deps.openPolicy?.() ?? DEFAULT_OPEN_POLICY, c.principal.scope, cmd.uri) : undefined;
+    if (refused) {
+      this.report.audit(c.actor, auditAction, 'denied', c.ip, c.requestId, { detail: `ws ${refused.code} ${detail}` });
+      sendError(c, refused.code, sanitizeMessage(refused.message), id);
+      return;
+    }
     c.inFlight++;
     try {
       const data = await this.run(cmd);
@@ -139,6 +146,18 @@ export class Dispatcher {
       case 'volume': {
         const v = await ctl.volume(cmd.request, cmd.target, cmd.player);
         return { level: v.level, muted: v.muted, target: v.target, backend: v.backend };
+      }
+      case 'shuffle': {
+        const r = await ctl.setShuffle(cmd.value, cmd.player);
+        return { player: r.player, action: 'shuffle', shuffle: r.shuffle };
+      }
+      case 'repeat': {
+        const r = await ctl.setRepeat(cmd.mode, cmd.player);
+        return { player: r.player, action: 'repeat', repeat: r.repeat };
+      }
+      case 'open': {
+        const r = await ctl.open(cmd.uri, cmd.player);
+        return { player: r.player, action: 'open', uri: r.uri };
       }
       default: {
         const r = await ctl.act(cmd.action, cmd.player);

@@ -50,7 +50,7 @@ export class Fanout {
   private lastStatusSent: Buffer | null = null;
   private lastVolumeSent: Buffer | null = null;
   private readonly onStatusEvent: (s: LiveSnapshot) => void;
-  private readonly onVolumeEvent: (v: VolumeState) => void;
+  private readonly onVolumeEvent: (v: VolumeState | null) => void;
 
   constructor(
     private readonly deps: Pick<WsDeps, 'live' | 'statusJson'>,
@@ -141,7 +141,8 @@ export class Fanout {
     this.broadcast('status', buf);
   }
 
-  private onVolume(v: VolumeState): void {
+  /** A new reading, or null: the mixer is gone (subscribers are sent {data: null}, as a new subscriber then is). */
+  private onVolume(v: VolumeState | null): void {
     if (this.subscribers.size === 0) return;
     const buf = this.volumeMessage(v);
     if (buf === this.lastVolumeSent || (this.lastVolumeSent !== null && buf.equals(this.lastVolumeSent))) return;

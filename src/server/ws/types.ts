@@ -10,6 +10,7 @@ import type { AuditQuery, AuditRecord } from '../../core/audit/log.js';
 import type { Controller } from '../../core/control.js';
 import type { LiveState } from '../../core/live.js';
 import type { PlayerState } from '../../core/players/types.js';
+import type { OpenPolicy } from '../open-policy.js';
 import { errorMessage, type MessageId } from '../ws-protocol.js';
 
 export const WS_PATH = '/api/ws';
@@ -49,6 +50,8 @@ export interface WsDeps {
    * denial gate. Without it those are appended to `audit` directly.
    */
   auditDenied?(actor: AuditActor, action: string, ip: string, requestId: string, target: string, detail?: string): void;
+  /** Optional: who may open a URI and which (config server.openScope / openSchemes); without it admin, http and https. */
+  openPolicy?(): OpenPolicy;
   live: LiveState; // snapshot() + 'status'/'volume' events
   controller: Controller;
   audit: AuditSink;
