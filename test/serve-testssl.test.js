@@ -42,8 +42,15 @@ for (const profile of ['intermediate', 'modern']) {
     const cert = ecCertificate(t);
     const { env } = await serveEnv(t, {}, { 'server.tlsProfile': profile });
     const srv = await startServe(t, env, { args: ['--tls-cert', cert.cert, '--tls-key', cert.key] });
-    const r = await runTestssl(t, srv.port, CHECKS);
+    let r = await runTestssl(t, srv.port, CHECKS);
     t.comment(`testssl.sh (${profile}): ${(r.ms / 1000).toFixed(0)} s, ${r.findings.length} findings`);
+    // A WARN is a check testssl.sh could not finish (seen under load: "check failed because of
+    // connect problem"). Only then, scan once more; a WARN that stays, or any rating, fails below.
+    const first = badFindings(r.findings, { alsoExpected: BY_DESIGN[profile] });
+    if (first.length > 0 && first.every((f) => f.severity === 'WARN')) {
+      t.comment(`scanning again after: ${show(first)}`);
+      r = await runTestssl(t, srv.port, CHECKS);
+    }
     const ids = new Set(r.findings.map((f) => f.id));
     // The scan covered what matters (a run that tested nothing would pass too).
     for (const id of ['SSLv3', 'TLS1', 'TLS1_1', 'TLS1_2', 'TLS1_3', 'cipherlist_AVERAGE', 'LUCKY13', 'BREACH', 'ROBOT', 'cert_keySize', 'HSTS_time']) {
