@@ -96,9 +96,9 @@ export class LocalController implements Controller {
   constructor(
     private readonly env: NodeJS.ProcessEnv,
     private readonly config: Config,
-    opts: { mpdPassword?: string | undefined; now?: () => Date; audit?: AuditSink; actor?: AuditActor; ignore?: readonly string[] | undefined } = {},
+    opts: { mpdPassword?: string | undefined; now?: () => Date; audit?: AuditSink; actor?: AuditActor; ignore?: readonly string[] | undefined; oneShot?: boolean | undefined } = {},
   ) {
-    this.hub = new PlayerHub({ env, config, mpdPassword: opts.mpdPassword, ignore: opts.ignore });
+    this.hub = new PlayerHub({ env, config, mpdPassword: opts.mpdPassword, ignore: opts.ignore, oneShot: opts.oneShot });
     this.now = opts.now ?? (() => new Date());
     this.audit = opts.audit;
     this.actor = opts.actor;

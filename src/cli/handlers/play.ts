@@ -161,5 +161,5 @@ async function followStatus(ctx: Ctx, flags: PlayFlags, template?: (s: PlayerSta
     } finally {
       await live.stop();
     }
-  }, undefined, { ignore });
+  }, undefined, { ignore, follow: true });
 }
