@@ -12,7 +12,6 @@ import { relativeLanding, seekLanded } from './players/seek-landed.js';
 import type { Capabilities, Metadata, Player, PlayerAction, PlayerState, QueueEntry, RepeatMode } from './players/types.js';
 import { auditUri, checkUri } from './players/uri.js';
 import { applyChange } from './volume/request.js';
-import { chooseMixer, chooseMixerForChange } from './volume/select.js';
 import type { MixerName, VolumeRequest } from './volume/types.js';
 
 export interface PlayerRow {
@@ -242,6 +241,8 @@ export class LocalController implements Controller {
 
   private async readOrChangeVolume(request: VolumeRequest, target: VolumeTarget, player?: string): Promise<VolumeResult> {
     const o = { env: this.env, config: this.config, target, player, hub: this.hub };
+    // The mixers (and the child_process they spawn pactl with) load only for a volume command, not for every status.
+    const { chooseMixer, chooseMixerForChange } = await import('./volume/select.js');
     if (request.kind === 'set' || request.kind === 'change') {
       // Send the new level as soon as the current one is known; the mute state is read meanwhile.
       const { mixer, reading } = await chooseMixerForChange(o);

@@ -1,7 +1,8 @@
 import { UsageError } from '../../core/errors.js';
 import { compileTemplate, formatClock, TemplateError, escapeValue, type EscapeMode } from '../../core/format.js';
 import { parseSeek } from '../../core/players/seek.js';
-import { LiveState, type LiveSnapshot } from '../../core/live.js';
+// LiveState (and the mixer watch it brings) only for --follow: imported there, not on every status.
+import type { LiveSnapshot } from '../../core/live.js';
 import { noPlayers } from '../../core/players/hub.js';
 import type { PlayerAction, PlayerState } from '../../core/players/types.js';
 import type { PlayerRow } from '../../core/control.js';
@@ -145,6 +146,7 @@ async function followStatus(ctx: Ctx, flags: PlayFlags, template?: (s: PlayerSta
   const remoteRefused = () => new UsageError('--all-players and --ignore-player do not follow over --remote: the server pushes one player',
     'follow without them (the server\'s own config players.ignore applies), or run it on the machine that plays', 'usage.unsupported');
   if (await followRemote(ctx, flags.player, print, ended, flags['all-players'] || ignore.length > 0 ? remoteRefused : undefined)) return;
+  const { LiveState } = await import('../../core/live.js');
   await withLocal(ctx, async ({ hub }, config) => {
     const live = new LiveState(hub, { env: ctx.env, config, player: flags.player });
     // LiveState records the player that changed state last (last-active), so later bare commands pick it.
