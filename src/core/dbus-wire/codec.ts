@@ -115,7 +115,7 @@ export class Reader {
   }
 }
 
-/** Builds a little-endian message body (or header); offsets relative to `base` for alignment. */
+/** Builds a little-endian message; offsets (and so alignment) are relative to its start. */
 export class Writer {
   private buf = Buffer.alloc(256);
   pos = 0;
@@ -139,13 +139,13 @@ export class Writer {
 
   private str(v: unknown, lenBytes: 1 | 4): void {
     if (typeof v !== 'string') throw new WireError(`expected a string, got ${typeof v}`);
-    const bytes = Buffer.from(v, 'utf8');
-    if (bytes.includes(0)) throw new WireError('a D-Bus string cannot contain NUL');
-    if (lenBytes === 1) { if (bytes.length > 255) throw new WireError('signature too long'); this.u8(bytes.length); } else this.u32(bytes.length);
-    this.room(bytes.length + 1);
-    bytes.copy(this.buf, this.pos);
-    this.buf[this.pos + bytes.length] = 0;
-    this.pos += bytes.length + 1;
+    if (v.includes('\0')) throw new WireError('a D-Bus string cannot contain NUL');
+    const len = Buffer.byteLength(v, 'utf8');
+    if (lenBytes === 1) { if (len > 255) throw new WireError('signature too long'); this.u8(len); } else this.u32(len);
+    this.room(len + 1);
+    this.buf.write(v, this.pos, 'utf8');
+    this.buf[this.pos + len] = 0;
+    this.pos += len + 1;
   }
 
   private int(v: unknown, min: number, max: number): number {
@@ -216,6 +216,20 @@ export class Writer {
         return;
       }
     }
+  }
+
+  /** One header field: the struct (y, v) with a string-like (s, o, g) value. */
+  field(code: number, sig: 's' | 'o' | 'g', value: string): void {
+    this.align(8);
+    this.u8(code);
+    this.u8(1);
+    this.u8(sig.charCodeAt(0));
+    this.u8(0);
+    this.str(value, sig === 'g' ? 1 : 4);
+  }
+
+  patchU32(at: number, v: number): void {
+    this.buf.writeUInt32LE(v, at);
   }
 
   bytes(): Buffer {

@@ -3,7 +3,7 @@
  * method calls (little-endian); reads any message in either byte order,
  * refusing a malformed or oversized one before buffering it.
  */
-import { Reader, Variant, Writer, MAX_ARRAY_BYTES } from './codec.js';
+import { Reader, Writer, MAX_ARRAY_BYTES, type Variant } from './codec.js';
 import { WireError } from './errors.js';
 import { parseSignature } from './signature.js';
 
@@ -42,35 +42,37 @@ export interface MethodCall {
   flags?: number;
 }
 
-/** The bytes of a method call with this serial. Throws WireError when the body does not fit the signature. */
+/**
+ * The bytes of a method call with this serial, built in one buffer: the
+ * header fields written directly (no Variant objects), the body after them.
+ * Throws WireError when the body does not fit the signature.
+ */
 export function encodeCall(call: MethodCall, serial: number): Buffer {
   const signature = call.signature ?? '';
-  const bodyValues = call.body ?? [];
+  const values = call.body ?? [];
   const types = parseSignature(signature);
-  if (types.length !== bodyValues.length) throw new WireError(`signature "${signature}" wants ${types.length} values, got ${bodyValues.length}`);
-  const body = new Writer();
-  types.forEach((t, i) => body.write(t, bodyValues[i]));
-  const bodyBytes = body.bytes();
-
-  const fields: Array<[number, Variant]> = [
-    [FIELD.path, new Variant('o', call.path)],
-    [FIELD.member, new Variant('s', call.member)],
-  ];
-  if (call.interface) fields.push([FIELD.interface, new Variant('s', call.interface)]);
-  if (call.destination) fields.push([FIELD.destination, new Variant('s', call.destination)]);
-  if (signature) fields.push([FIELD.signature, new Variant('g', signature)]);
-  const head = new Writer();
-  head.u8(0x6c); // 'l': little-endian
-  head.u8(MessageType.methodCall);
-  head.u8(call.flags ?? 0);
-  head.u8(1);
-  head.u32(bodyBytes.length);
-  head.u32(serial);
-  head.write(FIELDS_TYPE, fields);
-  head.align(8);
-  const total = head.pos + bodyBytes.length;
-  if (total > MAX_MESSAGE_BYTES) throw new WireError('message too long');
-  return Buffer.concat([head.bytes(), bodyBytes], total);
+  if (types.length !== values.length) throw new WireError(`signature "${signature}" wants ${types.length} values, got ${values.length}`);
+  const w = new Writer();
+  w.u8(0x6c); // 'l': little-endian
+  w.u8(MessageType.methodCall);
+  w.u8(call.flags ?? 0);
+  w.u8(1);
+  w.u32(0); // body length, patched below
+  w.u32(serial);
+  w.u32(0); // header fields' byte length, patched below
+  const fieldsStart = w.pos; // 16: already 8-aligned
+  w.field(FIELD.path, 'o', call.path);
+  w.field(FIELD.member, 's', call.member);
+  if (call.interface) w.field(FIELD.interface, 's', call.interface);
+  if (call.destination) w.field(FIELD.destination, 's', call.destination);
+  if (signature) w.field(FIELD.signature, 'g', signature);
+  w.patchU32(12, w.pos - fieldsStart);
+  w.align(8);
+  const bodyStart = w.pos;
+  types.forEach((t, i) => w.write(t, values[i]));
+  w.patchU32(4, w.pos - bodyStart);
+  if (w.pos > MAX_MESSAGE_BYTES) throw new WireError('message too long');
+  return w.bytes();
 }
 
 const pad8 = (n: number): number => (n + 7) & ~7;

@@ -199,6 +199,22 @@ export class MprisPlayer implements Player {
       `player '${this.name}' (${member})`, (e) => playerError(this.name, what, conn.timeoutMs, e));
   }
 
+  /** State calls already on their way (prefetch), for the next state() to use. */
+  private early: { props: ReturnType<MprisPlayer['props']>; root: Promise<Props> | undefined } | undefined;
+
+  /**
+   * Send state()'s calls now, before the caller knows the name is on the bus
+   * (saves a one-shot command a round trip); the next state() takes their
+   * answers. A name that is not there fails them (ServiceUnknown: calls are
+   * never auto-started), which nobody then waits for.
+   */
+  prefetch(): void {
+    const props = this.props();
+    props.catch(() => {});
+    const root = this.source.knownRoot(this.busName) ? undefined : this.rootProps().catch(() => ({}) as Props);
+    this.early = { props, root };
+  }
+
   /** The raw properties of the Player interface (one GetAll), and the connection that answered. */
   private async props(): Promise<{ props: Props; readAt: Date; owner: string | undefined }> {
     const reply = await this.call('GetAll', PROPS_IFACE, 's', [PLAYER_IFACE]);
@@ -220,9 +236,11 @@ export class MprisPlayer implements Player {
    * never again while the same connection owns the name.
    */
   async state(): Promise<PlayerState> {
+    const early = this.early;
+    this.early = undefined;
     const known = this.source.knownRoot(this.busName);
-    const asking = known ? undefined : this.rootProps().catch(() => ({}) as Props);
-    const { props, readAt, owner } = await this.props();
+    const asking = early?.root ?? (known ? undefined : this.rootProps().catch(() => ({}) as Props));
+    const { props, readAt, owner } = await (early?.props ?? this.props());
     const root = known && known.owner === owner ? known.props : await (asking ?? this.rootProps().catch(() => ({}) as Props));
     const state = decodePlayerProps(this.name, props, readAt, root);
     return this.aliases.length ? { ...state, aliases: [...this.aliases] } : state;
@@ -477,13 +495,16 @@ export class MprisSource implements PlayerSource {
     const busName = MPRIS_PREFIX + requested;
     const valid = /^[A-Za-z_-][A-Za-z0-9_-]*(\.[A-Za-z_-][A-Za-z0-9_-]*)*$/.test(requested) && busName.length <= 255;
     if (!valid) return [];
+    // One-shot: its state is asked alongside the lookup (the common case: the name is there).
+    const early = this.oneShot ? new MprisPlayer(this, requested) : undefined;
+    early?.prefetch();
     if ((await conn.callDaemon('NameHasOwner', 's', [busName])).body[0] === true) {
       const base = withoutInstance(requested);
       if (base !== undefined) {
         const [mine, theirs] = await Promise.all([this.owner(conn, busName), this.owner(conn, MPRIS_PREFIX + base)]);
         if (mine !== undefined && theirs !== undefined && await this.sameProcess(conn, mine, theirs)) return [new MprisPlayer(this, base, [requested])];
       }
-      return [new MprisPlayer(this, requested)];
+      return [early ?? new MprisPlayer(this, requested)];
     }
     const instances = (await this.names(conn)).filter((n) => n.startsWith(`${busName}.`));
     return instances.map((n) => new MprisPlayer(this, n.slice(MPRIS_PREFIX.length)));
