@@ -193,6 +193,7 @@ export class MprisPlayer implements Player {
   }
 
   private async call(member: string, iface: string, signature = '', body: unknown[] = []): Promise<BusReply> {
+    this.early = undefined; // answers asked before this call are no longer the state after it
     const conn = await this.source.connection();
     const what = member === 'GetAll' ? 'reading its state' : member;
     return conn.call({ destination: this.busName, path: MPRIS_PATH, interface: iface, member, signature, body },
@@ -205,7 +206,8 @@ export class MprisPlayer implements Player {
   /**
    * Send state()'s calls now, before the caller knows the name is on the bus
    * (saves a one-shot command a round trip); the next state() takes their
-   * answers. A name that is not there fails them (ServiceUnknown: calls are
+   * answers — unless another call to the player comes first (it clears
+   * them: they would be the state before it). A name that is not there fails them (ServiceUnknown: calls are
    * never auto-started), which nobody then waits for.
    */
   prefetch(): void {
