@@ -6,7 +6,8 @@
 // per-round medians and of the per-round ratios. NODE_EXTRA_CA_CERTS is
 // removed from every measured process. Also measured, to show where the
 // time goes: the fast-path bundle loaded alone, dbus-next's bundle loaded
-// alone (what one-shot commands no longer load), playerctl.
+// alone (what one-shot commands no longer load), playerctl; with
+// BENCH_MPRIS_BASE=DIR also the same status from another built checkout.
 // Writes bench/results.json → "mpris".
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -45,6 +46,9 @@ async function main() {
     'node: require dist/dbus-next.cjs (not loaded by one-shot commands)': `${node} -e "require('${join(ROOT, 'dist', 'dbus-next.cjs')}')"`,
     'playerctl status': `playerctl -p ${mpv.name} status`,
   };
+  // BENCH_MPRIS_BASE=/path/to/another/built/checkout: the same status from it, in the same rounds (before/after).
+  const base = process.env.BENCH_MPRIS_BASE;
+  if (base) commands[`status --json --player mpv from ${base}`] = `${node} ${join(base, 'bin', 'run.cjs')} status --json --player ${mpv.name}`;
   const rounds = [];
   for (let r = 0; r < ROUNDS; r++) {
     const out = join(work, `round${r}.json`);
