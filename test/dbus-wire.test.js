@@ -300,3 +300,25 @@ t.test('denied: an oversized, a truncated or a garbage reply kills the connectio
     t.ok(Date.now() - started < 1500, `${what}: at once, not at the time limit`);
   }
 });
+
+t.test('connection: a large reply in many small pieces, and two replies in one piece', async (t) => {
+  const names = Array.from({ length: 20000 }, (_, i) => `org.example.Name${i}`);
+  let hello;
+  const bus = await scriptedBus(t, {
+    onMessage(sock, m) {
+      if (m.member === 'Hello') { hello = m; return; } // answered together with the next reply
+      if (m.member === 'ListNames') {
+        const big = replyTo(m, 'as', [names]);
+        sock.write(Buffer.concat([replyTo(hello, 's', [':1.7']), big.subarray(0, 10)]));
+        for (let at = 10; at < big.length; at += 1000) sock.write(big.subarray(at, at + 1000));
+      }
+    },
+  });
+  const { ready } = WireConnection.open({ kind: 'unix', path: bus.path, abstract: false });
+  const conn = await ready;
+  t.teardown(() => conn.close());
+  const reply = await conn.call({ destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus', member: 'ListNames' });
+  t.equal(reply.body[0].length, names.length, 'every name of a ~600 KB reply');
+  t.equal(reply.body[0][19999], 'org.example.Name19999');
+  t.equal(conn.uniqueName, ':1.7', 'the Hello reply that shared a piece with the next one');
+});

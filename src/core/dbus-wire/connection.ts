@@ -139,7 +139,8 @@ export class WireConnection {
     this.buffered += d.length;
     try {
       for (;;) {
-        const head = this.chunks.length === 1 ? this.chunks[0]! : this.flatten();
+        // The fixed header is usually all in the first chunk: no copying until the whole message is here.
+        const head = this.chunks[0]!.length >= 16 ? this.chunks[0]! : this.flatten();
         const total = frameLength(head, this.maxBytes);
         if (total === undefined || this.buffered < total) return;
         const all = this.flatten();
