@@ -9,6 +9,7 @@ import { ROOT, cleanEnv, loadAverage } from './lib.js';
 const benches = [
   ['cli', ['bench/cli.js']],
   ['mpris', ['bench/mpris.js']],
+  ['volume', ['bench/volume.js']],
   ['server', ['bench/server.js']],
   ['tokens', ['bench/resolve-token.js']],
   ['limiter', ['--expose-gc', 'bench/limiter.js']],

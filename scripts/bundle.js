@@ -19,6 +19,9 @@ await build({
   entryPoints: [join(root, 'dist/cli/entry.js')],
   outfile: join(root, 'dist/fast.cjs'),
   packages: 'external',
+  // import.meta.url (core/package-root.ts finds the package from it) is this file's URL in the bundle.
+  define: { 'import.meta.url': '__mediagateFileUrl' },
+  banner: { js: 'var __mediagateFileUrl = require("node:url").pathToFileURL(__filename).href;' },
   plugins: [{
     // import('dbus-next') → a lazily run shim that require()s dist/dbus-next.cjs
     // (a dynamic import() of a CJS file would go through the slower ESM loader).

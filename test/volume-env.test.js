@@ -1,4 +1,5 @@
-// Mixer tools (pactl, wpctl, amixer) run as children of serve and the CLI;
+// Mixer tools (pactl, wpctl, amixer) run as children of serve and the CLI
+// (pactl now only as the fallback of the native PulseAudio client);
 // their environment can be read from /proc. They got ours whole —
 // MEDIAGATE_SECRET_KEY included when the secret key comes from the
 // environment. (Found by the adversarial suite's leak search of child
@@ -34,13 +35,21 @@ t.test('toolEnv: everything but MEDIAGATE_*, in the C locale', async (t) => {
   t.match(out, /^PATH=/m, 'but does get PATH');
 });
 
-t.test('the pactl subscribe child of watchMixer has no MEDIAGATE_SECRET_KEY in its environment', async (t) => {
-  const pa = await startPulse(t);
-  const stop = watchMixer('pulse', { ...pa.env, MEDIAGATE_SECRET_KEY: KEY }, () => {});
+t.test('the watch of a PulseAudio socket starts no child; the pactl subscribe fallback has no MEDIAGATE_SECRET_KEY', async (t) => {
+  const pa = await startPulse(t, { tcp: true });
+  const seen = [];
+  const native = watchMixer('pulse', { ...pa.env, MEDIAGATE_SECRET_KEY: KEY }, (r) => seen.push(r));
+  t.teardown(native);
+  await waitFor(() => seen.length > 0, { what: 'the native watch\'s first reading' });
+  t.same(childrenOf(process.pid).filter((p) => /pactl/.test(readFileSync(`/proc/${p}/cmdline`, 'utf8'))), [], 'the native watch runs no pactl (no child environment to leak)');
+  native();
+
+  // a TCP server is watched through pactl subscribe
+  const stop = watchMixer('pulse', { PATH: process.env.PATH, HOME: pa.home, PULSE_SERVER: `tcp:127.0.0.1:${pa.tcpPort}`, MEDIAGATE_SECRET_KEY: KEY }, () => {});
   t.teardown(stop);
   const pid = await waitFor(() => childrenOf(process.pid).find((p) => /pactl\0subscribe/.test(readFileSync(`/proc/${p}/cmdline`, 'utf8'))), { what: 'pactl subscribe' });
   const environ = readFileSync(`/proc/${pid}/environ`, 'utf8');
   t.notOk(environ.includes(KEY), 'denied: the key is not in its environment (was: inherited)');
   t.notMatch(environ, /MEDIAGATE_/, 'no MEDIAGATE_* variable at all');
-  t.match(environ, /XDG_RUNTIME_DIR=/, 'allowed: it still finds the sound server');
+  t.match(environ, /PULSE_SERVER=/, 'allowed: it still finds the sound server');
 });

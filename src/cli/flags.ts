@@ -3,7 +3,7 @@ import { Flags } from '@oclif/core';
 /** Flags shared by several commands, defined once. */
 export const playerFlag = Flags.string({
   char: 'p',
-  description: 'player to act on: an MPRIS name such as mpv, or mpd (default: the most recently active player)',
+  description: 'player to act on: mpd, an MPRIS name such as mpv, or an app on macOS/Windows such as spotify (default: the most recently active player)',
   helpValue: 'NAME',
 });
 

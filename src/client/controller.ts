@@ -26,10 +26,13 @@ import { MediagateError, UnreachableError, type ExitCodeValue } from '../core/er
 import type { FolderListing, MediaEntry, MediaFolderInfo, PlayFileResult } from '../core/media.js';
 import type { SeekTarget } from '../core/players/seek.js';
 import { jsonSafe } from '../core/players/metadata.js';
-import type { Capabilities, Metadata, PlayerAction, PlayerState, QueueEntry, RepeatMode } from '../core/players/types.js';
+import type { BackendName, Capabilities, Metadata, PlayerAction, PlayerState, QueueEntry, RepeatMode } from '../core/players/types.js';
 import type { VolumeRequest } from '../core/volume/types.js';
 import { exitCodeFor } from './errors.js';
 import type { ApiClient } from './http.js';
+
+/** Backends a server may name in a player row (newer ones read as null). */
+const BACKENDS: ReadonlySet<unknown> = new Set<BackendName>(['mpd', 'mpris', 'macos', 'windows']);
 
 type Json = Record<string, unknown>;
 
@@ -148,7 +151,7 @@ export class RemoteController implements Controller {
       const responding = r.responding !== false;
       return {
         name: r.name,
-        backend: r.backend === 'mpd' || r.backend === 'mpris' ? r.backend : null,
+        backend: BACKENDS.has(r.backend) ? (r.backend as BackendName) : null,
         status: s === 'playing' || s === 'paused' || s === 'stopped' ? s : responding ? 'stopped' : 'unknown',
         responding,
         ...(!responding && typeof r.error === 'string' ? { error: r.error } : {}),

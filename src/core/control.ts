@@ -9,14 +9,14 @@ import { writeLastActive } from './players/last-active.js';
 import { changeRepeat, changeShuffle } from './players/options.js';
 import { percentToSeconds, type SeekTarget } from './players/seek.js';
 import { relativeLanding, seekLanded } from './players/seek-landed.js';
-import type { Capabilities, Metadata, Player, PlayerAction, PlayerState, QueueEntry, RepeatMode } from './players/types.js';
+import type { BackendName, Capabilities, Metadata, Player, PlayerAction, PlayerState, QueueEntry, RepeatMode } from './players/types.js';
 import { auditUri, checkUri } from './players/uri.js';
 import { applyChange } from './volume/request.js';
 import type { MixerName, VolumeRequest } from './volume/types.js';
 
 export interface PlayerRow {
   name: string;
-  backend: 'mpd' | 'mpris' | null;
+  backend: BackendName | null;
   /** 'unknown' when the player did not answer (`responding` false). */
   status: PlayerState['status'] | 'unknown';
   /** False for a player that is there but did not answer within the time limit (or refused). */

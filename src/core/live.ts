@@ -48,7 +48,7 @@ const BUS_GONE: ReadonlySet<string> = new Set(['mpris.bus_lost', 'mpris.no_bus',
 
 /**
  * The current state of every player and of the volume, kept up to date by
- * events (MPD idle, D-Bus signals, pactl subscribe) — nothing runs while
+ * events (MPD idle, D-Bus signals, PulseAudio subscription) — nothing runs while
  * nothing changes. Emits 'status' (LiveSnapshot) when players change and
  * 'volume' (VolumeState) when the volume changes. Used by `status --follow`
  * and by `serve`, which answers reads from the snapshot.
@@ -298,15 +298,23 @@ export class LiveState extends EventEmitter {
       volume = { level: reading.level, muted: reading.muted, target: mixer.target, backend: mixer.backend };
       if (!this.stopMixer && !this.stopped) {
         this.mixerBackend = mixer.backend;
-        this.stopMixer = watchMixer(mixer.backend, this.opts.env, () => { void this.refreshVolume(); });
+        // A native PulseAudio watch hands over the new reading; without one, read again.
+        this.stopMixer = watchMixer(mixer.backend, this.opts.env, (r) => {
+          if (r) this.setVolume({ level: r.level, muted: r.muted, target: 'system', backend: 'pulse' });
+          else void this.refreshVolume();
+        }, this.hub.timeoutMs);
       }
     } catch (e) {
       if (!(e instanceof MediagateError)) throw e;
     }
-    if (!same(volume, this.snap.volume)) {
-      this.snap = { ...this.snap, volume };
-      if (volume) this.emit('volume', volume);
-    }
+    this.setVolume(volume);
+  }
+
+  /** Record a volume reading (null: none to be had); emits 'volume' when it changed. */
+  private setVolume(volume: VolumeState | null): void {
+    if (this.stopped || same(volume, this.snap.volume)) return;
+    this.snap = { ...this.snap, volume };
+    if (volume) this.emit('volume', volume);
   }
 
   async stop(): Promise<void> {

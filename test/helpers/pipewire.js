@@ -5,7 +5,12 @@ import { join } from 'node:path';
 import { tempDir, startDaemon, waitFor, sh } from './proc.js';
 import { startSessionBus } from './dbus.js';
 
-export async function startPipewire(t) {
+/**
+ * PipeWire + WirePlumber with a two-channel null sink `test_sink`; with
+ * `pulse: true` also pipewire-pulse, PipeWire's PulseAudio server, on
+ * $XDG_RUNTIME_DIR/pulse/native (then `pactl(...args)` is returned too).
+ */
+export async function startPipewire(t, { pulse = false } = {}) {
   const dir = tempDir(t, 'mg-pw-');
   const home = join(dir, 'home');
   const runtime = join(dir, 'xdg');
@@ -31,7 +36,15 @@ export async function startPipewire(t) {
   t.teardown(() => wp.stop());
   const wpctl = (...args) => sh('wpctl', args, { env });
   await waitFor(() => wpctl('inspect', '@DEFAULT_AUDIO_SINK@'), { what: 'wireplumber default sink', timeoutMs: 15000 });
-  return { env, wpctl, runtime, home, bus };
+  let pactl;
+  if (pulse) {
+    const pp = startDaemon('pipewire-pulse', [], { env, logFile: join(dir, 'pp.log') });
+    t.teardown(() => pp.stop());
+    pactl = (...args) => sh('pactl', args, { env });
+    // ready when the pulse server answers and has the default sink
+    await waitFor(() => /test_sink/.test(pactl('get-default-sink')), { what: 'pipewire-pulse default sink', timeoutMs: 15000 });
+  }
+  return { env, wpctl, pactl, runtime, home, bus, socket: join(runtime, 'pulse', 'native') };
 }
 
 /** The default sink's volume (0–100) and mute as wpctl reports them. */

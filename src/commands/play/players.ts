@@ -4,7 +4,7 @@ import { playPlayers } from '../../cli/handlers/play.js';
 
 export default class PlayPlayers extends BaseCommand {
   static override summary = 'List the players mediagate can control.';
-  static override description = `Every MPRIS player on the D-Bus session bus and the MPD server, with its status; * marks the one bare commands act on. Exit 3 when there is none, with the reason for each backend.
+  static override description = `Every player mediagate can reach — MPRIS players on the D-Bus session bus (Linux), the app playing now (macOS; Music and Spotify without media-control), each app with a media session (Windows), and the MPD server — with its status; * marks the one bare commands act on. Exit 3 when there is none, with the reason for each backend.
 
 A player that owns several bus names on one connection (VLC: vlc and vlc.instance<PID>) is one row, under the name without the instance suffix; --player takes either name. Ignored players (--ignore-player, config players.ignore) are left out.
 

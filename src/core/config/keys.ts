@@ -151,7 +151,7 @@ export const CONFIG_KEYS: KeySpec[] = [
   { key: 'player.default', description: 'player used when --player is not given (default: most recently active)', ...nonEmptyString },
   { key: 'players.ignore', description: 'players no command sees, comma-separated (as --ignore-player; chromium also ignores chromium.instance1234)', ...stringList('player names', playerName, { strict: true }) },
   { key: 'backend.timeoutMs', description: 'time limit for one call to a player or mixer, in milliseconds', ...integer(50, 60000), default: 3000 },
-  { key: 'volume.backend', description: 'system mixer: auto, pulse, pipewire, alsa or player', ...oneOf('auto', 'pulse', 'pipewire', 'alsa', 'player'), default: 'auto' },
+  { key: 'volume.backend', description: 'system mixer: auto, pulse, pipewire, alsa, macos, windows or player', ...oneOf('auto', 'pulse', 'pipewire', 'alsa', 'macos', 'windows', 'player'), default: 'auto' },
   { key: 'volume.alsaControl', description: 'ALSA simple control used by the alsa backend', ...nonEmptyString, default: 'Master' },
   { key: 'volume.alsaCard', description: 'ALSA card index or name used by the alsa backend', ...nonEmptyString },
   { key: 'volume.alsaDevice', description: 'ALSA control device used by the alsa backend (amixer -D), e.g. pulse; overrides volume.alsaCard', ...nonEmptyString },

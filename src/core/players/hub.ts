@@ -1,7 +1,8 @@
 import { MediagateError, NoPlayerError } from '../errors.js';
 import type { Config } from '../config/store.js';
 import { DEFAULT_BACKEND_TIMEOUT_MS } from '../timeout.js';
-import type { Player, PlayerSource, PlayerState } from './types.js';
+import { platformOf } from '../platform.js';
+import type { BackendName, NamedPlayerSource, Player, PlayerSource, PlayerState } from './types.js';
 import { ignoredPlayer, isIgnored, pickActive, playerMatches, unknownPlayer } from './select.js';
 import { readLastActive } from './last-active.js';
 
@@ -19,7 +20,7 @@ export interface HubOptions {
 /** A player that is there but did not answer (hung, timed out, refused). */
 export interface SilentPlayer {
   name: string;
-  backend: 'mpd' | 'mpris';
+  backend: BackendName;
   error: MediagateError;
 }
 
@@ -52,15 +53,21 @@ export class PlayerHub {
     return this.ignore.length > 0 && isIgnored({ name, aliases }, this.ignore);
   }
 
-  /** Which backends can hold a player of this name. */
-  private backendsFor(name?: string): Array<'mpd' | 'mpris'> {
-    const mpdEnabled = this.opts.config.get<boolean>('mpd.enabled') !== false;
-    if (name === 'mpd') return ['mpd'];
-    if (name) return ['mpris'];
-    return mpdEnabled ? ['mpris', 'mpd'] : ['mpris'];
+  /** The desktop's own player backend: MPRIS on Linux, Now Playing on macOS, media sessions on Windows. */
+  private get desktop(): Exclude<BackendName, 'mpd'> {
+    const p = platformOf(this.opts.env);
+    return p === 'darwin' ? 'macos' : p === 'win32' ? 'windows' : 'mpris';
   }
 
-  private async open(backends: Array<'mpd' | 'mpris'>): Promise<PlayerSource[]> {
+  /** Which backends can hold a player of this name. MPD runs on every platform. */
+  private backendsFor(name?: string): BackendName[] {
+    const mpdEnabled = this.opts.config.get<boolean>('mpd.enabled') !== false;
+    if (name === 'mpd') return ['mpd'];
+    if (name) return [this.desktop];
+    return mpdEnabled ? [this.desktop, 'mpd'] : [this.desktop];
+  }
+
+  private async open(backends: BackendName[]): Promise<PlayerSource[]> {
     this.sources ??= [];
     const { env, config } = this.opts;
     for (const b of backends) {
@@ -74,6 +81,12 @@ export class PlayerHub {
           configPassword: this.opts.mpdPassword,
         });
         this.sources.push(new MpdSource({ env, timeoutMs: this.timeoutMs, address }));
+      } else if (b === 'macos') {
+        const { MacosSource } = await import('./macos/source.js');
+        this.sources.push(new MacosSource({ env, timeoutMs: this.timeoutMs }));
+      } else if (b === 'windows') {
+        const { WindowsSource } = await import('./windows/source.js');
+        this.sources.push(new WindowsSource({ env, timeoutMs: this.timeoutMs }));
       } else {
         const { MprisSource } = await import('./mpris.js');
         this.sources.push(new MprisSource({ env, timeoutMs: this.timeoutMs, oneShot: this.opts.oneShot ?? false }));
@@ -165,8 +178,8 @@ export class PlayerHub {
       candidates = [(source as import('./mpd.js').MpdSource).player()];
     } else {
       // With an ignore list, the players' other names matter (-i vlc.instance42 ignores vlc): take them from a listing.
-      const mpris = source as import('./mpris.js').MprisSource;
-      const found = this.ignore.length ? (await mpris.list()).filter((p) => playerMatches(name, p)) : await mpris.find(name);
+      const named = source as NamedPlayerSource;
+      const found = this.ignore.length ? (await named.list()).filter((p) => playerMatches(name, p)) : await named.find(name);
       candidates = found.filter((p) => !this.ignores(p.name, p.aliases));
       if (candidates.length === 0) throw found.length ? ignoredPlayer(name) : unknownPlayer(name, await this.allNames());
     }
@@ -187,11 +200,11 @@ export class PlayerHub {
    * directly: no other player is asked (so a hung one elsewhere costs
    * nothing). Rejects with `player.not_found` when it has left the bus.
    */
-  async stateOf(backend: 'mpd' | 'mpris', name: string): Promise<PlayerState> {
+  async stateOf(backend: BackendName, name: string): Promise<PlayerState> {
     const [source] = await this.open([backend]);
     const player = source!.backend === 'mpd'
       ? (source as import('./mpd.js').MpdSource).player()
-      : await (source as import('./mpris.js').MprisSource).player(name);
+      : await (source as NamedPlayerSource).player(name);
     return player.state();
   }
 

@@ -462,6 +462,11 @@ export class MprisSource implements PlayerSource {
     return Number.isInteger(x) && x > 0 && x === y;
   }
 
+  /** Names of the players on the bus, one per player (VLC's two names are one). */
+  async playerNames(): Promise<string[]> {
+    return (await this.list()).map((p) => p.name);
+  }
+
   /**
    * Every player on the bus, whether or not it answers: one that owns an
    * org.mpris.MediaPlayer2.* name but never replies is still a player (its

@@ -51,12 +51,19 @@ export interface PlayerState {
 
 export type PlayerAction = 'play' | 'pause' | 'toggle' | 'stop' | 'next' | 'previous';
 
+/**
+ * Where a player comes from: MPD (every platform), MPRIS (Linux and other
+ * Unix desktops), macOS Now Playing (media-control, or AppleScript for Music
+ * and Spotify), Windows media sessions (the PowerShell helper).
+ */
+export type BackendName = 'mpd' | 'mpris' | 'macos' | 'windows';
+
 /** One controllable player. Every method answers within the backend timeout or rejects. */
 export interface Player {
   /** Stable name: `mpd`, or the MPRIS bus name after `org.mpris.MediaPlayer2.` (e.g. `mpv`). */
   readonly name: string;
   /** Which backend it came from. */
-  readonly backend: 'mpd' | 'mpris';
+  readonly backend: BackendName;
   /** Other names of this same player (see PlayerState.aliases); empty for most. */
   readonly aliases?: readonly string[];
   state(): Promise<PlayerState>;
@@ -130,9 +137,9 @@ export interface PlayFileOptions {
   mpdMusicDirectory?: string | undefined;
 }
 
-/** Something that finds players: one MPD server, one D-Bus session bus. */
+/** Something that finds players: one MPD server, one D-Bus session bus, the macOS or Windows media sessions. */
 export interface PlayerSource {
-  readonly backend: 'mpd' | 'mpris';
+  readonly backend: BackendName;
   /** Players available now. Rejects (with a NoPlayerError carrying a hint) when the source itself is unreachable. */
   list(): Promise<Player[]>;
   /**
@@ -143,6 +150,17 @@ export interface PlayerSource {
   watch(onChange: (playerName: string) => void): Promise<() => Promise<void>>;
   /** Release connections. Safe to call twice. */
   close(): Promise<void>;
+}
+
+/**
+ * A source of several named players (MPRIS, macOS, Windows), each asked
+ * without asking the others.
+ */
+export interface NamedPlayerSource extends PlayerSource {
+  /** The players `requested` names: that exact one, else its instances (`vlc` → `vlc.instance42`); [] when none. */
+  find(requested: string): Promise<Player[]>;
+  /** The player of that exact name; NoPlayerError `player.not_found` when there is none. */
+  player(name: string): Promise<Player>;
 }
 
 export interface SourceOptions {

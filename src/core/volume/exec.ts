@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { NoPlayerError, TimeoutError } from '../errors.js';
 
 /**
@@ -17,10 +16,13 @@ export function toolEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 /**
  * Run a mixer tool with an argument array (never a shell) under a time limit.
  * node:child_process rather than execa here: this is the hot path of
- * `mediagate volume`, and importing execa alone costs ~150 ms of start-up.
+ * `mediagate volume`, and importing execa alone costs ~150 ms of start-up;
+ * and node:child_process itself is loaded only when a tool is run (PulseAudio
+ * is spoken to natively, so `volume` on it never loads it).
  * A missing tool is a NoPlayerError (exit 3) naming it.
  */
-export function runTool(cmd: string, args: string[], timeoutMs: number, env: NodeJS.ProcessEnv): Promise<string> {
+export async function runTool(cmd: string, args: string[], timeoutMs: number, env: NodeJS.ProcessEnv): Promise<string> {
+  const { execFile } = await import('node:child_process');
   return new Promise((resolve, reject) => {
     execFile(cmd, args, { timeout: timeoutMs, killSignal: 'SIGKILL', env: toolEnv(env), maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
       if (!err) return resolve(stdout);

@@ -18,8 +18,12 @@ function average(values: number[]): number {
   return Math.round(values.reduce((a, b) => a + b, 0) / values.length);
 }
 
-/** PulseAudio (or PipeWire's pulse server) through pactl, default sink. */
-export class PulseMixer implements Mixer {
+/**
+ * PulseAudio (or PipeWire's pulse server) through pactl, default sink: the
+ * fallback of the native client (pulse/mixer.ts) for a server that is not a
+ * unix socket or a socket it cannot use.
+ */
+export class PactlMixer implements Mixer {
   readonly backend = 'pulse' as const;
   readonly target = 'system' as const;
   constructor(private readonly o: ToolOptions) {}

@@ -5,7 +5,9 @@ import { MediagateError, NoPlayerError } from '../errors.js';
 import { ensurePrivateDir, stateDir } from '../paths.js';
 import { writeFileAtomic } from '../state/atomic.js';
 import type { PlayerHub } from '../players/hub.js';
-import { AlsaMixer, PipewireMixer, PlayerMixer, PulseMixer } from './mixers.js';
+import { platformOf } from '../platform.js';
+import { AlsaMixer, PipewireMixer, PlayerMixer } from './mixers.js';
+import { PulseMixer } from './pulse/mixer.js';
 import type { Mixer, MixerName, SplitReading, VolumeReading } from './types.js';
 
 export interface MixerChoice {
@@ -24,11 +26,23 @@ export interface MixerOptions {
   hub: PlayerHub;
 }
 
-function systemMixer(name: Exclude<MixerName, 'player'>, o: MixerOptions, timeoutMs: number): Mixer {
+type SystemMixerName = Exclude<MixerName, 'player'>;
+
+async function systemMixer(name: SystemMixerName, o: MixerOptions, timeoutMs: number): Promise<Mixer> {
   const tool = { env: o.env, timeoutMs };
   if (name === 'pulse') return new PulseMixer(tool);
   if (name === 'pipewire') return new PipewireMixer(tool);
+  if (name === 'macos') return new (await import('./macos.js')).MacosMixer(tool);
+  if (name === 'windows') return new (await import('./windows.js')).WindowsMixer(tool);
   return new AlsaMixer({ ...tool, control: o.config.get<string>('volume.alsaControl') ?? 'Master', card: o.config.get<string>('volume.alsaCard'), device: o.config.get<string>('volume.alsaDevice') });
+}
+
+/** The system mixers auto-detection tries, in order, on this platform. */
+export function autoMixers(env: NodeJS.ProcessEnv): SystemMixerName[] {
+  const p = platformOf(env);
+  if (p === 'darwin') return ['macos'];
+  if (p === 'win32') return ['windows'];
+  return ['pulse', 'pipewire', 'alsa'];
 }
 
 /** Remembered pre-mute levels for players (players have no mute of their own). */
@@ -60,8 +74,8 @@ const split: Probe<SplitReading> = async (m) => {
 
 /**
  * Choose the volume control: `volume.backend` when set, else the first system
- * mixer that answers (PulseAudio, which PipeWire also serves; then wpctl; then
- * ALSA), else — unless `--target system` was asked for — the player's own volume.
+ * mixer that answers (Linux: PulseAudio, which PipeWire also serves; then
+ * wpctl; then ALSA. macOS: osascript. Windows: the helper's Core Audio), else — unless `--target system` was asked for — the player's own volume.
  */
 export async function chooseMixer(o: MixerOptions): Promise<MixerChoice> {
   const { mixer, reading } = await choose(o, full);
@@ -87,13 +101,13 @@ async function choose<R>(o: MixerOptions, probe: Probe<R>): Promise<{ mixer: Mix
     return { mixer, reading: await probe(mixer) };
   }
   if (configured !== 'auto') {
-    const mixer = systemMixer(configured as Exclude<MixerName, 'player'>, o, timeoutMs);
+    const mixer = await systemMixer(configured as SystemMixerName, o, timeoutMs);
     return { mixer, reading: await probe(mixer) };
   }
   const problems: string[] = [];
-  for (const name of ['pulse', 'pipewire', 'alsa'] as const) {
-    const mixer = systemMixer(name, o, timeoutMs);
+  for (const name of autoMixers(o.env)) {
     try {
+      const mixer = await systemMixer(name, o, timeoutMs);
       return { mixer, reading: await probe(mixer) };
     } catch (e) {
       problems.push(`${name}: ${(e as Error).message}`);

@@ -1,4 +1,4 @@
-export type MixerName = 'pulse' | 'pipewire' | 'alsa' | 'player';
+export type MixerName = 'pulse' | 'pipewire' | 'alsa' | 'macos' | 'windows' | 'player';
 
 export interface VolumeReading {
   /** 0–100 (a system mixer may report more when boosted above 100%). */
