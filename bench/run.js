@@ -8,6 +8,7 @@ import { ROOT, cleanEnv, loadAverage } from './lib.js';
 
 const benches = [
   ['cli', ['bench/cli.js']],
+  ['mpris', ['bench/mpris.js']],
   ['volume', ['bench/volume.js']],
   ['server', ['bench/server.js']],
   ['tokens', ['bench/resolve-token.js']],

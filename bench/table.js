@@ -24,6 +24,11 @@ const cliRow = (label, name, target, limit, stretch) => {
 };
 cliRow('play status --json cold start (MPD)', 'mediagate play status --json (MPD)', '≤ 2.5× (stretch 2×)', 2.5, 2);
 cliRow('volume +5 cold start (PulseAudio)', 'mediagate volume +5 (PulseAudio)', '≤ 2.5×', 2.5);
+const mpris = Object.fromEntries((r.mpris?.results ?? []).map((x) => [x.name, x]));
+const mprisStatus = mpris['mediagate status --json --player mpv (MPRIS)'];
+if (mprisStatus) {
+  rows.push(['status --json cold start (MPRIS, mpv)', `node -e 0: ${ms(mpris['node -e 0']?.medianMs)}`, ms(mprisStatus.medianMs), `${mprisStatus.ratioToNode.toFixed(2)}×`, '≤ 2.0×', yes(mprisStatus.ratioToNode <= 2)]);
+}
 const vol = Object.fromEntries((r.volume?.results ?? []).map((x) => [x.name, x]));
 for (const [label, name] of [['volume +5 cold (PulseAudio, native)', 'mediagate volume +5 (PulseAudio)'], ['volume +5 cold (pipewire-pulse, native)', 'mediagate volume +5 (pipewire-pulse)']]) {
   const x = vol[name];
@@ -68,6 +73,6 @@ if (process.argv.includes('--markdown')) {
   console.log(line(head));
   console.log(w.map((n) => '-'.repeat(n)).join('  '));
   for (const row of rows) console.log(line(row));
-  const dates = ['cli', 'volume', 'server', 'wsVolume', 'resolveToken', 'idle', 'limiter', 'audit'].filter((k) => r[k]?.when).map((k) => `${k} ${r[k].when.slice(0, 16)}`);
+  const dates = ['cli', 'mpris', 'volume', 'server', 'wsVolume', 'resolveToken', 'idle', 'limiter', 'audit'].filter((k) => r[k]?.when).map((k) => `${k} ${r[k].when.slice(0, 16)}`);
   console.log(`\nmeasured: ${dates.join(', ')}`);
 }

@@ -5,7 +5,8 @@
 // Node 20 loads one file far faster than a graph of modules: measured with
 // hyperfine, MPD status 82 → 56 ms, MPRIS status 95 → 64 ms (node -e 0: 27).
 // dbus-next stays a separate file so commands that never touch D-Bus do not
-// parse it. Other packages stay external and load lazily, as in the source.
+// parse it — and one-shot MPRIS commands do not either: they talk to the bus
+// through src/core/dbus-wire/ (in this bundle); only --follow and serve load it. Other packages stay external and load lazily, as in the source.
 import { build } from 'esbuild';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -54,7 +54,8 @@ function emit(path, file, body, cache) {
   const ext = file.slice(file.lastIndexOf('.') + 1);
   writeFileSync(join(out, file), body);
   const row = { path, file, type: TYPES[ext], cache };
-  if (!/^(png|wav)$/.test(ext)) {
+  // Only hashed assets are ever sent compressed (src/server/web.ts: BREACH); pages and the manifest get no variant.
+  if (cache === 'immutable' && !/^(png|wav)$/.test(ext)) {
     const gz = gzipSync(body, { level: 9 });
     if (gz.length < body.length) {
       writeFileSync(join(out, `${file}.gz`), gz);

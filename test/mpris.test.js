@@ -17,8 +17,11 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 /** Wait (briefly) for a daemon to apply a change; the assertion follows. */
 const until = (fn, what) => waitFor(fn, { timeoutMs: 3000, stepMs: 25, what });
 
+/** test/mpris-wire.test.js runs this whole file again with the one-shot sources (the small wire client). */
+const ONE_SHOT = process.env.MEDIAGATE_TEST_MPRIS_ONE_SHOT === '1';
+
 function source(t, env, timeoutMs = 2000) {
-  const src = new MprisSource({ env, timeoutMs });
+  const src = new MprisSource({ env, timeoutMs, oneShot: ONE_SHOT });
   t.teardown(() => src.close());
   return src;
 }

@@ -12,10 +12,12 @@ const concrete = (path) => path.replace(/\{[^}]+\}/g, 'x_1');
 t.test('every route declares a scope', async (t) => {
   t.ok(ROUTES.length >= 30, `${ROUTES.length} routes`);
   for (const r of ROUTES) t.ok(isRouteScope(r.scope), `${r.method} ${r.path}: ${r.scope}`);
-  // The one route whose real scope is decided inside the handler, and why.
+  // The routes whose real scope is decided inside the handler, and why: open
+  // (config server.openScope, admin by default) and a script (its own scope).
   const inside = routeTable().filter((r) => r.scopeCheckedInHandler);
-  t.same(inside.map((r) => `${r.method} ${r.path} ${r.scope}`), ['POST /api/scripts/{name}/run read']);
-  t.match(inside[0].scopeCheckedInHandler, /script's own scope/);
+  t.same(inside.map((r) => `${r.method} ${r.path} ${r.scope}`).sort(), ['POST /api/player/open control', 'POST /api/scripts/{name}/run read']);
+  t.match(inside.find((r) => r.path === '/api/player/open').scopeCheckedInHandler, /server\.openScope \(default admin\)/);
+  t.match(inside.find((r) => r.path === '/api/scripts/{name}/run').scopeCheckedInHandler, /script's own scope/);
   // Public routes are exactly these: four API routes, the API's two descriptions (test/openapi.test.js
   // shows they reveal nothing else), and the web remote's pages and files (no data in them).
   t.same(ROUTES.filter((r) => r.scope === 'public').map((r) => `${r.method} ${r.path}`).sort(),
@@ -60,7 +62,9 @@ t.test('no route is reachable without a token or with too low a scope', async (t
       : [read, control, admin];
     for (const tok of tokens) {
       res = await api(srv, r.method, path, { token: tok.token, json: {} });
-      if (RANK[tok.scope] < RANK[r.scope]) {
+      // open: the route's minimum is control, the default policy (server.openScope) admin.
+      const needed = r.path === '/api/player/open' ? 'admin' : r.scope;
+      if (RANK[tok.scope] < RANK[needed]) {
         t.equal(res.status, 403, `${what} with a ${tok.scope} token → 403`);
         t.equal(res.json?.error?.code, 'auth.insufficient_scope');
       } else {

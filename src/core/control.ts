@@ -12,7 +12,6 @@ import { relativeLanding, seekLanded } from './players/seek-landed.js';
 import type { BackendName, Capabilities, Metadata, Player, PlayerAction, PlayerState, QueueEntry, RepeatMode } from './players/types.js';
 import { auditUri, checkUri } from './players/uri.js';
 import { applyChange } from './volume/request.js';
-import { chooseMixer, chooseMixerForChange } from './volume/select.js';
 import type { MixerName, VolumeRequest } from './volume/types.js';
 
 export interface PlayerRow {
@@ -102,6 +101,8 @@ export interface LocalControllerOptions {
   hub?: PlayerHub;
   /** Players never to act on (as --ignore-player), for a hub of its own. */
   ignore?: readonly string[] | undefined;
+  /** A one-shot command (not --follow, not serve): MPRIS through the small wire client. */
+  oneShot?: boolean | undefined;
   /**
    * Act on the player this view knows instead of listing and asking every
    * player per command (serve). Without it each command finds its player.
@@ -127,7 +128,7 @@ export class LocalController implements Controller {
     private readonly config: Config,
     opts: LocalControllerOptions = {},
   ) {
-    this.hub = opts.hub ?? new PlayerHub({ env, config, mpdPassword: opts.mpdPassword, ignore: opts.ignore });
+    this.hub = opts.hub ?? new PlayerHub({ env, config, mpdPassword: opts.mpdPassword, ignore: opts.ignore, oneShot: opts.oneShot });
     this.now = opts.now ?? (() => new Date());
     this.audit = opts.audit;
     this.actor = opts.actor;
@@ -304,6 +305,8 @@ export class LocalController implements Controller {
 
   private async readOrChangeVolume(request: VolumeRequest, target: VolumeTarget, player?: string): Promise<VolumeResult> {
     const o = { env: this.env, config: this.config, target, player, hub: this.hub };
+    // The mixers (and the child_process they spawn pactl with) load only for a volume command, not for every status.
+    const { chooseMixer, chooseMixerForChange } = await import('./volume/select.js');
     if (request.kind === 'set' || request.kind === 'change') {
       // Send the new level as soon as the current one is known; the mute state is read meanwhile.
       const { mixer, reading } = await chooseMixerForChange(o);

@@ -40,7 +40,7 @@
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { hostname } from 'node:os';
 import type { Writable } from 'node:stream';
 import { followAudit, openAuditLog, type AuditLog, type AuditQuery, type AuditRecord } from '../core/audit/log.js';
@@ -80,6 +80,7 @@ import { wsMessagesDocument } from './contract/ws-messages.js';
 import { HANDLED, RawJson, Reply, type ApiRoute, type App, type Call } from './routes/types.js';
 import { deferHeader, secureResponseClass } from './security-headers.js';
 import { StatusView } from './status-view.js';
+import { checkedTlsOptions, DEFAULT_TLS_PROFILE, describeProfile, type TlsMaterial, type TlsProfile } from './tls.js';
 import { openPolicy, type OpenPolicy } from './open-policy.js';
 import { WebAssets } from './web.js';
 import type { BrokerSettings } from '../core/mqtt/settings.js';
@@ -92,11 +93,7 @@ export const SERVER_ACTOR: AuditActor = Object.freeze({ id: 'system:serve', labe
 /** How long shutdown waits for in-flight requests before cutting connections. */
 export const SHUTDOWN_GRACE_MS = 5000;
 
-export interface TlsMaterial {
-  cert: Buffer;
-  key: Buffer;
-  passphrase?: string | undefined;
-}
+export type { TlsMaterial } from './tls.js';
 
 export interface ServerOptions {
   env: NodeJS.ProcessEnv;
@@ -104,6 +101,8 @@ export interface ServerOptions {
   host: string;
   port: number;
   tls?: TlsMaterial | undefined;
+  /** Protocols and ciphers offered under TLS (tls.ts); default intermediate. */
+  tlsProfile?: TlsProfile | undefined;
   /** Base URL for invite links; default: the config's server.publicUrl, else the address listened on. */
   publicUrl?: string | undefined;
   corsOrigins?: readonly string[];
@@ -164,6 +163,12 @@ export interface MediagateServer {
   readonly tls: boolean;
   /** Bind; resolves with the address and base URL actually used. */
   listen(): Promise<{ host: string; port: number; url: string }>;
+  /**
+   * Install a new certificate and key for new handshakes (open connections
+   * keep theirs). A pair that does not make a working context is refused and
+   * the current one stays. Audited either way (server.tls_reload).
+   */
+  reloadTls(material: TlsMaterial): { ok: true } | { ok: false; error: string };
   /** Number of WebSocket clients (0 without ws.ts). */
   wsCount(): number;
   /** Graceful stop: see close() below. Safe to call twice. */
@@ -212,6 +217,7 @@ export async function createServer(opts: ServerOptions): Promise<MediagateServer
   const stdout = opts.stdout ?? process.stdout;
   const stderr = opts.stderr ?? process.stderr;
   const tls = Boolean(opts.tls);
+  const tlsProfile = opts.tlsProfile ?? DEFAULT_TLS_PROFILE;
   // Refuse bad settings before anything is opened or started.
   const cors = new CorsPolicy(opts.corsOrigins ?? []);
   const trusted = new TrustedProxies(opts.trustedProxies ?? []);
@@ -348,7 +354,7 @@ export async function createServer(opts: ServerOptions): Promise<MediagateServer
   const server: Server = opts.tls
     ? (() => {
       try {
-        return createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key, passphrase: opts.tls.passphrase, ServerResponse: ResponseClass, requireHostHeader: false }, onRequest) as unknown as Server;
+        return createHttpsServer({ ...checkedTlsOptions(opts.tls, tlsProfile), ServerResponse: ResponseClass, requireHostHeader: false }, onRequest) as unknown as Server;
       } catch (e) {
         throw new ConfigError(`cannot use the TLS certificate and key: ${(e as Error).message}`,
           'check server.tlsCert / server.tlsKey (PEM files) and, for an encrypted key, server.tlsKeyPassphrase', 'config.tls_invalid');
@@ -486,6 +492,19 @@ export async function createServer(opts: ServerOptions): Promise<MediagateServer
     tls,
     wsCount: () => ws?.count() ?? 0,
 
+    reloadTls(material) {
+      if (!tls) return { ok: false, error: 'this server does not use TLS' };
+      try {
+        (server as unknown as HttpsServer).setSecureContext(checkedTlsOptions(material, tlsProfile));
+      } catch (e) {
+        const error = (e as Error).message;
+        audit.append({ actor: SERVER_ACTOR, action: 'server.tls_reload', outcome: 'error', detail: `kept the current certificate: ${error}`.slice(0, 300) });
+        return { ok: false, error };
+      }
+      audit.append({ actor: SERVER_ACTOR, action: 'server.tls_reload', outcome: 'ok', detail: 'new certificate and key for new connections' });
+      return { ok: true };
+    },
+
     listen() {
       return new Promise((resolve, reject) => {
         const onError = (e: NodeJS.ErrnoException) => {
@@ -509,7 +528,7 @@ export async function createServer(opts: ServerOptions): Promise<MediagateServer
           cookies.sameOrigin.add(base);
           recordServeUrl(env, base);
           watchTokens();
-          audit.append({ actor: SERVER_ACTOR, action: 'server.start', target: url, outcome: 'ok', detail: `${tls ? 'TLS' : 'plain HTTP'}, rate limit ${general.enabled ? `${rl.rps}/s burst ${rl.burst}` : 'off'}` });
+          audit.append({ actor: SERVER_ACTOR, action: 'server.start', target: url, outcome: 'ok', detail: `${tls ? `TLS ${describeProfile(tlsProfile)}` : 'plain HTTP'}, rate limit ${general.enabled ? `${rl.rps}/s burst ${rl.burst}` : 'off'}` });
           resolve({ host, port, url });
         };
         server.once('error', onError);

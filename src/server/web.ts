@@ -10,8 +10,13 @@
  *   immutable` — a new build has new names, so they never need revalidating;
  * - the web app manifest: `no-cache` (its URL is fixed, its `id` too).
  *
- * Each file is sent gzip-compressed when the build made a smaller gzip
- * variant and the client accepts it. Nothing is read from disk after start.
+ * Compression (BREACH): only the hashed assets (scripts, styles, icons —
+ * the same bytes for everyone, no secret, no reflected input) are sent
+ * gzip-compressed, when the build made a smaller variant and the client
+ * accepts it. Pages and the manifest are sent as they are, and so is every
+ * API answer (respond.ts never compresses): nothing that could carry a
+ * token, invite code or anything a request put in is ever compressed.
+ * Nothing is read from disk after start.
  */
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -118,15 +123,21 @@ export function acceptsGzip(header: string | string[] | undefined): boolean {
   return false;
 }
 
+/** May `asset` be sent compressed? Only the immutable, hashed assets (see the top of this file). */
+export function compressible(asset: WebAsset): boolean {
+  return asset.gzip !== null && asset.cache === 'immutable';
+}
+
 /** Answer `asset` (HEAD: headers only — node leaves the body out). */
 export function sendAsset(req: IncomingMessage, res: ServerResponse, asset: WebAsset): void {
-  const gzip = asset.gzip !== null && acceptsGzip(req.headers['accept-encoding']);
+  const mayGzip = compressible(asset);
+  const gzip = mayGzip && acceptsGzip(req.headers['accept-encoding']);
   const body = gzip ? asset.gzip! : asset.body;
   const headers = [
     'content-type', asset.type,
     'content-length', String(body.length),
     'cache-control', CACHE[asset.cache],
-    'vary', asset.gzip !== null ? 'Origin, Accept-Encoding' : 'Origin',
+    'vary', mayGzip ? 'Origin, Accept-Encoding' : 'Origin',
   ];
   if (gzip) headers.push('content-encoding', 'gzip');
   if (asset.cache === 'page') {

@@ -24,7 +24,7 @@ import { cliEnv } from './cli.js';
 import { checkWsMessage } from './openapi.js';
 
 /** Error codes that say "this message does not fit the protocol" — what the schemas decide. */
-const SHAPE_CODES = new Set(['request.invalid_json', 'request.not_an_object', 'request.unknown_type', 'request.invalid_message', 'request.unknown_action', 'usage.invalid_seek', 'usage.invalid_volume']);
+const SHAPE_CODES = new Set(['request.invalid_json', 'request.not_an_object', 'request.unknown_type', 'request.invalid_message', 'request.unknown_action', 'usage.invalid_seek', 'usage.invalid_volume', 'usage.invalid_shuffle', 'usage.invalid_repeat', 'usage.invalid_uri']);
 
 /**
  * Every message exchanged is checked against /api/ws-messages.json

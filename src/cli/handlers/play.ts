@@ -1,7 +1,8 @@
 import { UsageError } from '../../core/errors.js';
 import { compileTemplate, formatClock, TemplateError, escapeValue, type StateTemplate } from '../../core/format.js';
 import { parseSeek } from '../../core/players/seek.js';
-import { LiveState, type LiveSnapshot } from '../../core/live.js';
+// LiveState (and the mixer watch it brings) only for --follow: imported there, not on every status.
+import type { LiveSnapshot } from '../../core/live.js';
 import { noPlayers } from '../../core/players/hub.js';
 import type { Metadata, PlayerAction, PlayerState } from '../../core/players/types.js';
 import type { Controller, PlayerRow } from '../../core/control.js';
@@ -168,6 +169,7 @@ async function followStatus(ctx: Ctx, flags: PlayFlags, template?: StateTemplate
     'follow without them (the server\'s own config players.ignore applies), or run it on the machine that plays', 'usage.unsupported');
   metadata = (player) => withController(ctx, (ctl) => metadataOf(ctl, player));
   if (await followRemote(ctx, flags.player, print, ended, flags['all-players'] || ignore.length > 0 ? remoteRefused : undefined)) return;
+  const { LiveState } = await import('../../core/live.js');
   await withLocal(ctx, async (ctl, config) => {
     const { hub } = ctl;
     metadata = (player) => metadataOf(ctl, player);
@@ -186,5 +188,5 @@ async function followStatus(ctx: Ctx, flags: PlayFlags, template?: StateTemplate
     } finally {
       await live.stop();
     }
-  }, undefined, { ignore });
+  }, undefined, { ignore, follow: true });
 }

@@ -17,13 +17,15 @@ export async function mpdPassword(config: Config, env: NodeJS.ProcessEnv): Promi
 /** Which players a command may see: the names of --ignore-player (config players.ignore is added by the hub / the server). */
 export interface ControllerOptions {
   ignore?: readonly string[] | undefined;
+  /** Watching for changes (--follow): MPRIS over dbus-next, not the one-shot wire client. Default false. */
+  follow?: boolean | undefined;
 }
 
 /** The local controller for one command, always closed afterwards so the process can exit; control actions are audited. */
 export async function withLocal<T>(ctx: Ctx, fn: (ctl: LocalController, config: Config) => Promise<T>, loaded?: Config, opts: ControllerOptions = {}): Promise<T> {
   const config = loaded ?? Config.load(ctx.env);
   const audit = lazyAudit(ctx);
-  const ctl = new LocalController(ctx.env, config, { mpdPassword: await mpdPassword(config, ctx.env), now: ctx.now, audit, actor: localActor(), ignore: opts.ignore });
+  const ctl = new LocalController(ctx.env, config, { mpdPassword: await mpdPassword(config, ctx.env), now: ctx.now, audit, actor: localActor(), ignore: opts.ignore, oneShot: !opts.follow });
   try {
     return await fn(ctl, config);
   } finally {

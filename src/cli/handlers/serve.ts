@@ -3,6 +3,8 @@ import { isIP } from 'node:net';
 import { Config } from '../../core/config/store.js';
 import { ConfigError, UsageError } from '../../core/errors.js';
 import { say, type Ctx } from '../context.js';
+import type { MediagateServer, TlsMaterial } from '../../server/app.js';
+import type { TlsProfile } from '../../server/tls.js';
 
 export interface ServeFlags {
   host?: string | undefined;
@@ -32,6 +34,40 @@ function readPem(path: string, what: string): Buffer {
   }
 }
 
+/** The certificate and key from their files, and the key's passphrase from the sealed config secret. */
+async function readTlsMaterial(ctx: Ctx, files: { cert: string; key: string }, config: Config): Promise<TlsMaterial> {
+  const { readSecret } = await import('../../core/secrets.js');
+  return { cert: readPem(files.cert, 'certificate'), key: readPem(files.key, 'key'), passphrase: readSecret(config, 'server.tlsKeyPassphrase', ctx.env) };
+}
+
+/**
+ * SIGHUP: read the certificate and key again (an ACME client renewed them)
+ * and use them for new connections; open ones are not touched. A pair that
+ * cannot be read or used leaves the current one in place, with an error.
+ */
+function reloadOnHangup(ctx: Ctx, srv: MediagateServer, files: { cert: string; key: string } | undefined): () => void {
+  let busy = false;
+  const on = () => {
+    if (!files) { say(ctx, 'mediagate: SIGHUP: plain HTTP, no TLS certificate to reload'); return; }
+    if (busy) return;
+    busy = true;
+    void (async () => {
+      try {
+        const material = await readTlsMaterial(ctx, files, Config.load(ctx.env));
+        const r = srv.reloadTls(material);
+        if (r.ok) say(ctx, `mediagate: SIGHUP: reloaded the TLS certificate ${files.cert} and key ${files.key}; new connections use them`);
+        else say(ctx, `mediagate: SIGHUP: error: the new TLS certificate and key cannot be used (${r.error}); still serving the previous certificate`);
+      } catch (e) {
+        say(ctx, `mediagate: SIGHUP: error: ${(e as Error).message}; still serving the previous certificate`);
+      } finally {
+        busy = false;
+      }
+    })();
+  };
+  process.on('SIGHUP', on);
+  return () => { process.off('SIGHUP', on); };
+}
+
 function checkPublicUrl(text: string): string {
   let u: URL;
   try { u = new URL(text); } catch { throw new UsageError(`invalid --public-url '${text}'`, 'use the URL clients reach the server at, e.g. https://media.example.net', 'usage.invalid_url'); }
@@ -51,11 +87,8 @@ export async function serveOptions(ctx: Ctx, flags: ServeFlags, config: Config) 
     throw new UsageError(`TLS needs both a certificate and a key: only the ${certPath ? 'certificate' : 'key'} was given`,
       'give both --tls-cert FILE and --tls-key FILE (or server.tlsCert and server.tlsKey), or neither', 'usage.tls_incomplete');
   }
-  let tls: { cert: Buffer; key: Buffer; passphrase?: string | undefined } | undefined;
-  if (certPath && keyPath) {
-    const { readSecret } = await import('../../core/secrets.js');
-    tls = { cert: readPem(certPath, 'certificate'), key: readPem(keyPath, 'key'), passphrase: readSecret(config, 'server.tlsKeyPassphrase', ctx.env) };
-  }
+  const tlsFiles = certPath && keyPath ? { cert: certPath, key: keyPath } : undefined;
+  const tls = tlsFiles ? await readTlsMaterial(ctx, tlsFiles, config) : undefined;
   if (!tls && !isLoopbackHost(host)) {
     if (!flags.allowPlainHttp) {
       throw new UsageError(`refusing to serve plain HTTP on ${host}, a non-loopback address: ${PLAIN_HTTP_RISK}`,
@@ -78,6 +111,8 @@ export async function serveOptions(ctx: Ctx, flags: ServeFlags, config: Config) 
     host,
     port,
     tls,
+    tlsFiles,
+    tlsProfile: config.get<TlsProfile>('server.tlsProfile') ?? 'intermediate',
     publicUrl,
     mqtt,
     corsOrigins: config.get<string[]>('server.corsOrigins') ?? [],
@@ -145,9 +180,11 @@ export async function serve(ctx: Ctx, flags: ServeFlags): Promise<void> {
       if (snap.players.length === 0) {
         say(ctx, `mediagate: note: no player found yet${snap.problems.length ? ` (${snap.problems.join('; ')})` : ''}; it is picked up when it appears`);
       }
+      const stopReloading = reloadOnHangup(ctx, srv, options.tlsFiles);
       // Last of the start-up messages: scripts (and tests) may take it to mean "ready".
       say(ctx, `mediagate: listening on ${started.url}`);
       const s = await sig.stopped;
+      stopReloading();
       say(ctx, `mediagate: ${s}: shutting down`);
     } finally {
       await srv.close();

@@ -147,6 +147,7 @@ export async function openSources(ctx: Ctx): Promise<PlayerctlSources> {
     };
     return new RemoteSources(new RemoteController(client), follow);
   }
-  const ctl = new LocalController(ctx.env, config, { mpdPassword: await mpdPassword(config, ctx.env), now: ctx.now });
+  // MPRIS over the small wire client (as one-shot status does); watch() for --follow opens dbus-next itself.
+  const ctl = new LocalController(ctx.env, config, { mpdPassword: await mpdPassword(config, ctx.env), now: ctx.now, oneShot: true });
   return new LocalSources(ctl, config.get<boolean>('mpd.enabled') !== false);
 }

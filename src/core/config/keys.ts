@@ -220,6 +220,7 @@ export const CONFIG_KEYS: KeySpec[] = [
   { key: 'server.port', description: 'TCP port of `mediagate serve` (0 picks a free port)', ...integer(0, 65535), default: 8420 },
   { key: 'server.tlsCert', description: 'TLS certificate (PEM) for `mediagate serve`; needs server.tlsKey', ...absolutePath },
   { key: 'server.tlsKey', description: 'TLS private key (PEM) for `mediagate serve`; needs server.tlsCert', ...absolutePath },
+  { key: 'server.tlsProfile', description: 'TLS protocols and ciphers of `mediagate serve`: intermediate (TLS 1.2 ECDHE+AEAD and 1.3) or modern (TLS 1.3 only)', ...oneOf('intermediate', 'modern'), default: 'intermediate' },
   { key: 'server.tlsKeyPassphrase', description: 'passphrase of the TLS private key (sealed secret)', ...sealed, secret: true },
   { key: 'server.corsOrigins', description: 'web origins allowed to call the API from a browser, comma-separated (no wildcards)', ...stringList('origins', webOrigin) },
   { key: 'server.trustedProxies', description: 'reverse proxies whose X-Forwarded-For is believed: addresses or CIDR ranges, comma-separated', ...stringList('addresses or CIDR ranges', ipOrCidr) },

@@ -13,6 +13,8 @@ export interface HubOptions {
   mpdPassword?: string | undefined;
   /** Players to leave alone (--ignore-player), besides config `players.ignore`. */
   ignore?: readonly string[] | undefined;
+  /** A one-shot command: MPRIS over the small wire client (SourceOptions.oneShot). */
+  oneShot?: boolean | undefined;
 }
 
 /** A player that is there but did not answer (hung, timed out, refused). */
@@ -87,7 +89,7 @@ export class PlayerHub {
         this.sources.push(new WindowsSource({ env, timeoutMs: this.timeoutMs }));
       } else {
         const { MprisSource } = await import('./mpris.js');
-        this.sources.push(new MprisSource({ env, timeoutMs: this.timeoutMs }));
+        this.sources.push(new MprisSource({ env, timeoutMs: this.timeoutMs, oneShot: this.opts.oneShot ?? false }));
       }
     }
     return this.sources.filter((s) => backends.includes(s.backend));

@@ -1,17 +1,15 @@
 /**
- * MPRIS players on the D-Bus session bus.
- *
- * Uses dbus-next's low-level message API (one method call per operation, no
- * introspection). dbus-next is imported lazily on the first call: loading it
- * costs ~50–70 ms, which commands that never touch D-Bus must not pay.
+ * MPRIS players on the D-Bus session bus, over the connection of
+ * mpris-bus.ts: the small wire client for a one-shot command, dbus-next for
+ * what watches (see SourceOptions.oneShot).
  */
-import type { Socket } from 'node:net';
 import { isAbsolute, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { Message as DbusMessage, MessageBus, Variant as DbusVariant } from 'dbus-next';
+import type { Message as DbusMessage } from 'dbus-next';
 import { ExitCode, MediagateError, NoPlayerError, TimeoutError, UsageError } from '../errors.js';
-import { DEFAULT_BACKEND_TIMEOUT_MS, withTimeout } from '../timeout.js';
-import { parseBusAddress, sessionBusAddress } from './dbus-address.js';
+import { DEFAULT_BACKEND_TIMEOUT_MS } from '../timeout.js';
+import { busLost, DBUS_NAME, isDbusError, openBus, type BusReply, type MprisBus } from './mpris-bus.js';
+import type { DbusNextBus } from './mpris-bus-dbus-next.js';
 import { metadataOf, queueEntryOf } from './metadata.js';
 import { canonicalName, groupByOwner, instancePairs, mergeGroups, withoutInstance } from './mpris-names.js';
 import { schemeOf, unsupportedScheme } from './uri.js';
@@ -27,184 +25,7 @@ const PLAYER_IFACE = 'org.mpris.MediaPlayer2.Player';
 const TRACKLIST_IFACE = 'org.mpris.MediaPlayer2.TrackList';
 const NO_TRACK = '/org/mpris/MediaPlayer2/TrackList/NoTrack';
 const PROPS_IFACE = 'org.freedesktop.DBus.Properties';
-const DBUS_NAME = 'org.freedesktop.DBus';
-const DBUS_PATH = '/org/freedesktop/DBus';
 const SIGNAL = 4; // dbus-next MessageType.SIGNAL
-/**
- * dbus-next MessageFlag.NO_AUTO_START: a call to a player that has left the
- * bus fails (ServiceUnknown) instead of having the bus start it again from a
- * service file — players are addressed from earlier listings without asking
- * the bus first.
- */
-const NO_AUTO_START = 2;
-
-type DbusModule = typeof import('dbus-next');
-
-let dbusModule: Promise<DbusModule> | undefined;
-function loadDbus(): Promise<DbusModule> {
-  dbusModule ??= import('dbus-next').then((m) => ((m as unknown as { default?: DbusModule }).default ?? m));
-  return dbusModule;
-}
-
-interface CallSpec {
-  destination: string;
-  path: string;
-  interface: string;
-  member: string;
-  signature?: string;
-  body?: unknown[];
-  flags?: number;
-}
-
-/** Turns a failed call into the error a user should see. */
-type ErrorMapper = (e: unknown) => MediagateError;
-
-function busLost(cause?: unknown): NoPlayerError {
-  const detail = cause instanceof Error && cause.message ? ` (${cause.message})` : '';
-  return new NoPlayerError(`lost the connection to the D-Bus session bus${detail}`,
-    'the session bus went away (logout or restart?); try again', 'mpris.bus_lost');
-}
-
-/** One connection to the session bus. Dies (and rejects every pending call) when the socket goes. */
-class BusConnection {
-  private readonly pending = new Set<(e: Error) => void>();
-  private deadWith: MediagateError | undefined;
-  private readonly deathListeners = new Set<() => void>();
-
-  private constructor(
-    readonly dbus: DbusModule,
-    readonly bus: MessageBus,
-    private readonly stream: Socket,
-    readonly timeoutMs: number,
-  ) {
-    bus.on('error', (e: unknown) => this.die(busLost(e)));
-    stream.once('close', () => this.die(busLost()));
-    if (stream.destroyed) this.die(busLost());
-  }
-
-  static async open(env: NodeJS.ProcessEnv, timeoutMs: number): Promise<BusConnection> {
-    const address = sessionBusAddress(env);
-    const target = parseBusAddress(address);
-    let busAddress: string;
-    if (target.kind === 'tcp') {
-      busAddress = `tcp:host=${target.host},port=${target.port}`;
-    } else {
-      if (/[,;=]/.test(target.path)) {
-        throw new NoPlayerError(`the D-Bus socket path "${target.path}" contains , ; or =, which is not supported`,
-          'point DBUS_SESSION_BUS_ADDRESS at a socket path without those characters', 'mpris.bad_address');
-      }
-      // Node connects to abstract sockets itself when the path starts with NUL.
-      busAddress = `unix:socket=${target.abstract ? '\0' : ''}${target.path}`;
-    }
-    const dbus = await loadDbus();
-    let bus: MessageBus;
-    try {
-      bus = dbus.sessionBus({ busAddress });
-    } catch (e) {
-      throw new NoPlayerError(`cannot use the D-Bus address "${address}": ${(e as Error).message}`,
-        'check DBUS_SESSION_BUS_ADDRESS', 'mpris.bad_address');
-    }
-    const stream = (bus as unknown as { _connection: { stream: Socket } })._connection.stream;
-    // Until the connection object takes over, swallow late errors (no 'error' listener = crash).
-    const ignore = (): void => {};
-    bus.on('error', ignore);
-    const ready = new Promise<void>((resolve, reject) => {
-      bus.once('connect', () => resolve());
-      bus.once('error', reject);
-      stream.once('close', () => reject(new Error('the bus closed the connection during the handshake')));
-    });
-    const where = target.kind === 'tcp' ? `${target.host}:${target.port}` : target.path;
-    try {
-      await withTimeout(ready, timeoutMs, `the D-Bus session bus at ${where}`, () => stream.destroy());
-    } catch (e) {
-      stream.destroy();
-      if (e instanceof MediagateError) throw e;
-      const code = (e as NodeJS.ErrnoException)?.code;
-      if (code === 'ENOENT' || code === 'ECONNREFUSED' || code === 'ENOTSOCK') {
-        throw new NoPlayerError(
-          `no D-Bus session bus at ${where} (${code === 'ENOENT' ? 'no such socket' : 'nothing listening'})`,
-          'DBUS_SESSION_BUS_ADDRESS points to a bus that is gone; from cron or ssh set ' +
-          'DBUS_SESSION_BUS_ADDRESS=unix:path=/run/user/$(id -u)/bus of the running desktop session',
-          'mpris.no_bus');
-      }
-      throw new NoPlayerError(`cannot connect to the D-Bus session bus at ${where}: ${(e as Error)?.message ?? e}`,
-        'check DBUS_SESSION_BUS_ADDRESS and that the bus belongs to this user', 'mpris.bus_error');
-    }
-    bus.removeListener('error', ignore);
-    return new BusConnection(dbus, bus, stream, timeoutMs);
-  }
-
-  get alive(): boolean {
-    return this.deadWith === undefined;
-  }
-
-  onDeath(fn: () => void): () => void {
-    this.deathListeners.add(fn);
-    return () => this.deathListeners.delete(fn);
-  }
-
-  private die(err: MediagateError): void {
-    if (this.deadWith) return;
-    this.deadWith = err;
-    for (const reject of this.pending) reject(err);
-    this.pending.clear();
-    for (const fn of this.deathListeners) { try { fn(); } catch { /* ignore */ } }
-    this.deathListeners.clear();
-  }
-
-  /** One method call with the time limit; failures go through `mapError`. */
-  async call(spec: CallSpec, what: string, mapError: ErrorMapper): Promise<DbusMessage> {
-    if (this.deadWith) throw this.deadWith;
-    let msg: DbusMessage;
-    try {
-      msg = new this.dbus.Message({ ...spec, serial: this.bus.newSerial() } as ConstructorParameters<DbusModule['Message']>[0]);
-    } catch (e) {
-      throw new UsageError(`cannot call ${spec.member} on '${spec.destination}': ${(e as Error).message}`);
-    }
-    let rejectDead!: (e: Error) => void;
-    const dead = new Promise<never>((_, reject) => { rejectDead = reject; });
-    this.pending.add(rejectDead);
-    const reply = Promise.race([this.bus.call(msg), dead]).finally(() => this.pending.delete(rejectDead));
-    try {
-      const answer = await withTimeout(reply, this.timeoutMs, what, () => {
-        // Forget the reply handler so a late answer is dropped, not leaked.
-        const handlers = (this.bus as unknown as { _methodReturnHandlers: Record<number, unknown> })._methodReturnHandlers;
-        if (msg.serial !== null) delete handlers[msg.serial];
-      });
-      if (!answer) throw new Error(`no reply to ${spec.member}`);
-      return answer;
-    } catch (e) {
-      if (e instanceof MediagateError) throw e;
-      throw mapError(e);
-    }
-  }
-
-  /** A call to the bus daemon itself. */
-  callDaemon(member: string, signature = '', body: unknown[] = []): Promise<DbusMessage> {
-    return this.call({ destination: DBUS_NAME, path: DBUS_PATH, interface: DBUS_NAME, member, signature, body },
-      `the D-Bus session bus (${member})`, (e) => this.daemonError(member, e));
-  }
-
-  private daemonError(member: string, e: unknown): MediagateError {
-    if (isDbusError(e)) {
-      return new MediagateError('mpris.bus_error', `the D-Bus session bus refused ${member}: ${e.text || e.type}`,
-        ExitCode.noPlayer, 'check that the session bus is healthy');
-    }
-    return busLost(e);
-  }
-
-  close(): void {
-    this.die(new MediagateError('mpris.closed', 'the MPRIS source was closed', ExitCode.failure));
-    try { this.bus.disconnect(); } catch { /* already gone */ }
-    this.stream.destroy();
-  }
-}
-
-interface DbusErrorLike { type: string; text: string }
-function isDbusError(e: unknown): e is DbusErrorLike {
-  return typeof e === 'object' && e !== null && (e as { name?: unknown }).name === 'DBusError'
-    && typeof (e as { type?: unknown }).type === 'string';
-}
 
 /** Map an error from a player's method call to a MediagateError. */
 function playerError(player: string, what: string, timeoutMs: number, e: unknown): MediagateError {
@@ -239,7 +60,7 @@ function playerError(player: string, what: string, timeoutMs: number, e: unknown
 type Props = Record<string, unknown>;
 
 function unwrap(v: unknown): unknown {
-  return v !== null && typeof v === 'object' && 'signature' in v && 'value' in v ? (v as DbusVariant).value : v;
+  return v !== null && typeof v === 'object' && 'signature' in v && 'value' in v ? (v as { value: unknown }).value : v;
 }
 
 function str(v: unknown): string | null {
@@ -371,11 +192,29 @@ export class MprisPlayer implements Player {
     this.busName = MPRIS_PREFIX + name;
   }
 
-  private async call(member: string, iface: string, signature = '', body: unknown[] = []): Promise<DbusMessage> {
+  private async call(member: string, iface: string, signature = '', body: unknown[] = []): Promise<BusReply> {
+    this.early = undefined; // answers asked before this call are no longer the state after it
     const conn = await this.source.connection();
     const what = member === 'GetAll' ? 'reading its state' : member;
-    return conn.call({ destination: this.busName, path: MPRIS_PATH, interface: iface, member, signature, body, flags: NO_AUTO_START },
+    return conn.call({ destination: this.busName, path: MPRIS_PATH, interface: iface, member, signature, body },
       `player '${this.name}' (${member})`, (e) => playerError(this.name, what, conn.timeoutMs, e));
+  }
+
+  /** State calls already on their way (prefetch), for the next state() to use. */
+  private early: { props: ReturnType<MprisPlayer['props']>; root: Promise<Props> | undefined } | undefined;
+
+  /**
+   * Send state()'s calls now, before the caller knows the name is on the bus
+   * (saves a one-shot command a round trip); the next state() takes their
+   * answers — unless another call to the player comes first (it clears
+   * them: they would be the state before it). A name that is not there fails them (ServiceUnknown: calls are
+   * never auto-started), which nobody then waits for.
+   */
+  prefetch(): void {
+    const props = this.props();
+    props.catch(() => {});
+    const root = this.source.knownRoot(this.busName) ? undefined : this.rootProps().catch(() => ({}) as Props);
+    this.early = { props, root };
   }
 
   /** The raw properties of the Player interface (one GetAll), and the connection that answered. */
@@ -399,9 +238,11 @@ export class MprisPlayer implements Player {
    * never again while the same connection owns the name.
    */
   async state(): Promise<PlayerState> {
+    const early = this.early;
+    this.early = undefined;
     const known = this.source.knownRoot(this.busName);
-    const asking = known ? undefined : this.rootProps().catch(() => ({}) as Props);
-    const { props, readAt, owner } = await this.props();
+    const asking = early?.root ?? (known ? undefined : this.rootProps().catch(() => ({}) as Props));
+    const { props, readAt, owner } = await (early?.props ?? this.props());
     const root = known && known.owner === owner ? known.props : await (asking ?? this.rootProps().catch(() => ({}) as Props));
     const state = decodePlayerProps(this.name, props, readAt, root);
     return this.aliases.length ? { ...state, aliases: [...this.aliases] } : state;
@@ -415,7 +256,7 @@ export class MprisPlayer implements Player {
 
   private async setPlayerProp(prop: string, signature: string, value: unknown): Promise<void> {
     const conn = await this.source.connection();
-    await this.call('Set', PROPS_IFACE, 'ssv', [PLAYER_IFACE, prop, new conn.dbus.Variant(signature, value)]);
+    await this.call('Set', PROPS_IFACE, 'ssv', [PLAYER_IFACE, prop, conn.variant(signature, value)]);
   }
 
   async setShuffle(on: boolean): Promise<void> {
@@ -496,7 +337,7 @@ export class MprisPlayer implements Player {
   /** A property of the Player interface set to a value of D-Bus type `signature`, as it is. */
   async setProperty(name: string, signature: string, value: unknown): Promise<void> {
     const conn = await this.source.connection();
-    await this.call('Set', PROPS_IFACE, 'ssv', [PLAYER_IFACE, name, new conn.dbus.Variant(signature, value)]);
+    await this.call('Set', PROPS_IFACE, 'ssv', [PLAYER_IFACE, name, conn.variant(signature, value)]);
   }
 
   async act(action: PlayerAction): Promise<void> {
@@ -578,31 +419,36 @@ export class MprisSource implements PlayerSource {
   readonly backend = 'mpris' as const;
   readonly timeoutMs: number;
   private readonly env: NodeJS.ProcessEnv;
-  private conn: Promise<BusConnection> | undefined;
+  /** A one-shot command's source: calls go over the small wire client (see mpris-bus.ts). */
+  private readonly oneShot: boolean;
+  private conn: Promise<MprisBus> | undefined;
+  /** dbus-next connection for watch() on a one-shot source (its calls stay on `conn`). */
+  private watchConn: Promise<DbusNextBus> | undefined;
   /** Root-interface properties by bus name, with the connection that owned it then (bounded: browsers come and go). */
   private readonly roots = new Map<string, { owner: string; props: Props }>();
 
   constructor(opts: Partial<SourceOptions> = {}) {
     this.env = opts.env ?? process.env;
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_BACKEND_TIMEOUT_MS;
+    this.oneShot = opts.oneShot ?? false;
   }
 
   /** The live bus connection, opened on first use (and again after it was lost or closed). */
-  async connection(): Promise<BusConnection> {
+  async connection(): Promise<MprisBus> {
     if (this.conn) {
       const current = this.conn;
       const c = await current.catch(() => undefined);
       if (c?.alive) return c;
       if (this.conn === current) this.conn = undefined;
     }
-    const opening = BusConnection.open(this.env, this.timeoutMs);
+    const opening = openBus(this.env, this.timeoutMs, this.oneShot);
     this.conn = opening;
     opening.catch(() => { if (this.conn === opening) this.conn = undefined; });
     return opening;
   }
 
   /** Well-known names of all MPRIS players on the bus, sorted. */
-  private async names(conn: BusConnection): Promise<string[]> {
+  private async names(conn: MprisBus): Promise<string[]> {
     const reply = await conn.callDaemon('ListNames');
     const all = (reply.body[0] ?? []) as string[];
     return all.filter((n) => n.startsWith(MPRIS_PREFIX) && n.length > MPRIS_PREFIX.length).sort();
@@ -628,12 +474,12 @@ export class MprisSource implements PlayerSource {
   }
 
   /** The unique connection name owning `busName`, or undefined when none does (any more). */
-  private owner(conn: BusConnection, busName: string): Promise<string | undefined> {
+  private owner(conn: MprisBus, busName: string): Promise<string | undefined> {
     return conn.callDaemon('GetNameOwner', 's', [busName]).then((r) => String(r.body[0]), () => undefined);
   }
 
   /** Do two connections (unique names) belong to one process? (VLC 3 registers its two names on two.) */
-  private async sameProcess(conn: BusConnection, a: string, b: string): Promise<boolean> {
+  private async sameProcess(conn: MprisBus, a: string, b: string): Promise<boolean> {
     if (a === b) return true;
     const pid = (u: string) => conn.callDaemon('GetConnectionUnixProcessID', 's', [u]).then((r) => Number(r.body[0]), () => NaN);
     const [x, y] = await Promise.all([pid(a), pid(b)]);
@@ -680,13 +526,16 @@ export class MprisSource implements PlayerSource {
     const busName = MPRIS_PREFIX + requested;
     const valid = /^[A-Za-z_-][A-Za-z0-9_-]*(\.[A-Za-z_-][A-Za-z0-9_-]*)*$/.test(requested) && busName.length <= 255;
     if (!valid) return [];
+    // One-shot: its state is asked alongside the lookup (the common case: the name is there).
+    const early = this.oneShot ? new MprisPlayer(this, requested) : undefined;
+    early?.prefetch();
     if ((await conn.callDaemon('NameHasOwner', 's', [busName])).body[0] === true) {
       const base = withoutInstance(requested);
       if (base !== undefined) {
         const [mine, theirs] = await Promise.all([this.owner(conn, busName), this.owner(conn, MPRIS_PREFIX + base)]);
         if (mine !== undefined && theirs !== undefined && await this.sameProcess(conn, mine, theirs)) return [new MprisPlayer(this, base, [requested])];
       }
-      return [new MprisPlayer(this, requested)];
+      return [early ?? new MprisPlayer(this, requested)];
     }
     const instances = (await this.names(conn)).filter((n) => n.startsWith(`${busName}.`));
     return instances.map((n) => new MprisPlayer(this, n.slice(MPRIS_PREFIX.length)));
@@ -712,8 +561,20 @@ export class MprisSource implements PlayerSource {
     return found;
   }
 
+  /** The connection that can watch signals: dbus-next (on a one-shot source, one of its own). */
+  private async eventBus(): Promise<DbusNextBus> {
+    if (!this.oneShot) return (await this.connection()) as DbusNextBus;
+    const current = this.watchConn && await this.watchConn.catch(() => undefined);
+    if (current?.alive) return current;
+    const { DbusNextBus } = await import('./mpris-bus-dbus-next.js');
+    const opening = DbusNextBus.open(this.env, this.timeoutMs);
+    this.watchConn = opening;
+    opening.catch(() => { if (this.watchConn === opening) this.watchConn = undefined; });
+    return opening;
+  }
+
   async watch(onChange: (playerName: string) => void): Promise<() => Promise<void>> {
-    const conn = await this.connection();
+    const conn = await this.eventBus();
     const rules = [
       `type='signal',interface='${PROPS_IFACE}',member='PropertiesChanged',path='${MPRIS_PATH}'`,
       `type='signal',interface='${PLAYER_IFACE}',member='Seeked',path='${MPRIS_PATH}'`,
@@ -801,10 +662,12 @@ export class MprisSource implements PlayerSource {
   }
 
   async close(): Promise<void> {
-    const current = this.conn;
+    const all = [this.conn, this.watchConn];
     this.conn = undefined;
-    if (!current) return;
-    const c = await current.catch(() => undefined);
-    c?.close();
+    this.watchConn = undefined;
+    for (const current of all) {
+      const c = current && await current.catch(() => undefined);
+      c?.close();
+    }
   }
 }

@@ -167,4 +167,10 @@ export interface SourceOptions {
   env: NodeJS.ProcessEnv;
   /** Time limit for every call, ms. */
   timeoutMs: number;
+  /**
+   * A one-shot command (not --follow, not serve): MPRIS calls go over the
+   * small wire client instead of dbus-next, which takes longer to load than
+   * the whole command takes otherwise.
+   */
+  oneShot?: boolean;
 }
