@@ -30,7 +30,7 @@ const volume = answer({
   level: int(0, undefined, '0–100 (more when boosted elsewhere)'),
   muted: bool(),
   target: oneOfStrings(['system', 'player']),
-  backend: oneOfStrings(['pulse', 'pipewire', 'alsa', 'player']),
+  backend: oneOfStrings(['pulse', 'pipewire', 'alsa', 'macos', 'windows', 'player']),
 });
 
 const status = answer({
