@@ -186,6 +186,9 @@ t.test('request checks come from the schemas: the field, its rule, and the messa
   t.equal(ok.status, 200);
   t.ok(ok.json.length <= 2);
   t.equal((await api(srv, 'GET', '/api/tokens?all', { token: admin.token })).status, 200);
+  const ignored = await api(srv, 'GET', '/api/players?ignore=mpd,vlc.instance2', { token: admin.token });
+  t.equal(ignored.status, 200, 'an ignore list of names passes: ' + JSON.stringify(ignored.json));
+  t.not((await api(srv, 'POST', '/api/player/pause', { token: admin.token, json: { ignore: ['mpd'] } })).status, 422, 'an ignore list in a body passes its check');
   t.equal((await api(srv, 'POST', '/api/tokens', { token: admin.token, json: { label: 'n', scope: 'read', expiresIn: null } })).status, 200, 'null is not given');
 });
 
