@@ -54,7 +54,7 @@ export async function runPlayerctl(argv: string[], ctx: Ctx, prog: string): Prom
 
   let sources: PlayerctlSources | undefined;
   try {
-    sources = await openSources(ctx);
+    sources = await openSources(ctx, { oneShot: !options.follow });
     if (!invocation) return await listAll(ctx, sources, options, players, ignored);
     if (options.follow) {
       const { follow } = await import('./follow.js');

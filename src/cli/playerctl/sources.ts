@@ -132,7 +132,7 @@ class RemoteSources implements PlayerctlSources {
 type RemoteFollow = (onChange: (instance: string) => void) => Promise<() => Promise<void>>;
 
 /** The players this command reaches: a remote server's with --remote (or MEDIAGATE_REMOTE, config remote.default), else this machine's. */
-export async function openSources(ctx: Ctx): Promise<PlayerctlSources> {
+export async function openSources(ctx: Ctx, o: { oneShot?: boolean } = {}): Promise<PlayerctlSources> {
   const config = Config.load(ctx.env);
   const remote = resolveRemote(ctx.remote, ctx.env, config);
   if (remote) {
@@ -147,7 +147,7 @@ export async function openSources(ctx: Ctx): Promise<PlayerctlSources> {
     };
     return new RemoteSources(new RemoteController(client), follow);
   }
-  // MPRIS over the small wire client (as one-shot status does); watch() for --follow opens dbus-next itself.
-  const ctl = new LocalController(ctx.env, config, { mpdPassword: await mpdPassword(config, ctx.env), now: ctx.now, oneShot: true });
+  // One-shot commands reach MPRIS over the small wire client, as status does; --follow keeps dbus-next.
+  const ctl = new LocalController(ctx.env, config, { mpdPassword: await mpdPassword(config, ctx.env), now: ctx.now, oneShot: o.oneShot ?? false });
   return new LocalSources(ctl, config.get<boolean>('mpd.enabled') !== false);
 }
