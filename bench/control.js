@@ -91,6 +91,10 @@ async function p99Leg(mpd, work) {
   const seen = new Map();
   for (const e of events) seen.set(e.requestId, (seen.get(e.requestId) ?? 0) + 1);
   const missing = ids.filter((id) => !seen.has(id)).length;
+  // An answer without an X-Request-ID leaves its line unmatched: say so apart from a line that is missing.
+  const unlabelled = ids.filter((id) => !id).length;
+  const known = new Set(ids);
+  const unmatchedLines = events.filter((e) => !known.has(e.requestId)).length;
   const twice = [...seen.values()].filter((n) => n > 1).length;
   const verify = await runCli(['audit', 'verify'], { env, timeoutMs: 120000 });
   return {
@@ -98,7 +102,7 @@ async function p99Leg(mpd, work) {
     p99Ms: median(rounds.map((x) => x.latencyMs.p99)),
     p50Ms: median(rounds.map((x) => x.latencyMs.p50)),
     target: `p99 ≤ ${TARGET_P99_MS} ms at ${RATE}/s, every request audited once, audit verify passing`,
-    audit: { requests: ids.length, lines: events.length, missing, moreThanOnce: twice, verify: verify.code === 0 ? 'ok' : `exit ${verify.code}: ${verify.stderr.trim()}` },
+    audit: { requests: ids.length, lines: events.length, missing, answersWithoutRequestId: unlabelled, linesWithUnknownRequestId: unmatchedLines, moreThanOnce: twice, verify: verify.code === 0 ? 'ok' : `exit ${verify.code}: ${verify.stderr.trim()}` },
     rounds,
   };
 }
@@ -142,7 +146,7 @@ async function main() {
     p99,
   };
   result.met = result.ratio >= TARGET_RATIO && result.serveRps >= TARGET_RPS;
-  console.log(`toggle at ${RATE}/s: p99 ${p99.p99Ms} ms, p50 ${p99.p50Ms} ms (target ${p99.target}: ${p99.met ? 'met' : 'NOT met'}); audit: ${p99.audit.lines} lines for ${p99.audit.requests} requests, ${p99.audit.missing} missing, ${p99.audit.moreThanOnce} twice, verify ${p99.audit.verify}`);
+  console.log(`toggle at ${RATE}/s: p99 ${p99.p99Ms} ms, p50 ${p99.p50Ms} ms (target ${p99.target}: ${p99.met ? 'met' : 'NOT met'}); audit: ${p99.audit.lines} lines for ${p99.audit.requests} requests, ${p99.audit.missing} missing (${p99.audit.answersWithoutRequestId} answers without X-Request-ID, ${p99.audit.linesWithUnknownRequestId} lines with an id no answer carried), ${p99.audit.moreThanOnce} twice, verify ${p99.audit.verify}`);
   console.log(`POST /api/player/toggle (no player named): serve ${result.serveRps}/s, bare MPD loop ${result.bareRps}/s, ratio ${result.ratio} (target ${result.target}: ${result.met ? 'met' : 'NOT met'}); serve ${result.cpuUsPerRequest.serve} µs CPU per request; load ${result.loadAverage.join(' ')}`);
   if (!process.argv.includes('--no-write')) writeResult('control', result);
 }
