@@ -82,7 +82,9 @@ t.test('a full disk under the state dir', async (t) => {
     check(!/mg_[A-Za-z0-9_-]{43}|[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}/.test(r.stdout), `${args.slice(0, 2).join(' ')}: no token or code shown for something not stored`);
   }
   const cfg = await cli(['config', 'set', 'server.publicUrl', 'https://disk.example']);
-  check(cfg.code === 0 && /warning: audit events could not be written/.test(cfg.stderr), `a change whose audit event cannot be written warns on stderr: ${cfg.stderr.trim().split('\n')[0]}`);
+  // A config change whose audit event cannot be written is refused like any unwritable state (exit 5), the config untouched.
+  check(cfg.code === 5 && /was not changed: its audit event could not be written/.test(cfg.stderr), `a change whose audit event cannot be written fails with exit 5 (got ${cfg.code}): ${cfg.stderr.trim().split('\n')[0]}`);
+  check((await cli(['config', 'get', 'server.publicUrl'])).stdout.trim() !== 'https://disk.example', 'and the config is unchanged');
 
   // serve: 503 with a code, no path; control requests still answered; audit failures reported once.
   const ids = [];

@@ -14,7 +14,7 @@ import { startMpd } from '../helpers/mpd.js';
 import { api, cliToken, serveEnv, startServe } from '../helpers/serve.js';
 import { frame, rawWs } from './lib/ws-raw.js';
 import { fmtTally, LEAKY, mb, pool, sleep, tally } from './lib/holds.js';
-import { alive, fdCount, rssKb } from './lib/procfs.js';
+import { alive, fdCount, rssKb, settledFds, tcpConnectionsTo } from './lib/procfs.js';
 import { INSPECT_OPTION, inspectorUrl, openInspector } from './lib/inspect.js';
 import { Report } from './lib/report.js';
 import { SEED, SIZE } from './lib/size.js';
@@ -123,7 +123,7 @@ t.test(`WebSocket: ${SIZE.wsFrames} generated messages (seed ${SEED}), protocol 
   }
   await sleep(500);
   const baseMem = await inspector.memoryAfterGc();
-  const base = { fds: fdCount(srv.pid), heap: baseMem.heapUsed, rss: rssKb(srv.pid) };
+  const base = { fds: fdCount(srv.pid), mpd: tcpConnectionsTo(srv.pid, mpd.port), heap: baseMem.heapUsed, rss: rssKb(srv.pid) };
   t.comment(`after warm-up and a full GC: heap ${mb(base.heap / 1024)}, RSS ${mb(base.rss)}, ${base.fds} fds; seed ${SEED}`);
 
   // 1. Generated messages, 30 per socket (inside the burst of 40), each socket waiting for its answers.
@@ -276,10 +276,11 @@ t.test(`WebSocket: ${SIZE.wsFrames} generated messages (seed ${SEED}), protocol 
   ws.close();
   await sleep(500);
   const afterMem = await inspector.memoryAfterGc();
-  const after = { fds: fdCount(srv.pid), heap: afterMem.heapUsed, rss: rssKb(srv.pid) };
-  const note = `after a full GC: heap ${mb(base.heap / 1024)} → ${mb(after.heap / 1024)}, RSS ${mb(base.rss)} → ${mb(after.rss)}; fds ${base.fds} → ${after.fds}`;
+  const settled = await settledFds(srv.pid, { mpdPort: mpd.port, baseMpd: base.mpd, limit: base.fds + 2 });
+  const after = { fds: settled.fds, heap: afterMem.heapUsed, rss: rssKb(srv.pid) };
+  const note = `after a full GC: heap ${mb(base.heap / 1024)} → ${mb(after.heap / 1024)}, RSS ${mb(base.rss)} → ${mb(after.rss)}; fds ${base.fds} → ${after.fds} (MPD connections ${base.mpd} → ${settled.mpd}, pool at most 3)`;
   t.comment(note);
-  t.ok(after.fds <= base.fds + 2, `descriptors back (${note})`);
+  t.ok(settled.counted <= base.fds + 2 && settled.mpd <= 3, `descriptors back (${note})`);
   t.ok(after.heap < base.heap + 8 * 1024 * 1024, `live heap back (${note})`);
   report.row('serve afterwards', 1, (alive(srv.pid) ? 0 : 1), note);
   inspector.close();

@@ -36,6 +36,7 @@ const COMMON_ERRORS = {
   415: 'the body is not JSON (Content-Type: application/json)',
   422: 'a field or query parameter is missing or invalid: the message names it (usage.*)',
   429: 'rate limited: too many requests from this address (Retry-After)',
+  503: 'the server cannot write or read its state (state.unwritable: a full disk, wrong permissions); the details are in the server log',
 } as const;
 
 function errorsOf(route: ApiRoute): Record<number, string> {
@@ -44,7 +45,12 @@ function errorsOf(route: ApiRoute): Record<number, string> {
   if (route.scope !== 'public') Object.assign(out, { 401: COMMON_ERRORS[401], 403: COMMON_ERRORS[403] });
   if (req.body) Object.assign(out, { 413: COMMON_ERRORS[413], 415: COMMON_ERRORS[415], 422: COMMON_ERRORS[422] });
   if (req.query || req.params || req.body) out[422] = COMMON_ERRORS[422];
-  return { ...out, ...(route.contract.errors ?? {}) };
+  const own = route.contract.errors ?? {};
+  // Any API route that authenticates or changes something reads or writes state: a full disk is a 503 there.
+  const stateful = route.path.startsWith('/api/') && (route.scope !== 'public' || route.method !== 'GET');
+  const merged: Record<number, string> = { ...out, ...own };
+  if (stateful) merged[503] = own[503] ? `${own[503]}; or ${COMMON_ERRORS[503]}` : COMMON_ERRORS[503];
+  return merged;
 }
 
 /** `GET /api/tokens/{id}/rotate` → `getTokensIdRotate`; `/` → `getRoot`. */

@@ -62,3 +62,36 @@ export function processTree(pid) {
 export function cmdline(pid) {
   try { return readFileSync(`/proc/${pid}/cmdline`).toString('utf8').replace(/\0/g, ' '); } catch { return ''; }
 }
+
+/** Socket inodes of `pid`'s TCP connections to `port` on the loopback (its MPD connections). */
+export function tcpConnectionsTo(pid, port) {
+  const inodes = new Set(fdTargets(pid).map((l) => /^socket:\[(\d+)\]$/.exec(l)?.[1]).filter(Boolean));
+  const hex = port.toString(16).toUpperCase().padStart(4, '0');
+  let n = 0;
+  for (const table of ['tcp', 'tcp6']) {
+    let text = '';
+    try { text = readFileSync(`/proc/${pid}/net/${table}`, 'utf8'); } catch { continue; }
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length > 9 && f[2]?.endsWith(`:${hex}`) && f[3] === '01' && inodes.has(f[9])) n++;
+    }
+  }
+  return n;
+}
+
+/**
+ * Descriptors of `pid` once they settle (up to `ms`: a 413 answer lingers up
+ * to 5 s for the client's close), not counting MPD connections beyond the
+ * warm-up's `baseMpd` — the MPD pool (at most 3) keeps what load made it
+ * open; those are bounded, not leaked. Returns {fds, mpd, counted}.
+ */
+export async function settledFds(pid, { mpdPort, baseMpd = 0, limit, ms = 7000 }) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const fds = fdCount(pid);
+    const mpd = mpdPort ? tcpConnectionsTo(pid, mpdPort) : 0;
+    const counted = fds - Math.max(0, mpd - baseMpd);
+    if (counted <= limit || Date.now() > end) return { fds, mpd, counted };
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
