@@ -92,6 +92,17 @@ t.test('every route: allowed with the right token; refused with a revoked, an ex
       json: { position: 12 },
       check: () => t.match(mpd.mpc('status'), /0:1[2-4]\//, 'mpc at 0:12'),
     },
+    'POST /api/player/shuffle': { scope: 'control', json: { shuffle: 'on' }, check: (res) => { t.equal(res.json.shuffle, true); t.match(mpd.mpc('status'), /random: on/, 'mpc: random on'); } },
+    'POST /api/player/repeat': { scope: 'control', json: { repeat: 'playlist' }, check: (res) => { t.equal(res.json.repeat, 'playlist'); t.match(mpd.mpc('status'), /repeat: on\s+random: \w+\s+single: off/, 'mpc: repeat on, single off'); } },
+    // open: the route's minimum is control; the default policy (server.openScope) wants admin.
+    'POST /api/player/open': {
+      scope: 'admin',
+      json: { uri: 'http://127.0.0.1:9/matrix-stream.ogg' },
+      check: (res) => { t.equal(res.json.uri, 'http://127.0.0.1:9/matrix-stream.ogg'); t.match(mpd.mpc('playlist', '-f', '%file%'), /matrix-stream\.ogg/, 'MPD has the URL in its queue'); },
+    },
+    'GET /api/metadata': { scope: 'read', check: (res) => { t.equal(res.json.player, 'mpd'); t.type(res.json.metadata, 'object'); } },
+    'GET /api/queue': { scope: 'read', check: (res) => { t.equal(res.json.player, 'mpd'); t.ok(Array.isArray(res.json.queue) && res.json.queue.length >= 3, 'the queue lists MPD\'s tracks'); } },
+    'GET /api/mqtt': { scope: 'admin', check: (res) => t.same(res.json, { enabled: false }, 'no broker configured here') },
     'GET /api/media/browse': { scope: 'read', path: '/api/media/browse?folder=music', check: (res) => t.ok(JSON.stringify(res.json).includes('c.mp3')) },
     'POST /api/media/play': { scope: 'control', json: { folder: 'music', path: 'c.mp3' }, check: () => t.match(mpd.mpc('current', '-f', '%file%'), /c\.mp3/) },
     'GET /api/scripts': { scope: 'read', check: (res) => t.ok(JSON.stringify(res.json).includes('hello')) },

@@ -188,7 +188,8 @@ t.test('compression (BREACH): authenticated API answers never compressed; hashed
     t.equal(r.headers['content-encoding'], undefined, `${path} (a page) is not compressed`);
   }
   const page = (await get('/')).body.toString('utf8');
-  const script = /src="(\/assets\/[^"]+\.js)"/.exec(page)[1];
+  // Pages use relative URLs (sub-path deployments): src="assets/…".
+  const script = `/${/src="(?:\.?\/)?(assets\/[^"]+\.js)"/.exec(page)[1]}`;
   const js = await get(script);
   t.equal(js.headers['content-encoding'], 'gzip', `allowed: the hashed asset ${script} is gzip-compressed`);
   t.ok(gunzipSync(js.body).length > js.body.length);
