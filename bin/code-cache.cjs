@@ -52,39 +52,42 @@ function cacheName(source) {
   return `fast-${process.version}-${process.arch}-${hex8(Buffer.byteLength(source))}${hex8(crc32(source))}.cache`;
 }
 
+const none = (state, writable) => ({ data: undefined, state, writable });
+
 /**
- * Read the cache if it can be trusted. Returns {data} (a Buffer, or
- * undefined when missing/unusable) and whether a new one may be written.
+ * Read the cache if it can be trusted. Returns {data} (V8's bytes, or
+ * undefined), {state} (why not, for MEDIAGATE_DEBUG_CODE_CACHE) and whether
+ * a new cache may be written there.
  */
 function readCache(dir, file, uid) {
   let dirStat;
   try {
     dirStat = fs.lstatSync(dir);
   } catch (e) {
-    return { data: undefined, writable: e.code === 'ENOENT' };
+    return none(e.code === 'ENOENT' ? 'missing' : 'ignored: directory unreadable', e.code === 'ENOENT');
   }
-  if (!dirStat.isDirectory() || !trusted(dirStat, uid)) return { data: undefined, writable: false };
+  if (!dirStat.isDirectory() || !trusted(dirStat, uid)) return none('ignored: directory not private to this user', false);
   let fd;
   try {
     fd = fs.openSync(path.join(dir, file), fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
   } catch (e) {
-    return { data: undefined, writable: e.code === 'ENOENT' };
+    return none(e.code === 'ENOENT' ? 'missing' : `ignored: ${e.code}`, e.code === 'ENOENT');
   }
   try {
     const st = fs.fstatSync(fd);
-    if (!st.isFile() || !trusted(st, uid)) return { data: undefined, writable: false };
+    if (!st.isFile() || !trusted(st, uid)) return none('ignored: file not private to this user', false);
     const raw = fs.readFileSync(fd);
     const data = raw.subarray(HEAD);
-    if (raw.length < HEAD || raw.toString('latin1', 0, HEAD) !== header(data)) return { data: undefined, writable: true };
-    return { data, writable: true };
-  } catch {
-    return { data: undefined, writable: false };
+    if (raw.length < HEAD || raw.toString('latin1', 0, HEAD) !== header(data)) return none('damaged', true);
+    return { data, state: 'used', writable: true };
+  } catch (e) {
+    return none(`ignored: ${e.code}`, false);
   } finally {
     fs.closeSync(fd);
   }
 }
 
-/** Write the cache atomically (temp file, then rename) into a 0700 dir; other builds' caches for this Node go. */
+/** Write the cache atomically (temp file, then rename) into a 0700 dir. */
 function writeCache(dir, file, uid, data) {
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const dirStat = fs.lstatSync(dir);
@@ -98,9 +101,22 @@ function writeCache(dir, file, uid, data) {
     fs.closeSync(fd);
   }
   fs.renameSync(tmp, path.join(dir, file));
-  const prefix = `fast-${process.version}-${process.arch}-`;
+  pruneOld(dir, file);
+}
+
+const WEEK_MS = 7 * 24 * 3600 * 1000;
+
+/**
+ * Remove other builds' caches (and temp files of writers that died) not
+ * written for a week. Not at once: two installs (a checkout and a global
+ * one) share the directory, and would otherwise evict each other every run.
+ */
+function pruneOld(dir, keep) {
+  const old = Date.now() - WEEK_MS;
   for (const name of fs.readdirSync(dir)) {
-    if (name !== file && name.startsWith(prefix) && name.endsWith('.cache')) fs.rmSync(path.join(dir, name), { force: true });
+    if (name === keep || !/^\.?fast-.*\.(cache|tmp)$/.test(name)) continue;
+    const file = path.join(dir, name);
+    if (fs.lstatSync(file).mtimeMs < old) fs.rmSync(file, { force: true });
   }
 }
 
@@ -119,13 +135,13 @@ function loadWithCodeCache(bundle, env = process.env) {
   const uid = process.getuid();
   const source = fs.readFileSync(bundle, 'utf8');
   let dir, file;
-  let cache = { data: undefined, writable: false };
+  let cache;
   try {
     dir = cacheDir(env);
     file = cacheName(source);
     cache = readCache(dir, file, uid);
-  } catch {
-    // unreadable: compile from source, write nothing
+  } catch (e) {
+    cache = none(`ignored: ${e.message}`, false);
   }
   const script = new vm.Script(Module.wrap(source), {
     filename: bundle,
@@ -135,16 +151,20 @@ function loadWithCodeCache(bundle, env = process.env) {
   const mod = { exports: {}, filename: bundle, id: bundle, loaded: false };
   script.runInThisContext()(mod.exports, Module.createRequire(bundle), mod, bundle, path.dirname(bundle));
   mod.loaded = true;
-  const stale = cache.data === undefined || script.cachedDataRejected === true;
+  if (script.cachedDataRejected === true) cache.state = 'rejected by V8';
+  const debug = env.MEDIAGATE_DEBUG_CODE_CACHE ? (line) => process.stderr.write(`code cache: ${line}\n`) : () => {};
+  debug(`${cache.state} ${dir === undefined ? '' : path.join(dir, file)}`);
   return {
     exports: mod.exports,
     keep() {
-      if (!stale || !cache.writable) return;
+      if (cache.state === 'used' || !cache.writable) return;
       process.once('exit', () => {
         try {
           writeCache(dir, file, uid, script.createCachedData());
-        } catch {
+          debug('written');
+        } catch (e) {
           // a cache is an optimisation: never fail a run over it
+          debug(`not written: ${e.message}`);
         }
       });
     },
