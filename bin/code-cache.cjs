@@ -124,13 +124,11 @@ function pruneOld(dir, keep) {
  * require() `bundle` through vm.Script with the per-user code cache. Returns
  * the bundle's exports and keep(): call it when the run was a fast-path one,
  * to write the cache at exit if it was missing or rejected. Where the cache
- * cannot work (no getuid, a vm without the main-context import() loader)
- * this is a plain require().
+ * cannot work (no getuid) this is a plain require().
  */
 function loadWithCodeCache(bundle, env = process.env) {
+  if (typeof process.getuid !== 'function') return { exports: require(bundle), keep() {} };
   const vm = require('node:vm');
-  const mainLoader = vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER;
-  if (typeof process.getuid !== 'function' || mainLoader === undefined) return { exports: require(bundle), keep() {} };
   const Module = require('node:module');
   const uid = process.getuid();
   const source = fs.readFileSync(bundle, 'utf8');
@@ -146,8 +144,11 @@ function loadWithCodeCache(bundle, env = process.env) {
   const script = new vm.Script(Module.wrap(source), {
     filename: bundle,
     cachedData: cache.data,
-    importModuleDynamically: mainLoader,
   });
+  // The bundle's import() calls (see scripts/bundle.js): a vm.Script's own
+  // import() does not survive Node 20's code cache. Bare and node: specifiers
+  // resolve the same from here as from dist/.
+  globalThis[Symbol.for('mediagate.import')] = (specifier) => import(specifier);
   const mod = { exports: {}, filename: bundle, id: bundle, loaded: false };
   script.runInThisContext()(mod.exports, Module.createRequire(bundle), mod, bundle, path.dirname(bundle));
   mod.loaded = true;

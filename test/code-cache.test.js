@@ -78,6 +78,17 @@ t.test('written once after a fast-path run, private, then used and left alone', 
   t.equal(again.stat.mtimeMs, first.stat.mtimeMs, 'not rewritten');
   t.same(readdirSync(cacheDir), [first.name], 'no temp files left');
 
+  // Code taken from the cache can still import() lazily (volume --target
+  // system loads node:child_process for wpctl/amixer), without warnings.
+  const noDebug = (text) => text.replace(/^code cache: .*\n/gm, '');
+  const vol = (e) => spawnSync(process.execPath, [BIN, 'volume', '--target', 'system'], { env: e, encoding: 'utf8' });
+  const plainVol = vol({ ...env, MEDIAGATE_CACHE_DIR: join(cacheDir, '..', 'vol-none') });
+  const cachedVol = vol(env);
+  t.match(cachedVol.stderr, /^code cache: used/m, 'volume ran from the cache');
+  t.equal(cachedVol.status, plainVol.status, 'volume: same exit code');
+  t.equal(noDebug(cachedVol.stderr), noDebug(plainVol.stderr), 'volume: same message');
+  t.notMatch(cachedVol.stderr + plainVol.stderr, /dynamic import|ExperimentalWarning/);
+
   // A command that leaves the fast path (oclif) writes nothing.
   const other = { ...env, MEDIAGATE_CACHE_DIR: join(cacheDir, '..', 'oclif-cache') };
   const r = spawnSync(process.execPath, [BIN, 'config', 'list'], { env: other, encoding: 'utf8' });
