@@ -6,13 +6,23 @@
 // loads @oclif/core. Everything else (help, errors, other commands) goes
 // through oclif. CommonJS here because Node 20 loads one CJS file much faster
 // than a graph of ES modules (measured in bench/).
-// Node 22.1+ can keep compiled code on disk between runs (the bundle and, on
-// the oclif path, its ES modules); Node 20 has no enableCompileCache, so the
-// optional call is a no-op there. Called before anything else is loaded.
-require('node:module').enableCompileCache?.();
+// Compiled code is kept on disk between runs: Node 22.1+ does it itself
+// (module.enableCompileCache: the bundle and, on the oclif path, its ES
+// modules), called before anything else is loaded; older Nodes load the
+// bundle through ./code-cache.cjs, a per-user V8 code cache written after a
+// fast-path run.
+const { enableCompileCache } = require('node:module');
 const { join } = require('node:path');
 const { pathToFileURL } = require('node:url');
-const { commandLine, runFast } = require('../dist/fast.cjs');
+const bundle = join(__dirname, '..', 'dist', 'fast.cjs');
+let fast;
+if (enableCompileCache) {
+  enableCompileCache();
+  fast = { exports: require(bundle), keep() {} };
+} else {
+  fast = require('./code-cache.cjs').loadWithCodeCache(bundle);
+}
+const { commandLine, runFast } = fast.exports;
 
 // Invoked as `playerctl` (a symlink or copy of this file): the playerctl mode.
 const argv = commandLine(process.argv[1], process.argv.slice(2));
@@ -22,6 +32,7 @@ runFast(argv, join(__dirname, '..', 'oclif.manifest.json')).then(async (code) =>
     await execute({ dir: pathToFileURL(__filename).href, args: argv });
   } else {
     process.exitCode = code;
+    fast.keep();
   }
   // Let the event loop drain (pending audit writes finish); if a stuck handle
   // would keep the process alive, leave anyway.
