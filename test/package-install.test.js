@@ -111,7 +111,8 @@ t.test('npm pack → npm install -g into an empty prefix → it runs from there'
   const page = await get('/');
   t.equal(page.status, 200);
   t.match(page.type, /text\/html/);
-  const assets = [...page.text.matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g)].map((m) => m[1]);
+  // Pages use relative URLs (sub-path deployments): src="assets/…".
+  const assets = [...page.text.matchAll(/(?:src|href)="(?:\.?\/)?(assets\/[^"]+)"/g)].map((m) => `/${m[1]}`);
   t.ok(assets.length >= 2, `the page loads assets: ${assets}`);
   for (const a of assets) t.equal((await get(a)).status, 200, `asset ${a}`);
   child.kill('SIGTERM');

@@ -8,7 +8,8 @@
 // so the allowed request afterwards from the same address also shows that
 // those denials did not lock anything by themselves.
 import t from 'tap';
-import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { createReadStream, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { routeTable } from '../dist/server/routes/index.js';
 import { startMpd } from './helpers/mpd.js';
@@ -62,6 +63,11 @@ t.test('every route: allowed with the right token; refused with a revoked, an ex
 
   // One allowed request per route, with what it must have done. `path` may differ
   // from the route's (parameters filled in); `check` looks at the real effect.
+  // A real stream for open: a track of the music dir served over HTTP on the loopback (MPD fetches it).
+  const stream = createServer((req, res) => { res.writeHead(200, { 'content-type': 'audio/ogg' }); createReadStream(join(music, 'a.ogg')).pipe(res); });
+  await new Promise((r) => stream.listen(0, '127.0.0.1', r));
+  t.teardown(() => new Promise((r) => { stream.closeAllConnections?.(); stream.close(r); }));
+  const streamUrl = `http://127.0.0.1:${stream.address().port}/matrix-stream.ogg`;
   const specs = {
     'GET /api/auth/whoami': { scope: 'read', check: (res) => t.equal(res.json.id, tok.read.id) },
     'POST /api/auth/logout': {
@@ -92,13 +98,13 @@ t.test('every route: allowed with the right token; refused with a revoked, an ex
       json: { position: 12 },
       check: () => t.match(mpd.mpc('status'), /0:1[2-4]\//, 'mpc at 0:12'),
     },
-    'POST /api/player/shuffle': { scope: 'control', json: { shuffle: 'on' }, check: (res) => { t.equal(res.json.shuffle, true); t.match(mpd.mpc('status'), /random: on/, 'mpc: random on'); } },
+    'POST /api/player/shuffle': { scope: 'control', json: { shuffle: true }, check: (res) => { t.equal(res.json.shuffle, true); t.match(mpd.mpc('status'), /random: on/, 'mpc: random on'); } },
     'POST /api/player/repeat': { scope: 'control', json: { repeat: 'playlist' }, check: (res) => { t.equal(res.json.repeat, 'playlist'); t.match(mpd.mpc('status'), /repeat: on\s+random: \w+\s+single: off/, 'mpc: repeat on, single off'); } },
     // open: the route's minimum is control; the default policy (server.openScope) wants admin.
     'POST /api/player/open': {
       scope: 'admin',
-      json: { uri: 'http://127.0.0.1:9/matrix-stream.ogg' },
-      check: (res) => { t.equal(res.json.uri, 'http://127.0.0.1:9/matrix-stream.ogg'); t.match(mpd.mpc('playlist', '-f', '%file%'), /matrix-stream\.ogg/, 'MPD has the URL in its queue'); },
+      json: { uri: streamUrl },
+      check: (res) => { t.equal(res.json.uri, streamUrl); t.match(mpd.mpc('current', '-f', '%file%'), /matrix-stream\.ogg/, 'MPD plays the URL'); },
     },
     'GET /api/metadata': { scope: 'read', check: (res) => { t.equal(res.json.player, 'mpd'); t.type(res.json.metadata, 'object'); } },
     'GET /api/queue': { scope: 'read', check: (res) => { t.equal(res.json.player, 'mpd'); t.ok(Array.isArray(res.json.queue) && res.json.queue.length >= 3, 'the queue lists MPD\'s tracks'); } },

@@ -18,7 +18,7 @@
  * | 2    | `request.*` (malformed request)                         | 400    |                                |
  * | 2    | any other `usage.*` (well-formed but invalid value)     | 422    |                                |
  * | 3    | `*.not_found` (player.not_found)                        | 404    |                                |
- * | 3    | `player.unsupported` `player.unsupported_scheme` `player.not_applied` | 409 | player cannot (or did not) do it |
+ * | 3    | `player.unsupported` `player.unsupported_scheme` `player.not_applied` `player.open_failed` | 409 | player cannot (or did not) do it |
  * | 3    | `player.ignored`                                        | 404    | as if it were not there        |
  * | 3    | any other (unavailable, backend.timeout, volume.*, …)   | 503    | Retry-After: 5                 |
  * | 4    | `auth.locked` `auth.rate_limited`                       | 429    | Retry-After                    |
@@ -102,7 +102,7 @@ const DEFAULT_RETRY_503 = 5;
 const FORBIDDEN_CODES = new Set(['auth.forbidden', 'auth.insufficient_scope', 'auth.denied', 'auth.origin_denied']);
 const TOO_MANY_CODES = new Set(['auth.locked', 'auth.rate_limited']);
 /** The player is there and answered, but cannot do this (or took the request and kept its old value): retrying will not help. */
-const PLAYER_CONFLICT_CODES = new Set(['player.unsupported', 'player.unsupported_scheme', 'player.not_applied']);
+const PLAYER_CONFLICT_CODES = new Set(['player.open_failed', 'player.unsupported', 'player.unsupported_scheme', 'player.not_applied']);
 const STATE_CONFLICT_RE = /\.(revoked|expired|used_up|superseded)$/;
 const MAX_MESSAGE = 300;
 

@@ -423,6 +423,11 @@ export class MpdPlayer implements Player {
     } catch (e) {
       // A URL MPD cannot play (unreachable, not audio) is not left behind in the queue.
       await this.source.run(['deleteid', id]).catch(() => {});
+      if (e instanceof MpdAckError) {
+        // MPD's own message names the URI and its fetch error: not echoed (it may carry a path or credentials).
+        throw new NoPlayerError(`MPD at ${this.source.address.display} could not open it (${scheme === undefined ? 'the file' : `the ${scheme} URI`} did not decode: unreachable, or not audio)`,
+          'check that the URI answers from the MPD machine and is an audio stream or file MPD decodes', 'player.open_failed');
+      }
       throw e;
     }
   }

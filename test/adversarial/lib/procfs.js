@@ -82,7 +82,7 @@ export function tcpConnectionsTo(pid, port) {
 /**
  * Descriptors of `pid` once they settle (up to `ms`: a 413 answer lingers up
  * to 5 s for the client's close), not counting MPD connections beyond the
- * warm-up's `baseMpd` — the MPD pool (at most 3) keeps what load made it
+ * warm-up's `baseMpd` — the MPD pool (at most 3, beside the idle watch) keeps what load made it
  * open; those are bounded, not leaked. Returns {fds, mpd, counted}.
  */
 export async function settledFds(pid, { mpdPort, baseMpd = 0, limit, ms = 7000 }) {
