@@ -1,14 +1,18 @@
 /**
  * Run one checked control command (src/server/ws-protocol.ts `Command`) on
  * the controller and shape its answer as the API does. The MQTT bridge runs
- * its commands through here; the WebSocket's copy in ws.ts can move here
- * when that file's split lands.
+ * and the WebSocket dispatch run their commands through here.
  */
 import type { Controller } from '../core/control.js';
 import { UsageError } from '../core/errors.js';
 import type { Command } from './ws-protocol.js';
 
-export async function runCommand(ctl: Controller, cmd: Command): Promise<Record<string, unknown>> {
+/**
+ * `openChecked`: the caller has applied the open policy (scheme allow-list,
+ * config server.openScope) to this command — the WebSocket does; the MQTT
+ * bridge cannot (its commands are never admin), so open is refused there.
+ */
+export async function runCommand(ctl: Controller, cmd: Command, { openChecked = false }: { openChecked?: boolean } = {}): Promise<Record<string, unknown>> {
   switch (cmd.action) {
     case 'seek': {
       const r = await ctl.seek(cmd.target, cmd.player);
@@ -26,10 +30,13 @@ export async function runCommand(ctl: Controller, cmd: Command): Promise<Record<
       const r = await ctl.setRepeat(cmd.mode, cmd.player);
       return { player: r.player, action: 'repeat', repeat: r.repeat };
     }
-    case 'open':
-      // Opening makes the machine fetch a URL: only the routes that apply the
-      // open policy (scheme allow-list, admin scope) may do it, never this path.
-      throw new UsageError('open is not accepted here', 'use POST /api/player/open or the WebSocket open command', 'usage.unsupported_command');
+    case 'open': {
+      // Opening makes the machine fetch a URL: only callers that applied the
+      // open policy (scheme allow-list, admin scope) may do it.
+      if (!openChecked) throw new UsageError('open is not accepted here', 'use POST /api/player/open or the WebSocket open command', 'usage.unsupported_command');
+      const r = await ctl.open(cmd.uri, cmd.player);
+      return { player: r.player, action: 'open', uri: r.uri };
+    }
     default: {
       const r = await ctl.act(cmd.action, cmd.player);
       return { player: r.player, action: cmd.action };

@@ -9,6 +9,7 @@
  * extra message gets a `rate_limit.exceeded` error; `maxStrikes` refused in
  * a row (no allowed message in between) closes the socket with 1008.
  */
+import { runCommand } from '../run-command.js';
 import type { RawData } from 'ws';
 import { MediagateError } from '../../core/errors.js';
 import { scopeAllows } from '../../core/scopes.js';
@@ -136,35 +137,11 @@ export class Dispatcher {
     }
   }
 
-  private async run(cmd: Command): Promise<Record<string, unknown>> {
-    const ctl = this.deps.controller;
-    switch (cmd.action) {
-      case 'seek': {
-        const r = await ctl.seek(cmd.target, cmd.player);
-        return { player: r.player, action: 'seek', position: r.position };
-      }
-      case 'volume': {
-        const v = await ctl.volume(cmd.request, cmd.target, cmd.player);
-        return { level: v.level, muted: v.muted, target: v.target, backend: v.backend };
-      }
-      case 'shuffle': {
-        const r = await ctl.setShuffle(cmd.value, cmd.player);
-        return { player: r.player, action: 'shuffle', shuffle: r.shuffle };
-      }
-      case 'repeat': {
-        const r = await ctl.setRepeat(cmd.mode, cmd.player);
-        return { player: r.player, action: 'repeat', repeat: r.repeat };
-      }
-      case 'open': {
-        const r = await ctl.open(cmd.uri, cmd.player);
-        return { player: r.player, action: 'open', uri: r.uri };
-      }
-      default: {
-        const r = await ctl.act(cmd.action, cmd.player);
-        return { player: r.player, action: cmd.action };
-      }
-    }
+  /** The command itself, as the MQTT bridge runs it; open's policy was applied above. */
+  private run(cmd: Command): Promise<Record<string, unknown>> {
+    return runCommand(this.deps.controller, cmd, { openChecked: true });
   }
+
 }
 
 function targetOf(data: Record<string, unknown>): string | undefined {
