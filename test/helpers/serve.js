@@ -19,9 +19,9 @@ process.on('exit', () => { for (const c of live) { try { c.kill('SIGKILL'); } ca
  * once it prints "listening on URL" — or, with `expectExit`, when it exits.
  * Returns {url, port, pid, child, out(), err(), adminToken, stop(signal), exited}.
  */
-export async function startServe(t, env, { args = [], expectExit = false, timeoutMs = 20000, port = 0 } = {}) {
+export async function startServe(t, env, { args = [], expectExit = false, timeoutMs = 20000, port = 0, nodeArgs = [] } = {}) {
   // port null: no --port flag at all (the config's server.port, or the default).
-  const child = spawn(process.execPath, [BIN, 'serve', ...(port === null ? [] : ['--port', String(port)]), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeArgs, BIN, 'serve', ...(port === null ? [] : ['--port', String(port)]), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
   let out = '';
   let err = '';

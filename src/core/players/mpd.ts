@@ -287,6 +287,9 @@ export class MpdPlayer implements Player {
   async act(action: PlayerAction): Promise<void> {
     const cap = ACTION_CAPABILITY[action];
     if (cap === undefined) throw new UsageError(`unknown player action: ${String(action)}`);
+    // MPD can always be told to toggle or stop (canControl), so these two read nothing first.
+    if (action === 'toggle') { await this.toggle(); return; }
+    if (action === 'stop') { await this.source.run(['stop']); return; }
     const st = await this.state();
     if (!st.capabilities[cap]) throw unsupported(action === 'previous' ? 'go to the previous song' : action === 'next' ? 'go to the next song' : action, this.name, cap);
     switch (action) {
@@ -297,15 +300,6 @@ export class MpdPlayer implements Player {
       case 'pause':
         await this.runNow(['pause', '1'], 'pause', 'canPause');
         return;
-      case 'toggle':
-        if (st.status === 'playing') await this.source.run(['pause', '1']);
-        else if (st.status === 'paused') await this.source.run(['pause', '0']);
-        else if (st.capabilities.canPlay) await this.source.run(['play']);
-        else throw unsupported('play', this.name, 'canPlay');
-        return;
-      case 'stop':
-        await this.source.run(['stop']);
-        return;
       case 'next':
         await this.runNow(['next'], 'go to the next song', 'canGoNext');
         return;
@@ -313,6 +307,22 @@ export class MpdPlayer implements Player {
         await this.runNow(['previous'], 'go to the previous song', 'canGoPrevious');
         return;
     }
+  }
+
+  /**
+   * Play ⇄ pause in one round trip: `pause` with no argument is MPD's own
+   * toggle, and the `status` sent with it in one command list says where it
+   * landed. Only when MPD was stopped (where `pause` does nothing) does a
+   * second command follow: `play`, or player.unsupported on an empty queue.
+   * Reading the state first and then sending `pause 1`/`pause 0` took two
+   * round trips, and two toggles racing could both read "playing".
+   */
+  private async toggle(): Promise<void> {
+    const [, status] = await this.source.runList([['pause'], ['status']]);
+    const s = pairsToRecord(status!);
+    if (s.state !== 'stop') return;
+    if (!(Number(s.playlistlength) > 0)) throw unsupported('play', this.name, 'canPlay');
+    await this.runNow(['play'], 'play', 'canPlay');
   }
 
   /**
