@@ -105,7 +105,7 @@ function variantOf(sig, val) {
  * setMetadata(entries) replaces the metadata and emits PropertiesChanged;
  * setHang(bool) makes it stop (or start again) answering Properties calls.
  */
-export async function startFakePlayer(t, bus, { name = 'fake', props = {}, metadata, writable = false, hang: hangAtStart = false, fail = {} } = {}) {
+export async function startFakePlayer(t, bus, { name = 'fake', props = {}, metadata, writable = false, ignoreSets = false, hang: hangAtStart = false, fail = {} } = {}) {
   let hang = hangAtStart;
   const conn = dbus.sessionBus({ busAddress: bus.address });
   conn.on('error', () => {});
@@ -142,9 +142,10 @@ export async function startFakePlayer(t, bus, { name = 'fake', props = {}, metad
         else conn.send(Message.newMethodReturn(msg, 'v', [val]));
         return true;
       }
-      if (msg.member === 'Set' && writable && ['LoopStatus', 'Shuffle', 'Volume'].includes(msg.body[1])) {
+      if (msg.member === 'Set' && (writable || ignoreSets) && ['LoopStatus', 'Shuffle', 'Volume'].includes(msg.body[1])) {
         conn.send(Message.newMethodReturn(msg, '', []));
-        changed({ [msg.body[1]]: msg.body[2].value });
+        // ignoreSets: the player takes the call and keeps its old value (as VLC without an audio output does).
+        if (!ignoreSets) changed({ [msg.body[1]]: msg.body[2].value });
         return true;
       }
       return false;

@@ -115,7 +115,12 @@ async function putVolume(c: Call) {
 
 const PLAYER_QUERY = { player: PLAYER, ignore: IGNORE_QUERY };
 const PLAYER_ERRORS = { 404: 'no such player', 409: 'the player cannot do that now (player.unsupported)', 503: 'no player, or it did not answer in time' };
-const VOLUME_ERRORS = { 404: 'no such player', 503: 'no mixer or player available, or it did not answer in time' };
+const VOLUME_ERRORS = {
+  404: 'no such player', 409: 'with target player: the player has no volume of its own (player.unsupported)',
+  503: 'no mixer or player available, or it did not answer in time',
+};
+/** A player's volume is what it reports after the change: one that kept its old value is 409 player.not_applied. */
+const SET_VOLUME_ERRORS = { ...VOLUME_ERRORS, 409: 'with target player: the player has no volume of its own (player.unsupported), or kept its old value (player.not_applied)' };
 
 function actionRoute(a: PlayerAction, summary: string): ApiRoute {
   return {
@@ -144,7 +149,7 @@ const SEEK: RouteContract = {
     query: PLAYER_QUERY,
   },
   answers: { 200: json('SeekDone') },
-  errors: PLAYER_ERRORS,
+  errors: { ...PLAYER_ERRORS, 409: 'the player cannot seek now (player.unsupported), or did not move there (player.not_applied)' },
 };
 
 const PUT_VOLUME: RouteContract = {
@@ -169,7 +174,7 @@ const PUT_VOLUME: RouteContract = {
     query: PLAYER_QUERY,
   },
   answers: { 200: json('Volume', 'the volume after the change') },
-  errors: VOLUME_ERRORS,
+  errors: SET_VOLUME_ERRORS,
 };
 
 export const PLAYER_ROUTES: ApiRoute[] = [
