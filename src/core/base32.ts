@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { nodeCrypto } from './lazy-crypto.js';
 
 /** Crockford's base32 alphabet: no I, L, O, U (they look like 1, 1, 0, V). */
 export const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
@@ -23,5 +23,5 @@ export function crockfordEncode(bytes: Uint8Array): string {
 
 /** A short random id such as `tok_7k2m9q4x`: prefix + 8 lowercase Crockford chars (40 bits). */
 export function randomId(prefix: string): string {
-  return `${prefix}_${crockfordEncode(randomBytes(5)).toLowerCase()}`;
+  return `${prefix}_${crockfordEncode(nodeCrypto().randomBytes(5)).toLowerCase()}`;
 }

@@ -13,7 +13,7 @@
  * (the invites file's), so concurrent redemptions — in any number of
  * processes — never claim more than maxUses.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { nodeCrypto } from './lazy-crypto.js';
 import { join } from 'node:path';
 import { UsageError } from './errors.js';
 import { stateDir } from './paths.js';
@@ -144,11 +144,11 @@ export function formatCode(normalized: string): string {
 }
 
 function newCode(): string {
-  return crockfordEncode(randomBytes(10)); // 80 bits → exactly 16 characters
+  return crockfordEncode(nodeCrypto().randomBytes(10)); // 80 bits → exactly 16 characters
 }
 
 function sha256(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
+  return nodeCrypto().createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
 function statusOf(i: InviteRecord, nowMs: number): InviteStatus {
@@ -421,7 +421,7 @@ export class InviteStore {
     const s = statusOf(seen.invite, nowMs());
     if (s !== 'active') return deny(s, seen.invite.id);
 
-    const pairingToken = PAIRING_PREFIX + randomBytes(32).toString('base64url');
+    const pairingToken = PAIRING_PREFIX + nodeCrypto().randomBytes(32).toString('base64url');
     const outcome = await withLock(this.invites.lockTarget, () => {
       const now = this.now();
       // The pairing file must be usable (private, parseable) before a use is claimed.

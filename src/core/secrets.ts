@@ -8,7 +8,7 @@
  * progress (see rotateKey) and are accepted for opening.
  */
 import nacl from 'tweetnacl';
-import { randomBytes } from 'node:crypto';
+import { nodeCrypto } from './lazy-crypto.js';
 import { closeSync, fsyncSync, linkSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, UsageError } from './errors.js';
@@ -46,7 +46,7 @@ export interface SecretOptions {
 // ---------------------------------------------------------------- primitives
 
 export function generateKey(): Uint8Array {
-  return new Uint8Array(randomBytes(KEY_BYTES));
+  return new Uint8Array(nodeCrypto().randomBytes(KEY_BYTES));
 }
 
 /** A base64 key (file line or MEDIAGATE_SECRET_KEY) → 32 bytes, or a ConfigError naming where it came from. */
@@ -72,7 +72,7 @@ export function isSealed(value: unknown): value is string {
 /** Seal `plaintext` under `key` with a fresh random 24-byte nonce. */
 export function seal(plaintext: string, key: Uint8Array): string {
   if (key.length !== KEY_BYTES) throw new ConfigError('secret key must be 32 bytes', undefined, 'secret.bad_key');
-  const nonce = new Uint8Array(randomBytes(NONCE_BYTES));
+  const nonce = new Uint8Array(nodeCrypto().randomBytes(NONCE_BYTES));
   const box = nacl.secretbox(new Uint8Array(Buffer.from(plaintext, 'utf8')), nonce, key);
   const out = Buffer.concat([nonce, box]);
   return SEALED_PREFIX + out.toString('base64');
@@ -176,7 +176,7 @@ export function loadKeyring(env: Env = process.env): Keyring | null {
 function createKeyFile(env: Env): Keyring {
   const dir = ensurePrivateDir(configDir(env));
   const path = join(dir, KEY_FILE);
-  const tmp = join(dir, `.${KEY_FILE}.new-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const tmp = join(dir, `.${KEY_FILE}.new-${process.pid}-${nodeCrypto().randomBytes(4).toString('hex')}`);
   const fd = openSync(tmp, 'wx', 0o600);
   try {
     writeSync(fd, keyFileText([generateKey()]));

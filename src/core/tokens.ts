@@ -4,7 +4,7 @@
  * once. Resolution is one hash and one Map lookup, whatever the number of
  * tokens, and sees other processes' changes (revocation) within 250 ms.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { nodeCrypto } from './lazy-crypto.js';
 import { join } from 'node:path';
 import { UsageError } from './errors.js';
 import { stateDir } from './paths.js';
@@ -104,11 +104,11 @@ export interface TokenStoreOptions {
 }
 
 export function hashSecret(secret: string): string {
-  return createHash('sha256').update(secret, 'utf8').digest('hex');
+  return nodeCrypto().createHash('sha256').update(secret, 'utf8').digest('hex');
 }
 
 function newTokenSecret(): string {
-  return TOKEN_PREFIX + randomBytes(32).toString('base64url');
+  return TOKEN_PREFIX + nodeCrypto().randomBytes(32).toString('base64url');
 }
 
 function validateDoc(raw: unknown): TokensDoc {
@@ -325,7 +325,7 @@ export class TokenStore {
     const hit = this.index.get(hash);
     if (!hit) return { ok: false, reason: 'unknown' };
     // The Map matched on the hash already; compare again in constant time as a guard against index bugs.
-    if (!hit.retired && !timingSafeEqual(Buffer.from(hit.record.hash, 'hex'), Buffer.from(hash, 'hex'))) {
+    if (!hit.retired && !nodeCrypto().timingSafeEqual(Buffer.from(hit.record.hash, 'hex'), Buffer.from(hash, 'hex'))) {
       return { ok: false, reason: 'unknown' };
     }
     const t = hit.record;

@@ -6,7 +6,6 @@
  * being written is simply not complete yet and is picked up next time.
  */
 import { closeSync, fstatSync, openSync, readSync, statSync, unwatchFile, watch, watchFile, type FSWatcher } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseLine, type AuditRecord } from './record.js';
 import { assertPrivate, logFiles, logPath, rotatedName, rotatedNumbers } from './files.js';
@@ -67,7 +66,7 @@ async function collect(dir: string, files: string[], q: AuditQuery, limit: numbe
     if (skip?.(name)) continue;
     let text: string;
     try {
-      text = await readFile(join(dir, name), 'utf8');
+      text = await process.getBuiltinModule('node:fs/promises').readFile(join(dir, name), 'utf8');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
       throw e;

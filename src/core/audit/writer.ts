@@ -19,12 +19,11 @@
  *    `audit verify --acknowledge` (a head is written before the very first
  *    line and replaced atomically, so no crash leaves a log without one).
  */
-import { open, rename, stat, truncate } from 'node:fs/promises';
 import { closeSync, existsSync, fdatasyncSync, ftruncateSync, openSync, readFileSync, renameSync, statSync, truncateSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensurePrivateDir } from '../paths.js';
 import { withLock } from '../state/lock.js';
-import { GENESIS, parseLine, sealRecord, type AuditRecord, type PendingEvent } from './record.js';
+import { GENESIS, jsSha256, nativeSha256, parseLine, sealRecord, type AuditRecord, type LineHash, type PendingEvent } from './record.js';
 import { assertPrivate, LOG_FILE, logPath, readHead, rotatedName, rotatedNumbers, writeHead, writeHeadAsync, type AuditHead } from './files.js';
 import type { AuditActor } from './types.js';
 
@@ -60,6 +59,8 @@ interface AppendFile {
   close(): Promise<void> | void;
 }
 interface BatchIo {
+  /** The line hash: plain JS for a CLI process (no node:crypto to load for one line), node:crypto for a server. */
+  hash: LineHash;
   open(path: string): Promise<AppendFile> | AppendFile;
   rename(from: string, to: string): Promise<void> | void;
   size(path: string): Promise<number> | number;
@@ -68,6 +69,7 @@ interface BatchIo {
   writeHead(dir: string, head: AuditHead): Promise<void> | void;
 }
 const SYNC_IO: BatchIo = {
+  hash: jsSha256,
   open(path) {
     const fd = openSync(path, 'a', 0o600);
     return {
@@ -82,9 +84,13 @@ const SYNC_IO: BatchIo = {
   cut: truncateSync,
   writeHead,
 };
+
+/** node:fs/promises, loaded when a server first writes (a CLI process, on SYNC_IO, never does). */
+const fsp = () => process.getBuiltinModule('node:fs/promises');
 const ASYNC_IO: BatchIo = {
+  hash: nativeSha256,
   async open(path) {
-    const fh = await open(path, 'a', 0o600);
+    const fh = await fsp().open(path, 'a', 0o600);
     return {
       write: async (b, off, len) => (await fh.write(b, off, len)).bytesWritten,
       datasync: () => fh.datasync(),
@@ -92,9 +98,9 @@ const ASYNC_IO: BatchIo = {
       close: () => fh.close(),
     };
   },
-  rename,
-  size: async (path) => (await stat(path)).size,
-  cut: truncate,
+  rename: (from, to) => fsp().rename(from, to),
+  size: async (path) => (await fsp().stat(path)).size,
+  cut: (path, size) => fsp().truncate(path, size),
   writeHead: writeHeadAsync,
 };
 
@@ -267,7 +273,7 @@ export async function writeBatch(dir: string, events: PendingEvent[], opts: Writ
           chunkLines = 0;
         };
         for (const ev of all) {
-          const rec = sealRecord(ev, seq + 1, hash);
+          const rec = sealRecord(ev, seq + 1, hash, io.hash);
           const line = `${JSON.stringify(rec)}\n`;
           const n = Buffer.byteLength(line);
           if (size + chunkBytes > 0 && size + chunkBytes + n > opts.maxBytes) {

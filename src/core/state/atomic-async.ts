@@ -1,6 +1,5 @@
-import { open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { uniqueHex } from './unique.js';
 
 /**
  * writeFileAtomic (state/atomic.ts) without blocking the event loop: the
@@ -9,7 +8,9 @@ import { randomBytes } from 'node:crypto';
  * every batch), where a synchronous fsync would hold up every request.
  */
 export async function writeFileAtomicAsync(path: string, data: string | Uint8Array, mode = 0o600): Promise<void> {
-  const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  // Loaded here, not at import: this module is bundled into the CLI's fast path, which never calls it.
+  const { open, rename, unlink } = process.getBuiltinModule('node:fs/promises');
+  const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${uniqueHex()}`);
   try {
     const fh = await open(tmp, 'wx', mode);
     try {

@@ -1,6 +1,7 @@
 import { closeSync, fsyncSync, openSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { pidAlive } from './lock.js';
+import { uniqueHex } from './unique.js';
 
 /**
  * Remove temp files of `path` left by writers that died (kill -9) between
@@ -28,10 +29,7 @@ export function removeStaleTemps(path: string): void {
  * Temp files of this path left by writers that were killed are removed.
  */
 export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o600): void {
-  // node:crypto loaded on first use, not at import: this module is on the
-  // CLI's hot path, where loading crypto costs ~3 ms of cold start.
-  const { randomBytes } = process.getBuiltinModule('node:crypto');
-  const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${uniqueHex()}`);
   let fd = -1;
   try {
     fd = openSync(tmp, 'wx', mode);

@@ -1,6 +1,7 @@
 import { closeSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync, linkSync } from 'node:fs';
 import { ConfigError } from '../errors.js';
 import { unwritable } from './fs-errors.js';
+import { uniqueHex } from './unique.js';
 
 export interface LockOptions {
   /** Give up after this long, ms (default 5000). */
@@ -27,10 +28,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  */
 export const EMPTY_LOCK_STALE_MS = 2000;
 
-function randomHex(bytes: number): string {
-  // node:crypto loaded on first use (it costs ~3 ms of CLI cold start at import).
-  return process.getBuiltinModule('node:crypto').randomBytes(bytes).toString('hex');
-}
 
 /**
  * Tests only: MEDIAGATE_TEST_LOCK_BREAK_PAUSE_MS widens the moments between
@@ -63,7 +60,7 @@ function dead(h: Holder): boolean {
  */
 function removeIfSame(path: string, seen: Holder): void {
   testPause();
-  const aside = `${path}.stale-${process.pid}-${randomHex(4)}`;
+  const aside = `${path}.stale-${process.pid}-${uniqueHex()}`;
   try { renameSync(path, aside); } catch { return; }
   testPause();
   const moved = holder(aside);
@@ -99,7 +96,7 @@ function breakIfStale(lockPath: string): void {
     }
     return;
   }
-  const mine = `${process.pid} ${randomHex(8)}`;
+  const mine = `${process.pid} ${uniqueHex()}`;
   try {
     try {
       writeSync(fd, mine);
@@ -125,7 +122,7 @@ function breakIfStale(lockPath: string): void {
 export async function withLock<T>(target: string, fn: () => Promise<T> | T, opts: LockOptions = {}): Promise<T> {
   const lockPath = `${target}.lock`;
   const deadline = Date.now() + (opts.timeoutMs ?? 5000);
-  const nonce = `${process.pid} ${randomHex(8)}`;
+  const nonce = `${process.pid} ${uniqueHex()}`;
   let attempt = 0;
   for (;;) {
     try {
