@@ -14,7 +14,7 @@
  * retained messages of the first, so its SUBACK marks the end of them — no
  * waiting for "quiet".
  */
-import { randomBytes } from 'node:crypto';
+import { nodeCrypto } from '../core/lazy-crypto.js';
 import type { Config } from '../core/config/store.js';
 import { MediagateError, NoPlayerError, UnreachableError } from '../core/errors.js';
 import { brokerDenied, brokerError } from '../core/mqtt/errors.js';
@@ -45,7 +45,7 @@ export class Fleet {
   static async open(config: Config, env: NodeJS.ProcessEnv): Promise<Fleet> {
     const settings = await brokerSettings(config, env);
     const mqtt = await loadMqtt();
-    const clientId = `mediagate-cli-${randomBytes(6).toString('hex')}`;
+    const clientId = `mediagate-cli-${nodeCrypto().randomBytes(6).toString('hex')}`;
     const timeoutMs = config.get<number>('remote.timeoutMs') ?? 10000;
     let client: MqttClient;
     try {
