@@ -15,6 +15,8 @@
 // audited: after the load, exactly one player.toggle line per request id,
 // `audit verify` passing, and how many lines were already on disk the
 // moment the last answer came (the log keeps up with 2,000 lines a second).
+// Beside each p99 round, MPD alone under the same open loop
+// (bench/mpd-rate-loop.js): the part of the tail that is MPD's own.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -76,8 +78,14 @@ async function p99Leg(mpd, work) {
   const ids = [];
   const w = client(RATE, 2); // warm-up
   ids.push(...w.requestIds);
+  const mpdAlone = () => JSON.parse(execFileSync(process.execPath, [join(ROOT, 'bench', 'mpd-rate-loop.js'), mpd.host, String(mpd.port), String(RATE), String(P99_SECONDS)], { encoding: 'utf8' }));
   const rounds = [];
+  const aloneRounds = [];
   for (let r = 0; r < P99_ROUNDS; r++) {
+    // MPD alone under the same load, in each round before serve's: how much of the tail is MPD's own.
+    const alone = mpdAlone();
+    aloneRounds.push(alone.latencyMs);
+    process.stderr.write(`p99 round ${r + 1}/${P99_ROUNDS}: MPD alone (the same two round trips per toggle, no serve) at ${alone.achievedRps}/s: p50 ${alone.latencyMs.p50} ms, p99 ${alone.latencyMs.p99} ms, max ${alone.latencyMs.max} ms\n`);
     const s0 = cpuTicks(srv.pid);
     const x = client(RATE, P99_SECONDS);
     const onDisk = toggleLinesOnDisk(env.MEDIAGATE_STATE_DIR);
@@ -101,6 +109,12 @@ async function p99Leg(mpd, work) {
     method: `POST /api/player/toggle, no player named, at a fixed ${RATE}/s (open loop, latency from each request's due moment), ${P99_CONNECTIONS} keep-alive connections at most, ${P99_SECONDS} s a round, ${P99_ROUNDS} rounds after a 2 s warm-up, its own serve and a fresh audit log`,
     p99Ms: median(rounds.map((x) => x.latencyMs.p99)),
     p50Ms: median(rounds.map((x) => x.latencyMs.p50)),
+    mpdAlone: {
+      method: `bench/mpd-rate-loop.js: the same ${RATE}/s open loop straight to MPD, each toggle serve's two round trips (status + currentsong, then pause 1/0) over three connections, one run before each serve round`,
+      p99Ms: median(aloneRounds.map((x) => x.p99)),
+      p50Ms: median(aloneRounds.map((x) => x.p50)),
+      rounds: aloneRounds,
+    },
     target: `p99 ≤ ${TARGET_P99_MS} ms at ${RATE}/s, every request audited once, audit verify passing`,
     audit: { requests: ids.length, lines: events.length, missing, answersWithoutRequestId: unlabelled, linesWithUnknownRequestId: unmatchedLines, moreThanOnce: twice, verify: verify.code === 0 ? 'ok' : `exit ${verify.code}: ${verify.stderr.trim()}` },
     rounds,
@@ -146,7 +160,7 @@ async function main() {
     p99,
   };
   result.met = result.ratio >= TARGET_RATIO && result.serveRps >= TARGET_RPS;
-  console.log(`toggle at ${RATE}/s: p99 ${p99.p99Ms} ms, p50 ${p99.p50Ms} ms (target ${p99.target}: ${p99.met ? 'met' : 'NOT met'}); audit: ${p99.audit.lines} lines for ${p99.audit.requests} requests, ${p99.audit.missing} missing (${p99.audit.answersWithoutRequestId} answers without X-Request-ID, ${p99.audit.linesWithUnknownRequestId} lines with an id no answer carried), ${p99.audit.moreThanOnce} twice, verify ${p99.audit.verify}`);
+  console.log(`toggle at ${RATE}/s: p99 ${p99.p99Ms} ms, p50 ${p99.p50Ms} ms (target ${p99.target}: ${p99.met ? 'met' : 'NOT met'}); MPD alone at the same rate: p99 ${p99.mpdAlone.p99Ms} ms, p50 ${p99.mpdAlone.p50Ms} ms; audit: ${p99.audit.lines} lines for ${p99.audit.requests} requests, ${p99.audit.missing} missing (${p99.audit.answersWithoutRequestId} answers without X-Request-ID, ${p99.audit.linesWithUnknownRequestId} lines with an id no answer carried), ${p99.audit.moreThanOnce} twice, verify ${p99.audit.verify}`);
   console.log(`POST /api/player/toggle (no player named): serve ${result.serveRps}/s, bare MPD loop ${result.bareRps}/s, ratio ${result.ratio} (target ${result.target}: ${result.met ? 'met' : 'NOT met'}); serve ${result.cpuUsPerRequest.serve} µs CPU per request; load ${result.loadAverage.join(' ')}`);
   if (!process.argv.includes('--no-write')) writeResult('control', result);
 }
