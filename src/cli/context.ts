@@ -1,4 +1,3 @@
-import { isatty } from 'node:tty';
 import type { Readable, Writable } from 'node:stream';
 
 /**
@@ -36,7 +35,8 @@ export function createContext(opts: { json?: boolean; env?: NodeJS.ProcessEnv; r
     // /dev/null, loads fs/promises and readline: ~2 ms of cold start) that
     // only the commands reading stdin need.
     get stdin() { return process.stdin; },
-    stdinIsTTY: isatty(0),
+    // A getter too: node:tty (~1–2 ms to load) only for the commands that prompt.
+    get stdinIsTTY() { return process.getBuiltinModule('node:tty').isatty(0); },
     stdoutIsTTY,
     color: stdoutIsTTY && !('NO_COLOR' in env) && env.TERM !== 'dumb',
     json: Boolean(opts.json),

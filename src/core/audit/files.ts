@@ -98,11 +98,21 @@ export function readHead(dir: string): HeadRead {
   return { state: 'ok', head: h as AuditHead };
 }
 
+/**
+ * The head is replaced atomically (temp file, fsync, rename) but the
+ * directory is not fsynced after the rename: a crash that loses the rename
+ * leaves the previous head, which is exactly a writer that died between its
+ * lines and its head — the next append keeps those lines and records it
+ * (`audit.recovered`, see writer.ts), as it must after a kill -9 anyway.
+ * Leaving it out saves about 1.5 ms of every audited CLI command here.
+ */
+const HEAD_WRITE = { syncDir: false };
+
 export function writeHead(dir: string, head: AuditHead): void {
-  writeFileAtomic(headPath(dir), `${JSON.stringify(head)}\n`, 0o600);
+  writeFileAtomic(headPath(dir), `${JSON.stringify(head)}\n`, 0o600, HEAD_WRITE);
 }
 
 /** writeHead off the event loop (the writer's path: a server must not wait on its fsync). */
 export function writeHeadAsync(dir: string, head: AuditHead): Promise<void> {
-  return writeFileAtomicAsync(headPath(dir), `${JSON.stringify(head)}\n`, 0o600);
+  return writeFileAtomicAsync(headPath(dir), `${JSON.stringify(head)}\n`, 0o600, HEAD_WRITE);
 }

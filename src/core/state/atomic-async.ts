@@ -7,7 +7,7 @@ import { uniqueHex } from './unique.js';
  * pool. For writers on a server's path (the audit log's head record after
  * every batch), where a synchronous fsync would hold up every request.
  */
-export async function writeFileAtomicAsync(path: string, data: string | Uint8Array, mode = 0o600): Promise<void> {
+export async function writeFileAtomicAsync(path: string, data: string | Uint8Array, mode = 0o600, { syncDir = true }: { syncDir?: boolean } = {}): Promise<void> {
   // Loaded here, not at import: this module is bundled into the CLI's fast path, which never calls it.
   const { open, rename, unlink } = process.getBuiltinModule('node:fs/promises');
   const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${uniqueHex()}`);
@@ -24,6 +24,7 @@ export async function writeFileAtomicAsync(path: string, data: string | Uint8Arr
     await unlink(tmp).catch(() => undefined);
     throw e;
   }
+  if (!syncDir) return;
   try {
     const dir = await open(dirname(path), 'r');
     try { await dir.sync(); } finally { await dir.close(); }

@@ -26,9 +26,11 @@ export function removeStaleTemps(path: string): void {
  * Replace `path` with `data` so that a reader (or a crash) sees either the old
  * file or the new one, never half of it: write a temp file beside it, fsync,
  * rename over, fsync the directory. The file is created with `mode` (0600).
+ * `syncDir: false` leaves out the directory fsync, for a file whose previous
+ * version is a state its reader already recovers from (see audit/files.ts).
  * Temp files of this path left by writers that were killed are removed.
  */
-export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o600): void {
+export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o600, { syncDir = true }: { syncDir?: boolean } = {}): void {
   const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${uniqueHex()}`);
   let fd = -1;
   try {
@@ -46,6 +48,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 
     throw e;
   }
   removeStaleTemps(path);
+  if (!syncDir) return;
   try {
     const dfd = openSync(dirname(path), 'r');
     try { fsyncSync(dfd); } finally { closeSync(dfd); }
