@@ -31,7 +31,10 @@ t.test('the MPRIS player comes back in LiveState after the bus is killed and res
   const config = Config.load(env);
   const hub = new PlayerHub({ env, config });
   const live = new LiveState(hub, { env, config });
-  t.teardown(() => live.stop().then(() => hub.close()));
+  // Bounded, with a timer that holds the event loop: about one run in fifteen under tap, this stop
+  // waited on something that holds no handle, the loop drained and the process exited mid-teardown
+  // ("test unfinished"). What it waits on after a bus restart is a follow-up of its own.
+  t.teardown(() => Promise.race([live.stop().then(() => hub.close()), new Promise((r) => setTimeout(r, 3000))]));
   await live.start();
   t.equal(live.snapshot().active?.player, 'livefake', 'allowed: the player is seen while the bus is up');
 

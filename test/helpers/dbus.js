@@ -164,8 +164,9 @@ export async function startFakePlayer(t, bus, { name = 'fake', props = {}, metad
   const stop = async () => {
     if (stopped) return;
     stopped = true;
-    conn.disconnect();
-    conn._connection.stream.destroy();
+    // After its bus was killed the connection may be half torn down already: ending it is best effort.
+    try { conn.disconnect(); } catch { /* gone with the bus */ }
+    try { conn._connection?.stream?.destroy(); } catch { /* gone with the bus */ }
   };
   t.teardown(stop);
   /** Emit PropertiesChanged for Player properties (plain values, as in `props`). */
