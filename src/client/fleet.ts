@@ -14,7 +14,7 @@
  * retained messages of the first, so its SUBACK marks the end of them — no
  * waiting for "quiet".
  */
-import { nodeCrypto } from '../core/lazy-crypto.js';
+import { nodeCrypto } from '../core/lazy-builtins.js';
 import type { Config } from '../core/config/store.js';
 import { MediagateError, NoPlayerError, UnreachableError } from '../core/errors.js';
 import { brokerDenied, brokerError } from '../core/mqtt/errors.js';

@@ -1,4 +1,4 @@
-import { nodeCrypto } from './lazy-crypto.js';
+import { nodeCrypto } from './lazy-builtins.js';
 
 /** Crockford's base32 alphabet: no I, L, O, U (they look like 1, 1, 0, V). */
 export const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';

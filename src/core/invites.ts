@@ -13,7 +13,7 @@
  * (the invites file's), so concurrent redemptions — in any number of
  * processes — never claim more than maxUses.
  */
-import { nodeCrypto } from './lazy-crypto.js';
+import { nodeCrypto } from './lazy-builtins.js';
 import { join } from 'node:path';
 import { UsageError } from './errors.js';
 import { stateDir } from './paths.js';

@@ -8,7 +8,7 @@
  * progress (see rotateKey) and are accepted for opening.
  */
 import nacl from 'tweetnacl';
-import { nodeCrypto } from './lazy-crypto.js';
+import { nodeCrypto } from './lazy-builtins.js';
 import { closeSync, fsyncSync, linkSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, UsageError } from './errors.js';

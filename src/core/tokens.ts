@@ -4,7 +4,7 @@
  * once. Resolution is one hash and one Map lookup, whatever the number of
  * tokens, and sees other processes' changes (revocation) within 250 ms.
  */
-import { nodeCrypto } from './lazy-crypto.js';
+import { nodeCrypto } from './lazy-builtins.js';
 import { join } from 'node:path';
 import { UsageError } from './errors.js';
 import { stateDir } from './paths.js';

@@ -7,6 +7,7 @@
  */
 import { closeSync, fstatSync, openSync, readSync, statSync, unwatchFile, watch, watchFile, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
+import { nodeFsPromises } from '../lazy-builtins.js';
 import { parseLine, type AuditRecord } from './record.js';
 import { assertPrivate, logFiles, logPath, rotatedName, rotatedNumbers } from './files.js';
 import type { AuditOutcome } from './types.js';
@@ -66,7 +67,7 @@ async function collect(dir: string, files: string[], q: AuditQuery, limit: numbe
     if (skip?.(name)) continue;
     let text: string;
     try {
-      text = await process.getBuiltinModule('node:fs/promises').readFile(join(dir, name), 'utf8');
+      text = await nodeFsPromises().readFile(join(dir, name), 'utf8');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
       throw e;

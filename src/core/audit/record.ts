@@ -7,8 +7,7 @@
  * before (64 zeros for the first line ever). Fields a later version adds are
  * covered automatically because the canonical form takes every key.
  */
-import { nodeCrypto } from '../lazy-crypto.js';
-import { sha256Hex } from '../sha256.js';
+import { nodeCrypto } from '../lazy-builtins.js';
 import type { AuditActor, AuditOutcome } from './types.js';
 
 /** SHA-256 of a UTF-8 string, hex: the line hash. */
@@ -16,17 +15,11 @@ export type LineHash = (text: string) => string;
 
 /**
  * node:crypto's SHA-256, loaded on first use: ~5× faster per line than the
- * plain-JS one, worth it for a server writing thousands of lines a second
+ * plain-JS one (core/sha256.ts, which a CLI process writing one line uses:
+ * see writer.ts), worth it for a server writing thousands of lines a second
  * and for `audit verify` reading them all back.
  */
 export const nativeSha256: LineHash = (text) => nodeCrypto().createHash('sha256').update(text, 'utf8').digest('hex');
-
-/**
- * The plain-JS SHA-256 (core/sha256.ts): for a process that writes a line or
- * two and exits (the CLI), where loading node:crypto costs more than it saves.
- * Same results: test/sha256.test.js.
- */
-export const jsSha256: LineHash = sha256Hex;
 
 /** `prev` of the very first line. */
 export const GENESIS = '0'.repeat(64);

@@ -21,9 +21,11 @@
  */
 import { closeSync, existsSync, fdatasyncSync, ftruncateSync, openSync, readFileSync, renameSync, statSync, truncateSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { nodeFsPromises } from '../lazy-builtins.js';
 import { ensurePrivateDir } from '../paths.js';
 import { withLock } from '../state/lock.js';
-import { GENESIS, jsSha256, nativeSha256, parseLine, sealRecord, type AuditRecord, type LineHash, type PendingEvent } from './record.js';
+import { sha256Hex } from '../sha256.js';
+import { GENESIS, nativeSha256, parseLine, sealRecord, type AuditRecord, type LineHash, type PendingEvent } from './record.js';
 import { assertPrivate, LOG_FILE, logPath, readHead, rotatedName, rotatedNumbers, writeHead, writeHeadAsync, type AuditHead } from './files.js';
 import type { AuditActor } from './types.js';
 
@@ -69,7 +71,7 @@ interface BatchIo {
   writeHead(dir: string, head: AuditHead): Promise<void> | void;
 }
 const SYNC_IO: BatchIo = {
-  hash: jsSha256,
+  hash: sha256Hex,
   open(path) {
     const fd = openSync(path, 'a', 0o600);
     return {
@@ -85,12 +87,11 @@ const SYNC_IO: BatchIo = {
   writeHead,
 };
 
-/** node:fs/promises, loaded when a server first writes (a CLI process, on SYNC_IO, never does). */
-const fsp = () => process.getBuiltinModule('node:fs/promises');
+/** On node:fs/promises, loaded when a server first writes (a CLI process, on SYNC_IO, never does). */
 const ASYNC_IO: BatchIo = {
   hash: nativeSha256,
   async open(path) {
-    const fh = await fsp().open(path, 'a', 0o600);
+    const fh = await nodeFsPromises().open(path, 'a', 0o600);
     return {
       write: async (b, off, len) => (await fh.write(b, off, len)).bytesWritten,
       datasync: () => fh.datasync(),
@@ -98,9 +99,9 @@ const ASYNC_IO: BatchIo = {
       close: () => fh.close(),
     };
   },
-  rename: (from, to) => fsp().rename(from, to),
-  size: async (path) => (await fsp().stat(path)).size,
-  cut: (path, size) => fsp().truncate(path, size),
+  rename: (from, to) => nodeFsPromises().rename(from, to),
+  size: async (path) => (await nodeFsPromises().stat(path)).size,
+  cut: (path, size) => nodeFsPromises().truncate(path, size),
   writeHead: writeHeadAsync,
 };
 

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { nodeCrypto } from '../lazy-builtins.js';
 import { ensurePrivateDir, stateDir } from '../paths.js';
 import { writeFileAtomic } from '../state/atomic.js';
 
@@ -26,8 +27,7 @@ export class ArtworkCache {
 
   /** A stable key for one track of one player. */
   static key(backend: string, player: string, title: string | null, artist: string | null, album: string | null): string {
-    const { createHash } = process.getBuiltinModule('node:crypto');
-    return createHash('sha256').update(JSON.stringify([backend, player, title, artist, album])).digest('hex').slice(0, 32);
+    return nodeCrypto().createHash('sha256').update(JSON.stringify([backend, player, title, artist, album])).digest('hex').slice(0, 32);
   }
 
   /** The file:// URL of a track's cached picture, if it is there. */

@@ -1,4 +1,5 @@
 import { basename, dirname, join } from 'node:path';
+import { nodeFsPromises } from '../lazy-builtins.js';
 import { uniqueHex } from './unique.js';
 
 /**
@@ -9,7 +10,7 @@ import { uniqueHex } from './unique.js';
  */
 export async function writeFileAtomicAsync(path: string, data: string | Uint8Array, mode = 0o600, { syncDir = true }: { syncDir?: boolean } = {}): Promise<void> {
   // Loaded here, not at import: this module is bundled into the CLI's fast path, which never calls it.
-  const { open, rename, unlink } = process.getBuiltinModule('node:fs/promises');
+  const { open, rename, unlink } = nodeFsPromises();
   const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${uniqueHex()}`);
   try {
     const fh = await open(tmp, 'wx', mode);

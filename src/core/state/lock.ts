@@ -28,7 +28,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  */
 export const EMPTY_LOCK_STALE_MS = 2000;
 
-
 /**
  * Tests only: MEDIAGATE_TEST_LOCK_BREAK_PAUSE_MS widens the moments between
  * deciding a lock is stale, moving it aside and checking what was moved, so a test with real processes can show that breaking a
