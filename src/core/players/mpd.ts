@@ -292,24 +292,22 @@ export class MpdPlayer implements Player {
     const st = await this.state();
     if (!st.capabilities[cap]) throw unsupported(action === 'previous' ? 'go to the previous song' : action === 'next' ? 'go to the next song' : action, this.name, cap);
     switch (action) {
-      // A toggle sets the opposite of the state just read (`pause 1` / `pause 0`), not MPD's own
-      // toggle (`pause` with no argument): two people pausing at once leave it paused, and MPD is
-      // not asked for a real pause/resume per request. Under 2,000 toggles a second the own toggle
-      // made MPD stall for seconds at a time (every request a real state change of its player
-      // thread): bench/control.js saw p50 ~100 ms and p99 2–5 s with backend timeouts, against
-      // p50 ~4 ms and p99 36–87 ms this way, measured side by side.
-      case 'toggle':
-        if (st.status === 'playing') await this.source.run(['pause', '1']);
-        else if (st.status === 'paused') await this.source.run(['pause', '0']);
-        else if (st.capabilities.canPlay) await this.source.run(['play']);
-        else throw unsupported('play', this.name, 'canPlay');
-        return;
       case 'play':
         // `play` when stopped; resume (a no-op when already playing) otherwise.
         await this.runNow(st.status === 'stopped' ? ['play'] : ['pause', '0'], 'play', 'canPlay');
         return;
       case 'pause':
         await this.runNow(['pause', '1'], 'pause', 'canPause');
+        return;
+      case 'toggle':
+        // The opposite of the state just read, not MPD's own toggle (`pause` with no argument): two
+        // people pausing at once leave it paused, and MPD is not asked for a real pause/resume per
+        // request. At 2,000 toggles a second its own toggle made MPD stall for seconds (p50 ~100 ms,
+        // p99 2–5 s, backend timeouts) against p50 ~4 ms and p99 36–87 ms this way, side by side.
+        if (st.status === 'playing') await this.source.run(['pause', '1']);
+        else if (st.status === 'paused') await this.source.run(['pause', '0']);
+        else if (st.capabilities.canPlay) await this.source.run(['play']);
+        else throw unsupported('play', this.name, 'canPlay');
         return;
       case 'next':
         await this.runNow(['next'], 'go to the next song', 'canGoNext');
