@@ -205,7 +205,7 @@ t.test('a cache made for another bundle is never used', async (t) => {
   const { env: base, cacheDir } = await setup(t);
   const env = { ...base, MPD_PORT: String(await freePort()) };
   const copy = tempDir(t, 'mg-other-build-');
-  for (const p of ['bin', 'dist/fast.cjs', 'dist/dbus-next.cjs', 'oclif.manifest.json', 'package.json']) cpSync(join(ROOT, p), join(copy, p), { recursive: true });
+  for (const p of ['bin', 'dist/fast.cjs', 'dist/fast-manifest.json', 'dist/dbus-next.cjs', 'oclif.manifest.json', 'package.json']) cpSync(join(ROOT, p), join(copy, p), { recursive: true });
   symlinkSync(join(ROOT, 'node_modules'), join(copy, 'node_modules'));
   // Another build of the same length: V8 alone would take this build's cache for it.
   const bundle = join(copy, 'dist', 'fast.cjs');

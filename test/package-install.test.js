@@ -44,7 +44,7 @@ t.test('npm pack → npm install -g into an empty prefix → it runs from there'
   t.equal(packed.status, 0, packed.stderr);
   const info = JSON.parse(packed.stdout)[0];
   const files = new Set(info.files.map((f) => f.path));
-  for (const f of ['bin/run.cjs', 'dist/fast.cjs', 'dist/dbus-next.cjs', 'oclif.manifest.json', 'dist/web/index.html', 'dist/web/assets.json',
+  for (const f of ['bin/run.cjs', 'dist/fast.cjs', 'dist/fast-manifest.json', 'dist/dbus-next.cjs', 'oclif.manifest.json', 'dist/web/index.html', 'dist/web/assets.json',
     'man/man1/mediagate.1', 'man/man1/mediagate-serve.1', 'man/man1/mediagate-service-install.1', 'man/man1/mediagate-completion.1', 'README.md']) {
     t.ok(files.has(f), `the tarball holds ${f}`);
   }

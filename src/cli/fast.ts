@@ -60,7 +60,8 @@ export function commandLine(scriptPath: string, args: string[]): string[] {
 /**
  * Run argv on the fast path if it is a plain hot command; the exit code, or
  * undefined to let oclif run it. `manifestPath` is the package's generated
- * oclif.manifest.json (bin/ knows where the package root is).
+ * dist/fast-manifest.json, the slim copy of oclif.manifest.json (bin/ knows
+ * where the package root is).
  */
 export async function runFast(argv: string[], manifestPath: string): Promise<number | undefined> {
   // The playerctl mode parses its own command line (playerctl's, -h included) and is always fast.
