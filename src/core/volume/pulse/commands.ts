@@ -62,11 +62,17 @@ export async function getSinkInfo(c: PulseConnection, name: string): Promise<Sin
   return { index, name: sinkName, description, channelMap, volume, muted, baseVolume };
 }
 
-/** The default sink's info: GET_SERVER_INFO for its name, then GET_SINK_INFO. */
+/**
+ * The default sink's info: GET_SERVER_INFO (is there a default sink?) and
+ * GET_SINK_INFO of "@DEFAULT_SINK@", the name both servers resolve to it,
+ * sent together: one round trip, not two.
+ */
 export async function getDefaultSink(c: PulseConnection): Promise<SinkInfo> {
+  const sink = getSinkInfo(c, '@DEFAULT_SINK@');
+  sink.catch(() => { /* without a default sink, the error below is the one to report */ });
   const { defaultSink } = await getServerInfo(c);
   if (!defaultSink) throw new NoPlayerError(`PulseAudio at ${c.path} has no default sink`, 'is a sink (output device) configured?', 'volume.no_sink');
-  return getSinkInfo(c, defaultSink);
+  return sink;
 }
 
 /** Every channel's volume, by sink index (one value per channel: pipewire-pulse sets only the first of a one-value volume). */

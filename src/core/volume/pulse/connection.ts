@@ -31,25 +31,34 @@ export class PulseConnection {
   private nextTag = 0;
   private failure: Error | undefined;
   private closing = false;
-  private phase = 'connect';
+  private lastSent = 'connect';
 
   constructor(readonly path: string) {
     this.socket = createConnection({ path });
     this.socket.unref();
     this.socket.on('data', (chunk) => this.receive(chunk));
     this.socket.on('error', (e: NodeJS.ErrnoException) => this.fail(this.socketError(e)));
-    this.socket.on('close', () => this.fail(new PulseTransportError('closed', `PulseAudio at ${this.path} closed the connection during ${this.phase}`)));
+    this.socket.on('close', () => this.fail(this.closedByServer()));
   }
 
-  /** AUTH with the cookie (agreeing on the protocol version), then SET_CLIENT_NAME, whose reply pipewire-pulse requires before anything else. */
+  /**
+   * AUTH with the cookie (agreeing on the protocol version), then
+   * SET_CLIENT_NAME, whose reply pipewire-pulse requires before anything
+   * else. Both go out at once (servers answer a connection's commands in
+   * order; its body does not depend on the version agreed): one round trip
+   * instead of two. A refused AUTH is the error reported.
+   */
   async handshake(cookie: Buffer, props: Record<string, string>): Promise<void> {
-    const auth = await this.request(Command.AUTH, (w) => w.u32(PROTOCOL_VERSION).arbitrary(cookie));
+    const authReply = this.request(Command.AUTH, (w) => w.u32(PROTOCOL_VERSION).arbitrary(cookie));
+    const named = this.request(Command.SET_CLIENT_NAME, (w) => w.proplist(props));
+    named.catch(() => { /* fails with, or after, AUTH: reported there */ });
+    const auth = await authReply;
     const server = auth.u32() & VERSION_MASK;
     if (server < MIN_SERVER_VERSION) {
       throw this.fail(new PulseTransportError('protocol', `PulseAudio at ${this.path} speaks protocol version ${server}; mediagate needs ${MIN_SERVER_VERSION} or newer`));
     }
     this.version = Math.min(PROTOCOL_VERSION, server);
-    await this.request(Command.SET_CLIENT_NAME, (w) => w.proplist(props));
+    await named;
   }
 
   /** Send one command; resolves with a reader positioned after the reply's header. */
@@ -58,7 +67,7 @@ export class PulseConnection {
     const tag = this.nextTag++;
     const w = new TagWriter().u32(command).u32(tag);
     body?.(w);
-    this.phase = commandName(command);
+    this.lastSent = commandName(command);
     return new Promise<TagReader>((resolve, reject) => {
       this.pending.set(tag, { command, resolve, reject });
       this.socket.ref();
@@ -101,10 +110,22 @@ export class PulseConnection {
     else p.reject(new PulseRefusedError(p.command, r.u32(), this.path));
   }
 
+  /** What the exchange was at: the oldest request still unanswered (several can be out at once), else the last one sent. */
+  private get phase(): string {
+    for (const p of this.pending.values()) return commandName(p.command);
+    return this.lastSent;
+  }
+
+  private closedByServer(): Error {
+    return new PulseTransportError('closed', `PulseAudio at ${this.path} closed the connection during ${this.phase}`);
+  }
+
   private socketError(e: NodeJS.ErrnoException): Error {
     if (e.code === 'ENOENT') return new PulseTransportError('no_server', `no PulseAudio server at ${this.path} (no such socket)`, 'is PulseAudio or pipewire-pulse running for this user? (XDG_RUNTIME_DIR, PULSE_SERVER)');
     if (e.code === 'ECONNREFUSED') return new PulseTransportError('no_server', `no PulseAudio server at ${this.path} (connection refused)`, 'the socket is left over from a server that is no longer running');
     if (e.code === 'EACCES') return new PulseTransportError('no_server', `no access to the PulseAudio socket ${this.path}`, 'run mediagate as the sound server\'s user');
+    // writing a pipelined request to a server that has just closed
+    if (e.code === 'EPIPE' || e.code === 'ECONNRESET') return this.closedByServer();
     return new PulseTransportError('closed', `PulseAudio at ${this.path}: ${e.code ?? e.message} during ${this.phase}`);
   }
 
