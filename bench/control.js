@@ -17,11 +17,17 @@
 // moment the last answer came (the log keeps up with 2,000 lines a second).
 // Beside each p99 round, MPD alone under the same open loop
 // (bench/mpd-rate-loop.js): the part of the tail that is MPD's own.
+// MPD plays three ten-minute tracks throughout (see main()). Serve's pool
+// sends concurrent toggles over three connections, so under wrk several can
+// read the same state and send the same `pause 1`, which MPD answers without
+// work: serve's MPD CPU per request is below the bare loop's, whose every
+// command is a real pause or resume.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startMpd } from '../test/helpers/mpd.js';
+import { makeMusic } from '../test/helpers/proc.js';
 import { auditEvents, cliToken, startServe } from '../test/helpers/serve.js';
 import { runCli } from '../test/helpers/cli.js';
 import { CLK_TCK, cpuTicks, loadAverage, median, privateEnv, ROOT, round, teardowns, writeResult } from './lib.js';
@@ -107,6 +113,7 @@ async function p99Leg(mpd, work) {
   const verify = await runCli(['audit', 'verify'], { env, timeoutMs: 120000 });
   return {
     method: `POST /api/player/toggle, no player named, at a fixed ${RATE}/s (open loop, latency from each request's due moment), ${P99_CONNECTIONS} keep-alive connections at most, ${P99_SECONDS} s a round, ${P99_ROUNDS} rounds after a 2 s warm-up, its own serve and a fresh audit log`,
+    rate: RATE,
     p99Ms: median(rounds.map((x) => x.latencyMs.p99)),
     p50Ms: median(rounds.map((x) => x.latencyMs.p50)),
     mpdAlone: {
@@ -124,7 +131,11 @@ async function p99Leg(mpd, work) {
 async function main() {
   const work = mkdtempSync(join(tmpdir(), 'mg-bench-control-'));
   t.teardown(() => rmSync(work, { recursive: true, force: true }));
-  const mpd = await startMpd(t);
+  // Ten-minute tracks, as in a listening session: with the tests' 30-second
+  // ones, MPD changes track and decoder (ogg, flac, mp3) under the pause
+  // churn and stalls for ~1.3 s a round, at 2,000 toggles a second on its
+  // own as much as through serve; on one long track its p99 is ~4 ms.
+  const mpd = await startMpd(t, { musicDir: makeMusic(join(work, 'music'), 600) });
   mpd.mpc('-q', 'play');
   // No session bus: MPD is the one player, as on a headless box running serve.
   const env = privateEnv(work, mpd, { config: { server: { rateLimit: { rps: 0 } }, volume: { backend: 'player' } }, HOME: join(work, 'home') });
