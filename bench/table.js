@@ -39,6 +39,12 @@ for (const [label, name] of [['  volume (read, PulseAudio)', 'mediagate volume (
   if (x) rows.push([label, `node -e 0: ${ms(vol['node -e 0']?.medianMs)}`, ms(x.medianMs), `${x.ratioToNode.toFixed(2)}×`, 'for the record', '–']);
 }
 if (r.server) rows.push(['GET /api/status throughput, 2 conns', `bare node:http: ${r.server.bareRps} req/s`, `${r.server.serveRps} req/s`, `${r.server.ratio.toFixed(2)}×`, '≥ 0.8×', yes(r.server.ratio >= 0.8)]);
+if (r.control) {
+  const c = r.control;
+  rows.push(['POST /api/player/toggle throughput (MPD)', `bare MPD loop: ${c.bareRps}/s`, `${c.serveRps}/s (${c.cpuUsPerRequest.serve} µs CPU/req)`, `${c.ratio.toFixed(2)}×`, '≥ 0.5× and ≥ 5,000/s', yes(c.met)]);
+  const p = c.p99;
+  if (p) rows.push([`  toggle p99 at ${p.rate ?? '?'}/s, audited`, `MPD alone p99: ${ms(p.mpdAlone?.p99Ms)}`, `p99 ${ms(p.p99Ms)} (p50 ${ms(p.p50Ms)}); audit ${p.audit.lines}/${p.audit.requests}, verify ${p.audit.verify}`, '–', '≤ 25 ms, none lost', yes(p.met)]);
+}
 if (r.wsVolume) {
   const w = r.wsVolume;
   rows.push([`volume change (pactl) to ${w.clients.toLocaleString('en')} WS clients`, `bare ws: ${w.bareMedianMs} ms`, `${w.mediagateMedianMs} ms`, `${w.ratio.toFixed(2)}×`, '≤ 1.2×', yes(w.ratio <= 1.2)]);
@@ -73,6 +79,6 @@ if (process.argv.includes('--markdown')) {
   console.log(line(head));
   console.log(w.map((n) => '-'.repeat(n)).join('  '));
   for (const row of rows) console.log(line(row));
-  const dates = ['cli', 'mpris', 'volume', 'server', 'wsVolume', 'resolveToken', 'idle', 'limiter', 'audit'].filter((k) => r[k]?.when).map((k) => `${k} ${r[k].when.slice(0, 16)}`);
+  const dates = ['cli', 'mpris', 'volume', 'server', 'control', 'wsVolume', 'resolveToken', 'idle', 'limiter', 'audit'].filter((k) => r[k]?.when).map((k) => `${k} ${r[k].when.slice(0, 16)}`);
   console.log(`\nmeasured: ${dates.join(', ')}`);
 }
