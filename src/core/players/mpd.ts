@@ -303,7 +303,8 @@ export class MpdPlayer implements Player {
         // The opposite of the state just read, not MPD's own toggle (`pause` with no argument): two
         // people pausing at once leave it paused, and MPD is not asked for a real pause/resume per
         // request. At 2,000 toggles a second its own toggle made MPD stall for seconds (p50 ~100 ms,
-        // p99 2–5 s, backend timeouts) against p50 ~4 ms and p99 36–87 ms this way, side by side.
+        // p99 2–5 s, backend timeouts) against p50 ~4 ms and p99 36–87 ms this way, side by side
+        // (on the tests' 30-second tracks; on ten-minute ones serve's p99 is ~12 ms, bench/control.js).
         if (st.status === 'playing') await this.source.run(['pause', '1']);
         else if (st.status === 'paused') await this.source.run(['pause', '0']);
         else if (st.capabilities.canPlay) await this.source.run(['play']);
