@@ -35,7 +35,7 @@ runFast(argv, join(__dirname, '..', 'dist', 'fast-manifest.json')).then(async (c
     await execute({ dir: pathToFileURL(__filename).href, args: argv });
   } else {
     process.exitCode = code;
-    fast.keep();
+    fast.keep(fast.exports.fastCommand());
   }
   // Let the event loop drain (pending audit writes finish); if a stuck handle
   // would keep the process alive, leave anyway. Once it has drained, leave

@@ -1,6 +1,7 @@
 // The per-user V8 code cache of the fast-path bundle (bin/code-cache.cjs),
-// on Nodes without module.enableCompileCache: written once after a fast-path
-// run, then used; ignored (and never rewritten) where someone else could
+// on Nodes without module.enableCompileCache: written after a fast-path
+// run, then used, and written again only the first time another command
+// runs (it grows into the union of the commands run); ignored (and never rewritten) where someone else could
 // have written it; a damaged or refused one costs nothing but a recompile and
 // is written anew; one made for another bundle is never picked up. Every run
 // is the real built CLI against a real MPD, and its output must be what a run
@@ -13,6 +14,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import Module from 'node:module';
+import { crc32 } from 'node:zlib';
 import { freePort, startMpd } from './helpers/mpd.js';
 import { BIN, ROOT, cliEnv } from './helpers/cli.js';
 import { tempDir } from './helpers/proc.js';
@@ -25,11 +27,17 @@ if (Module.enableCompileCache) {
 const PREFIX = `fast-${process.version}-${process.arch}-`;
 const stable = (text) => text.replace(/"positionUpdatedAt": "[^"]+"/g, '"positionUpdatedAt": "…"');
 
-/** Run `node [nodeArgs] bin status --json`; returns {code, stdout, states} (the code-cache debug lines). */
-function status(env, { bin = BIN, nodeArgs = [] } = {}) {
-  const r = spawnSync(process.execPath, [...nodeArgs, bin, 'status', '--json'], { env, encoding: 'utf8', timeout: 20000 });
-  const states = [...r.stderr.matchAll(/^code cache: (.*?)(?: \/\S+)?$/gm)].map((m) => m[1]);
-  return { code: r.status, stdout: stable(r.stdout), stderr: r.stderr, states };
+/** The code-cache debug lines of a run: states ('used', 'written', …) and the commands a written cache was made after. */
+function debugLines(stderr) {
+  const lines = [...stderr.matchAll(/^code cache: (.*?)(?: \/\S+| \(([^)]*)\))?$/gm)];
+  const written = lines.find((m) => m[1] === 'written');
+  return { states: lines.map((m) => m[1]), madeAfter: written ? written[2].split(', ') : undefined };
+}
+
+/** Run `node [nodeArgs] bin [args]` (default: status --json); returns {code, stdout, states, madeAfter}. */
+function status(env, { bin = BIN, nodeArgs = [], args = ['status', '--json'] } = {}) {
+  const r = spawnSync(process.execPath, [...nodeArgs, bin, ...args], { env, encoding: 'utf8', timeout: 20000 });
+  return { code: r.status, stdout: stable(r.stdout), stderr: r.stderr, ...debugLines(r.stderr) };
 }
 
 /** The one cache file in `dir` (its name and stat). */
@@ -64,7 +72,7 @@ function expectRun(t, env, expected, state, { written, opts } = {}) {
   return r;
 }
 
-t.test('written once after a fast-path run, private, then used and left alone', async (t) => {
+t.test('written after a fast-path run, private, then used and left alone', async (t) => {
   const { env, cacheDir, expected } = await setup(t);
   expectRun(t, env, expected, 'missing', { written: true });
   const first = theCache(t, cacheDir);
@@ -95,6 +103,59 @@ t.test('written once after a fast-path run, private, then used and left alone', 
   t.equal(r.status, 0);
   t.match(r.stderr, /^code cache: missing/m);
   t.notMatch(r.stderr, /code cache: written/);
+});
+
+/** A cache file's parts: the commands it was made after and V8's bytes (the layout bin/code-cache.cjs writes). */
+function cacheParts(raw) {
+  const n = Number.parseInt(raw.toString('latin1', 21, 25), 16);
+  return { keys: raw.toString('latin1', 25, 25 + n).split(',').filter(Boolean), data: raw.subarray(25 + n) };
+}
+
+/** A cache file with a well-formed header (right lengths and CRC) for any key list. */
+function cacheFile(keys, data) {
+  const list = keys.join(',');
+  const hex = (v, w) => v.toString(16).padStart(w, '0');
+  return Buffer.concat([Buffer.from(`MGCC2${hex(data.length, 8)}${hex(crc32(data, crc32(list)), 8)}${hex(list.length, 4)}${list}`, 'latin1'), data]);
+}
+
+t.test('another command adds its code once: the cache grows into the union of the commands run', async (t) => {
+  const { env, cacheDir, expected } = await setup(t);
+  const volume = (e = env) => status(e, { args: ['volume', '--target', 'system'] });
+  let r = expectRun(t, env, expected, 'missing', { written: true });
+  t.same(r.madeAfter, ['play:status'], 'made after status');
+  expectRun(t, env, expected, 'used', { written: false });
+
+  r = volume();
+  t.same(r.states, ['used', 'written'], 'volume: the cache is used, then written again');
+  t.same(r.madeAfter, ['play:status', 'volume'], 'now made after status and volume');
+  const union = theCache(t, cacheDir);
+  t.same(cacheParts(readFileSync(union.file)).keys, ['play:status', 'volume'], 'the file names both');
+  t.same(volume().states, ['used'], 'volume again: used, not rewritten');
+  expectRun(t, env, expected, 'used', { written: false });
+  t.equal(theCache(t, cacheDir).stat.mtimeMs, union.stat.mtimeMs, 'left alone since');
+  t.same(status(env, { args: ['config', 'list'] }).states, ['used'], 'an oclif command adds nothing');
+
+  // denied: a key list changed without its CRC
+  const good = readFileSync(union.file);
+  writeFileSync(union.file, Buffer.from(good.toString('latin1').replace('volume', 'volumf'), 'latin1'));
+  r = expectRun(t, env, expected, 'damaged', { written: true });
+  t.same(r.madeAfter, ['play:status'], 'written anew, for this run only');
+  // denied: a list with a malformed key or a length past the end, even with a right CRC
+  const { data } = cacheParts(good);
+  for (const [what, raw] of [
+    ['a key with a space', cacheFile(['play:status', 'bad key'], data)],
+    ['a key with a comma in the wrong place', cacheFile(['', 'volume'], data)],
+    ['a list length past the end', Buffer.concat([cacheFile([], Buffer.alloc(0)).subarray(0, 21), Buffer.from('ffff', 'latin1')])],
+    ['a 33rd key', cacheFile(Array.from({ length: 33 }, (_, i) => `cmd${i}`), data)],
+  ]) {
+    writeFileSync(union.file, raw);
+    r = expectRun(t, env, expected, 'damaged', { written: true });
+    t.same(r.madeAfter, ['play:status'], `${what}: damaged, written anew`);
+  }
+  // allowed: a full list (32 commands) is used and never grows
+  writeFileSync(union.file, cacheFile(Array.from({ length: 32 }, (_, i) => `cmd${i}`), data));
+  t.same(volume().states, ['used'], 'full: a new command is not added');
+  t.equal(cacheParts(readFileSync(union.file)).keys.length, 32);
 });
 
 t.test('where it lives without MEDIAGATE_CACHE_DIR: $XDG_CACHE_HOME/mediagate, else ~/.cache/mediagate', async (t) => {

@@ -43,6 +43,17 @@ function resolve(argv: string[], commands: Record<string, ManifestCommand>): { c
 }
 
 let playerctlProgram = 'mediagate playerctl';
+let dispatched: string | undefined;
+
+/**
+ * The command the last runFast ran on the fast path (its manifest id, or
+ * 'playerctl'), or undefined. bin/code-cache.cjs keys its cache by it: each
+ * command compiles its own functions, so a cache made after one command
+ * holds none of another's.
+ */
+export function fastCommand(): string | undefined {
+  return dispatched;
+}
 
 /**
  * The command line as typed: mediagate's own (normalised, see argv.ts), or —
@@ -68,6 +79,7 @@ export async function runFast(argv: string[], manifestPath: string): Promise<num
   if (argv[0] === 'playerctl' && !process.env.MEDIAGATE_NO_FAST_PATH) {
     if (process.env.MEDIAGATE_DEBUG_DISPATCH) process.stderr.write('dispatch: fast playerctl\n');
     const { runPlayerctl } = await import('./playerctl/run.js');
+    dispatched = 'playerctl';
     return runPlayerctl(argv.slice(1), createContext(), playerctlProgram);
   }
   if (argv.length === 0 || argv.some((a) => HELPISH.has(a) && a !== '--') || process.env.MEDIAGATE_NO_FAST_PATH) return undefined;
@@ -113,6 +125,7 @@ export async function runFast(argv: string[], manifestPath: string): Promise<num
   }
 
   if (process.env.MEDIAGATE_DEBUG_DISPATCH) process.stderr.write(`dispatch: fast ${found.cmd.id}\n`);
+  dispatched = found.cmd.id;
   const ctx = createContext({ json: Boolean(flags.json), remote: flags.remote as string | undefined, node: flags.node as string | undefined });
   try {
     await run(ctx, flags, args);
