@@ -36,8 +36,9 @@ const UNSAFE_BITS = 0o022; // group- or world-writable
 const MAGIC = 'MGCC2';
 const hex = (n, width) => n.toString(16).padStart(width, '0');
 const FIXED = MAGIC.length + 20; // MAGIC, two 8-digit and one 4-digit hex numbers
-// The commands a cache was made after: manifest ids (play:status), at most MAX_KEYS of them.
-const KEY = /^[a-z][a-z0-9:-]{0,39}$/;
+// The commands a cache was made after: manifest ids and the code paths the
+// run took (play:status+mpd+mpris), at most MAX_KEYS of them.
+const KEY = /^[a-z][a-z0-9:+-]{0,79}$/;
 const MAX_KEYS = 32;
 
 /**
@@ -78,6 +79,15 @@ function trusted(stat, uid) {
 /** Cache file name for this bundle text on this Node. */
 function cacheName(source) {
   return `fast-${process.version}-${process.arch}-${hex(Buffer.byteLength(source), 8)}${hex(crc32(source), 8)}.cache`;
+}
+
+/** Whether a run of `key` (command+path+…) is covered: the same command was run with all of its paths, or more. */
+function covered(keys, key) {
+  const [command, ...paths] = key.split('+');
+  return keys.some((k) => {
+    const [c, ...p] = k.split('+');
+    return c === command && paths.every((x) => p.includes(x));
+  });
 }
 
 const none = (state, writable) => ({ data: undefined, keys: [], state, writable });
@@ -189,7 +199,7 @@ function loadWithCodeCache(bundle, env = process.env) {
     exports: mod.exports,
     keep(command) {
       if (!cache.writable) return;
-      const add = typeof command === 'string' && KEY.test(command) && !cache.keys.includes(command) && cache.keys.length < MAX_KEYS;
+      const add = typeof command === 'string' && KEY.test(command) && !covered(cache.keys, command) && cache.keys.length < MAX_KEYS;
       if (cache.state === 'used' && !add) return;
       const keys = add ? [...cache.keys, command] : cache.keys;
       process.once('exit', () => {

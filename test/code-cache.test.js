@@ -121,15 +121,20 @@ function cacheFile(keys, data) {
 t.test('another command adds its code once: the cache grows into the union of the commands run', async (t) => {
   const { env, cacheDir, expected } = await setup(t);
   const volume = (e = env) => status(e, { args: ['volume', '--target', 'system'] });
+  // status with no player named opens both backends
+  const statusKey = 'play:status+mpd+mpris';
   let r = expectRun(t, env, expected, 'missing', { written: true });
-  t.same(r.madeAfter, ['play:status'], 'made after status');
+  t.same(r.madeAfter, [statusKey], 'made after status, on MPD and MPRIS');
   expectRun(t, env, expected, 'used', { written: false });
+  t.same(status(env, { args: ['status', '--json', '--player', 'mpd'] }).states, ['used'], 'status on MPD alone: covered, not rewritten');
 
   r = volume();
   t.same(r.states, ['used', 'written'], 'volume: the cache is used, then written again');
-  t.same(r.madeAfter, ['play:status', 'volume'], 'now made after status and volume');
+  t.equal(r.madeAfter?.length, 2);
+  t.equal(r.madeAfter?.[0], statusKey);
+  t.match(r.madeAfter?.[1], /^volume\+mixer-/, 'then volume, with the mixers it tried');
   const union = theCache(t, cacheDir);
-  t.same(cacheParts(readFileSync(union.file)).keys, ['play:status', 'volume'], 'the file names both');
+  t.same(cacheParts(readFileSync(union.file)).keys, r.madeAfter, 'the file names both');
   t.same(volume().states, ['used'], 'volume again: used, not rewritten');
   expectRun(t, env, expected, 'used', { written: false });
   t.equal(theCache(t, cacheDir).stat.mtimeMs, union.stat.mtimeMs, 'left alone since');
@@ -139,7 +144,7 @@ t.test('another command adds its code once: the cache grows into the union of th
   const good = readFileSync(union.file);
   writeFileSync(union.file, Buffer.from(good.toString('latin1').replace('volume', 'volumf'), 'latin1'));
   r = expectRun(t, env, expected, 'damaged', { written: true });
-  t.same(r.madeAfter, ['play:status'], 'written anew, for this run only');
+  t.same(r.madeAfter, [statusKey], 'written anew, for this run only');
   // denied: a list with a malformed key or a length past the end, even with a right CRC
   const { data } = cacheParts(good);
   for (const [what, raw] of [
@@ -150,12 +155,19 @@ t.test('another command adds its code once: the cache grows into the union of th
   ]) {
     writeFileSync(union.file, raw);
     r = expectRun(t, env, expected, 'damaged', { written: true });
-    t.same(r.madeAfter, ['play:status'], `${what}: damaged, written anew`);
+    t.same(r.madeAfter, [statusKey], `${what}: damaged, written anew`);
   }
   // allowed: a full list (32 commands) is used and never grows
   writeFileSync(union.file, cacheFile(Array.from({ length: 32 }, (_, i) => `cmd${i}`), data));
   t.same(volume().states, ['used'], 'full: a new command is not added');
   t.equal(cacheParts(readFileSync(union.file)).keys.length, 32);
+
+  // A backend not run yet adds its code too: status on MPD first, then on both.
+  const env2 = { ...env, MEDIAGATE_CACHE_DIR: join(cacheDir, '..', 'cache2') };
+  r = status(env2, { args: ['status', '--json', '--player', 'mpd'] });
+  t.same(r.madeAfter, ['play:status+mpd']);
+  r = expectRun(t, env2, expected, 'used', { written: true });
+  t.same(r.madeAfter, ['play:status+mpd', statusKey], 'MPRIS added');
 });
 
 t.test('where it lives without MEDIAGATE_CACHE_DIR: $XDG_CACHE_HOME/mediagate, else ~/.cache/mediagate', async (t) => {

@@ -4,6 +4,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { createContext } from './context.js';
 import { reportError } from './errors.js';
 import { normalizeArgv } from './argv.js';
+import { codePathsTaken } from '../core/code-paths.js';
 
 /**
  * The fast path: run a hot command without loading @oclif/core (~180 ms of
@@ -46,13 +47,14 @@ let playerctlProgram = 'mediagate playerctl';
 let dispatched: string | undefined;
 
 /**
- * The command the last runFast ran on the fast path (its manifest id, or
- * 'playerctl'), or undefined. bin/code-cache.cjs keys its cache by it: each
- * command compiles its own functions, so a cache made after one command
- * holds none of another's.
+ * What the last runFast ran on the fast path, or undefined: the command's
+ * manifest id (or 'playerctl') and the code paths it took, as
+ * `play:status+mpd+mpris`. bin/code-cache.cjs keys its cache by it: each
+ * command, and each backend, compiles its own functions, so a cache made
+ * after one holds none of another's.
  */
 export function fastCommand(): string | undefined {
-  return dispatched;
+  return dispatched === undefined ? undefined : [dispatched, ...codePathsTaken()].join('+');
 }
 
 /**

@@ -5,6 +5,7 @@ import { platformOf } from '../platform.js';
 import type { BackendName, NamedPlayerSource, Player, PlayerSource, PlayerState } from './types.js';
 import { ignoredPlayer, isIgnored, pickActive, playerMatches, unknownPlayer } from './select.js';
 import { readLastActive } from './last-active.js';
+import { tookCodePath } from '../code-paths.js';
 
 export interface HubOptions {
   env: NodeJS.ProcessEnv;
@@ -92,6 +93,7 @@ export class PlayerHub {
         this.sources.push(new MprisSource({ env, timeoutMs: this.timeoutMs, oneShot: this.opts.oneShot ?? false }));
       }
     }
+    for (const b of backends) tookCodePath(b);
     return this.sources.filter((s) => backends.includes(s.backend));
   }
 

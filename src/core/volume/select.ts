@@ -9,6 +9,7 @@ import { platformOf } from '../platform.js';
 import { AlsaMixer, PipewireMixer, PlayerMixer } from './mixers.js';
 import { PulseMixer } from './pulse/mixer.js';
 import type { Mixer, MixerName, SplitReading, VolumeReading } from './types.js';
+import { tookCodePath } from '../code-paths.js';
 
 export interface MixerChoice {
   mixer: Mixer;
@@ -30,6 +31,7 @@ type SystemMixerName = Exclude<MixerName, 'player'>;
 
 async function systemMixer(name: SystemMixerName, o: MixerOptions, timeoutMs: number): Promise<Mixer> {
   const tool = { env: o.env, timeoutMs };
+  tookCodePath(`mixer-${name}`);
   if (name === 'pulse') return new PulseMixer(tool);
   if (name === 'pipewire') return new PipewireMixer(tool);
   if (name === 'macos') return new (await import('./macos.js')).MacosMixer(tool);
