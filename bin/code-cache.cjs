@@ -6,11 +6,12 @@
 //
 // The cache is written at exit after a fast-path run (so it holds the
 // functions that run compiled, not only the top level — made at build time it
-// saved little): when it was missing or V8 rejected it, and when the command
-// that ran is not yet among those it was made after. Each command compiles
-// its own functions, and V8's data after a run holds what came from the cache
-// plus what this run compiled, so the cache grows into the union of the
-// commands this user runs, one rewrite per new command (a cache made after
+// saved little): when it was missing or V8 rejected it, and when the run is
+// not yet covered: no earlier run of the same command took all of its
+// backends and mixers (see covered()). Each command and backend compiles its
+// own functions, and V8's data after a run holds what came from the cache
+// plus what this run compiled, so the cache grows into the union of what
+// this user runs, one rewrite per new command or backend (a cache made after
 // `status` alone left `volume +5` ~3 ms slower, 2.09× `node -e 0` against
 // 1.92×, for good). It lives in
 // $MEDIAGATE_CACHE_DIR, else $XDG_CACHE_HOME/mediagate, else
@@ -44,7 +45,7 @@ const MAX_KEYS = 32;
 /**
  * What a cache file starts with: MAGIC, the length of V8's bytes, the CRC-32
  * of the key list and V8's bytes, the key list's length (hex), then the key
- * list (the commands it was made after, comma-separated).
+ * list (the runs it was made after, comma-separated).
  */
 function header(keys, data) {
   const list = keys.join(',');
@@ -160,8 +161,9 @@ function pruneOld(dir, keep) {
 /**
  * require() `bundle` through vm.Script with the per-user code cache. Returns
  * the bundle's exports and keep(command): call it when the run was a
- * fast-path one, naming the command that ran, to write the cache at exit if
- * it was missing or rejected, or was not made after that command yet. Where
+ * fast-path one, naming what ran (fastCommand(): the command and the code
+ * paths it took), to write the cache at exit if it was missing or rejected,
+ * or does not cover that run yet. Where
  * the cache cannot work (no getuid) this is a plain require().
  */
 function loadWithCodeCache(bundle, env = process.env) {

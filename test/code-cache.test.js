@@ -1,7 +1,7 @@
 // The per-user V8 code cache of the fast-path bundle (bin/code-cache.cjs),
 // on Nodes without module.enableCompileCache: written after a fast-path
-// run, then used, and written again only the first time another command
-// runs (it grows into the union of the commands run); ignored (and never rewritten) where someone else could
+// run, then used, and written again only the first time another command,
+// or a backend not run yet, runs (it grows into the union of what is run); ignored (and never rewritten) where someone else could
 // have written it; a damaged or refused one costs nothing but a recompile and
 // is written anew; one made for another bundle is never picked up. Every run
 // is the real built CLI against a real MPD, and its output must be what a run
